@@ -1,0 +1,1 @@
+"""Ingestion: read files -> drop identifiers -> stage -> validate -> pseudonymise -> load."""

@@ -1,0 +1,241 @@
+"""Readers: one file in, one `SourceTable` out (canonical column names, every value as text).
+
+Canonical CSV goes straight to DuckDB's own reader (all columns as VARCHAR, numbered by a
+streaming `row_number()`); XLSX and Parquet go through pyarrow. Survey-tool exports have their own
+readers in `pipelines.ingest.formats`, which hand over the same `SourceTable`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from pipelines.ingest.errors import RefusedFile
+from pipelines.ingest.identifiers import is_birth_date, is_identifier, normalise_column
+from pipelines.ingest.schemas import SCHEMAS, alias_map, required_columns
+from pipelines.ingest.sniff import sniff
+
+ENTITIES = ("programs", "people", "enrolments", "sessions", "survey")  # load order
+_PREFIXES = {"program": "programs", "people": "people", "person": "people", "employee": "people",
+             "hr": "people", "enrolment": "enrolments", "enrollment": "enrolments",
+             "session": "sessions", "survey": "survey", "pulse": "survey", "responses": "survey"}
+
+
+@dataclass
+class SourceTable:
+    path: Path
+    entity: str
+    source_format: str
+    header: list[str]                 # the file's own column names, in order
+    columns: dict[int, str]           # physical position -> canonical name (kept columns only)
+    dropped_columns: list[str] = field(default_factory=list)   # identifiers, never stored
+    ignored_columns: list[str] = field(default_factory=list)   # not part of the entity
+    birth_date_column: int | None = None
+    csv_path: Path | None = None      # read with DuckDB: columns named col_0, col_1, ...
+    csv_delim: str | None = None
+    arrow: pa.Table | None = None     # columns col_0, col_1, ... (strings) and _source_row
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        h = hashlib.sha256()
+        with open(self.path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+
+
+def detect_entity(path: Path, header_norm: list[str]) -> str:
+    stem = normalise_column(path.stem)
+    first = stem.split("_", 1)[0]
+    for prefix, entity in _PREFIXES.items():
+        if first.startswith(prefix):
+            return entity
+    cols = set(header_norm)
+    if "submitted_at" in cols or "timestamp" in cols:
+        return "survey"
+    if {"program_id", "cohort_id"} <= cols:
+        return "enrolments"
+    if "duration_minutes" in cols:
+        return "sessions"
+    if "program_id" in cols and ("type" in cols or "program_type" in cols):
+        return "programs"
+    if {"department", "team"} <= cols:
+        return "people"
+    raise RefusedFile(path, "a file name starting with people, programs, enrolments, sessions or survey, "
+                      "or the columns of one of them (see docs/data-contract.md)",
+                      f"columns {', '.join(header_norm[:8])}", row=1)
+
+
+def read_canonical(path: Path, item_codes: set[str], workdir: Path | None = None,
+                   entity: str | None = None) -> SourceTable:
+    path = Path(path)
+    sniffed = sniff(path, workdir)
+    if sniffed.container == "csv":
+        delim, header = _csv_header(path, sniffed.path)
+        src = SourceTable(path, "", "canonical_csv", header, {}, csv_path=sniffed.path, csv_delim=delim)
+        if sniffed.encoding not in ("utf-8", "utf-8-sig"):
+            src.notes.append(f"read as {sniffed.encoding}, converted to UTF-8")
+    elif sniffed.container == "xlsx":
+        header, table, note = _xlsx(path)
+        src = SourceTable(path, "", "canonical_xlsx", header, {}, arrow=table)
+        if note:
+            src.notes.append(note)
+    else:
+        header, table = _parquet(path)
+        src = SourceTable(path, "", "canonical_parquet", header, {}, arrow=table)
+    _map_columns(src, item_codes, entity)
+    return src
+
+
+def _csv_header(path: Path, utf8_path: Path) -> tuple[str, list[str]]:
+    con = duckdb.connect()
+    try:
+        sniffed = con.execute("SELECT Delimiter, HasHeader FROM sniff_csv($p, sample_size=20480)",
+                              {"p": str(utf8_path)}).fetchone()
+    except duckdb.Error as exc:
+        raise RefusedFile(path, "a CSV file with a header row", f"text DuckDB cannot read as CSV ({_first_line(exc)})",
+                          row=1) from exc
+    finally:
+        con.close()
+    delim = sniffed[0] or ","
+    with open(utf8_path, encoding="utf-8-sig", newline="") as fh:
+        head = fh.read(1 << 20)
+    reader = csv.reader(io.StringIO(head), delimiter=delim)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise RefusedFile(path, "a header row", "no rows", row=1) from None
+    try:
+        next(reader)
+    except StopIteration:
+        raise RefusedFile(path, "at least one data row under the header", "a header and no data rows", row=2) from None
+    header = [h.strip() for h in header]
+    while header and header[-1] == "":
+        header.pop()  # trailing empty columns, as Excel leaves them
+    return delim, header
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:200]
+
+
+def _cell_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if value != value:
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ") if (value.hour or value.minute or value.second) else value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value).lower()
+    text = str(value)
+    return text
+
+
+def _xlsx(path: Path) -> tuple[list[str], pa.Table, str | None]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types
+        raise RefusedFile(path, "a readable XLSX workbook", f"a workbook that cannot be opened ({_first_line(exc)})") from exc
+    sheets = [name for name in wb.sheet_names]
+    chosen, rows = None, []
+    for name in sheets:
+        data = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        if any(any(c not in (None, "") for c in r) for r in data):
+            chosen, rows = name, data
+            break
+    if chosen is None:
+        raise RefusedFile(path, "a sheet with a header row and data rows", "only empty sheets", row=1)
+    note = None
+    if len(sheets) > 1:
+        note = f"read sheet {chosen!r}; {len(sheets) - 1} other sheet(s) ignored: {', '.join(s for s in sheets if s != chosen)}"
+    # drop trailing empty rows and columns
+    rows = [list(r) for r in rows]
+    while rows and all(c in (None, "") for c in rows[-1]):
+        rows.pop()
+    header = [str(_cell_text(c) or "").strip() for c in rows[0]]
+    while header and header[-1] == "":
+        header.pop()
+    if len(rows) < 2:
+        raise RefusedFile(path, "at least one data row under the header", "a header and no data rows", row=2)
+    cols = {f"col_{i}": [_cell_text(r[i]) if i < len(r) else None for r in rows[1:]] for i in range(len(header))}
+    cols["_source_row"] = list(range(1, len(rows)))
+    return header, pa.table(cols), note
+
+
+def _parquet(path: Path) -> tuple[list[str], pa.Table]:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:
+        raise RefusedFile(path, "a readable Parquet file", f"a damaged Parquet file ({_first_line(exc)})") from exc
+    header = list(table.column_names)
+    arrays = {}
+    for i, name in enumerate(header):
+        column = table.column(name)
+        if pa.types.is_floating(column.type):
+            arrays[f"col_{i}"] = [_cell_text(v) for v in column.to_pylist()]
+        elif pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
+            arrays[f"col_{i}"] = [_cell_text(v) for v in column.to_pylist()]
+        else:
+            arrays[f"col_{i}"] = column.cast(pa.string())
+    arrays["_source_row"] = pa.array(range(1, table.num_rows + 1), pa.int64())
+    return header, pa.table(arrays)
+
+
+def _map_columns(src: SourceTable, item_codes: set[str], entity: str | None) -> None:
+    norm = [normalise_column(h) for h in src.header]
+    src.entity = entity or detect_entity(src.path, norm)
+    aliases = alias_map(src.entity)
+    seen: dict[str, int] = {}
+    for i, (orig, name) in enumerate(zip(src.header, norm)):
+        if name == "":
+            if orig == "":
+                src.ignored_columns.append(f"(unnamed column {i + 1})")
+                continue
+        canonical = aliases.get(name)
+        if canonical is None and src.entity == "survey" and name in item_codes:
+            canonical = name
+        if canonical is None:
+            if is_birth_date(name) and src.entity == "people":
+                src.birth_date_column = i
+                src.dropped_columns.append(orig)
+            elif is_identifier(name):
+                src.dropped_columns.append(orig)
+            else:
+                src.ignored_columns.append(orig)
+            continue
+        if canonical in seen:
+            raise RefusedFile(src.path, "each column once",
+                              f"{orig!r} (column {i + 1}) repeats {src.header[seen[canonical]]!r} "
+                              f"(column {seen[canonical] + 1})", row=1, column=orig)
+        seen[canonical] = i
+        src.columns[i] = canonical
+    missing = [c for c in required_columns(src.entity) if c not in seen]
+    if missing:
+        hint = ""
+        if len(src.header) == 1 and any(d in src.header[0] for d in ";,\t|"):
+            hint = " (the whole header is one column: is the delimiter right?)"
+        raise RefusedFile(src.path, f"the {src.entity} columns {', '.join(required_columns(src.entity))}",
+                          f"no column for {', '.join(missing)} among {', '.join(src.header[:12])}{hint}",
+                          row=1, column=missing[0])
+    if src.entity == "survey" and not (set(seen) & item_codes):
+        raise RefusedFile(src.path, "item columns named by the instrument config (e.g. eng_vig1, val1, enps)",
+                          f"none among {', '.join(src.header[:12])}; for a survey-tool export use a mapping "
+                          "(coachlens mapping suggest)", row=1)
+    _ = SCHEMAS  # the schemas define aliases and required columns used above

@@ -1,0 +1,130 @@
+"""One ingest run: every file of the run is loaded in one transaction, or nothing is.
+
+`ingest()` is what `coachlens ingest` calls and what tests call. Files are taken in dependency
+order (programs, people, enrolments, sessions, surveys); a file already loaded (same sha256) is
+skipped; the first refused file rolls the whole run back and is re-raised with its message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+from pipelines import marts
+from pipelines.config import all_item_codes
+from pipelines.ingest.errors import RefusedFile
+from pipelines.ingest.load import FileReport, cross_row_checks, load_rows, quarantine
+from pipelines.ingest.pseudonymise import Key
+from pipelines.ingest.readers import ENTITIES, SourceTable, read_canonical
+from pipelines.ingest.stage import create_macros, stage
+from pipelines.warehouse import writer
+
+INPUT_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".parquet"}
+
+
+class KeyMismatch(RuntimeError):
+    pass
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(f.status != "unchanged" for f in self.files)
+
+
+def expand(paths: Iterable[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES))
+        else:
+            out.append(p)
+    return out
+
+
+Reader = Callable[[Path, set, Path], SourceTable]
+
+
+def ingest(paths: Iterable[str | Path], db: str | Path, key: Key, settings: Mapping, instruments: Mapping,
+           progress: Callable[[str, int, int], None] | None = None,
+           reader: Reader | None = None) -> RunReport:
+    """Load `paths` into the warehouse at `db`. Raises RefusedFile (nothing loaded) on a bad file."""
+    files = expand(paths)
+    if not files:
+        raise RefusedFile(Path(str(next(iter(map(str, paths)), "."))), "CSV, XLSX or Parquet files", "none")
+    items = set(all_item_codes(instruments))
+    report = RunReport(run_id=uuid.uuid4().hex[:12])
+    read = reader or (lambda path, codes, workdir: read_canonical(path, codes, workdir))
+    with tempfile.TemporaryDirectory(prefix="coachlens-") as workdir, writer(db) as session:
+        con = session.con
+        con.execute("BEGIN")
+        try:
+            _check_key(con, key)
+            create_macros(con)
+            sources = [read(path, items, Path(workdir)) for path in files]
+            sources.sort(key=lambda s: (ENTITIES.index(s.entity), s.path.name))
+            loaded = {r[0] for r in con.execute("SELECT file_sha256 FROM load_batches").fetchall()}
+            for n, src in enumerate(sources):
+                if progress:
+                    progress(src.path.name, n, len(sources))
+                fr = FileReport(src.path.name, src.entity, src.source_format,
+                                dropped_columns=list(src.dropped_columns),
+                                ignored_columns=list(src.ignored_columns), notes=list(src.notes))
+                report.files.append(fr)
+                sha = src.sha256
+                if sha in loaded:
+                    fr.status = "unchanged"
+                    fr.notes.append("already loaded (same sha256): skipped")
+                    continue
+                loaded.add(sha)
+                _load_one(con, src, sha, n, fr, key, settings, instruments, report.run_id)
+            if progress:
+                progress("marts", len(sources), len(sources))
+            if report.changed:
+                marts.rebuild(con, settings)
+                con.execute("COMMIT")
+            else:
+                con.execute("ROLLBACK")
+                session.changed = False
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return report
+
+
+def _check_key(con, key: Key) -> None:
+    row = con.execute("SELECT value FROM warehouse_meta WHERE key = 'key_fingerprint'").fetchone()
+    if row is None:
+        con.execute("INSERT INTO warehouse_meta VALUES ('key_fingerprint', ?)", [key.fingerprint])
+    elif row[0] != key.fingerprint:
+        raise KeyMismatch(
+            "this warehouse was built with a different pseudonymisation key: the same people would get "
+            "new participant keys. Use the original key (COACHLENS_SECRET or the key file), or build a new warehouse."
+        )
+
+
+def _load_one(con, src: SourceTable, sha: str, n: int, fr: FileReport, key: Key, settings, instruments,
+              run_id: str) -> None:
+    started = dt.datetime.now()
+    batch_id = con.execute("SELECT nextval('batch_id_seq')").fetchone()[0]
+    staged = stage(con, src, n, key, instruments, settings)
+    cross_row_checks(con, src, staged, settings)
+    fr.rows_in = staged.rows_in
+    fr.rows_quarantined, fr.reasons = quarantine(con, staged, batch_id)
+    fr.rows_loaded = load_rows(con, src, staged, batch_id, settings, instruments)
+    fr.status = "loaded_with_quarantine" if fr.rows_quarantined else "loaded"
+    con.execute(
+        "INSERT INTO load_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [batch_id, run_id, src.path.name, sha, src.entity, src.source_format, fr.rows_in, fr.rows_loaded,
+         fr.rows_quarantined, fr.dropped_columns, started, dt.datetime.now(), fr.status],
+    )
+    for t in (staged.stage, staged.checked):
+        con.execute(f"DROP TABLE IF EXISTS {t}")

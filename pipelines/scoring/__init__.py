@@ -1,0 +1,3 @@
+"""Scale scores from item answers, as SQL built from the instrument config."""
+
+from pipelines.scoring.score import MEASURE_COLUMNS, item_problem_sql, score_sql  # noqa: F401

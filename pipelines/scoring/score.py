@@ -1,0 +1,101 @@
+"""Turn the instrument config into SQL that scores a whole survey file at once.
+
+For every instrument: answers outside the scale are problems (the row is quarantined); reverse-keyed
+items become (min + max) - answer; a subscale or overall mean exists only when at least
+`min_answered` of its items were answered (default 75%, rounded up to whole items); the motivation
+self-determination index is the weighted sum of its six subscale means; intent to stay is reported
+flipped, (min + max) - mean turnover intention. Item codes are checked against a strict pattern, so
+the SQL is assembled from config identifiers only, never from file contents.
+
+The warehouse stores one column per measure (see migrations/001_core.sql); `MEASURE_COLUMNS` is that
+list and a config whose measures do not fit it is refused.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Mapping
+
+from pipelines.config import ConfigError
+
+MEASURE_COLUMNS = [
+    "engagement", "vigour", "dedication", "absorption",
+    "motivation_sdi", "intrinsic", "integrated", "identified", "introjected", "external", "amotivation",
+    "values_alignment", "intent_to_stay", "enps",
+]
+_CODE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+
+
+def _item(code: str) -> str:
+    if not _CODE.match(code):
+        raise ConfigError(f"item code {code!r} must be lower-case letters, digits and _ (max 41)")
+    return f"i_{code}"
+
+
+def _keyed(code: str, spec: Mapping) -> str:
+    col = _item(code)
+    if code in spec.get("reverse", []):
+        return f"({spec['scale_min'] + spec['scale_max']} - {col})"
+    return col
+
+
+def _mean(codes: list[str], spec: Mapping) -> str:
+    need = max(1, math.ceil(spec.get("min_answered", 0.75) * len(codes) - 1e-9))
+    answered = " + ".join(f"({_item(c)} IS NOT NULL)::INTEGER" for c in codes)
+    values = ", ".join(_keyed(c, spec) for c in codes)
+    # list_avg ignores NULLs: the mean of the answered items
+    return f"CASE WHEN ({answered}) >= {need} THEN list_avg(list_value({values})) END"
+
+
+def score_sql(instruments: Mapping[str, Mapping]) -> dict[str, str]:
+    """Measure column -> SQL expression over the typed item columns i_<code> of the checked table."""
+    out: dict[str, str] = {}
+    for name, spec in instruments.items():
+        codes = list(spec["items"])
+        subs = spec.get("subscales", {})
+        for sub, sub_codes in subs.items():
+            out[sub] = _mean(list(sub_codes), spec)
+        kind = spec["score"]
+        if kind == "mean":
+            expr = _mean(codes, spec)
+            if spec.get("flip"):
+                expr = f"({spec['scale_min'] + spec['scale_max']} - {expr})"
+            out[name] = expr
+        elif kind == "sdi":
+            weights = spec.get("sdi_weights", {})
+            if set(weights) != set(subs):
+                raise ConfigError(f"instrument {name!r}: sdi_weights must name each subscale once")
+            out[f"{name}_sdi"] = " + ".join(f"({float(w)} * ({out[s]}))" for s, w in weights.items())
+        elif kind == "enps":
+            if len(codes) != 1:
+                raise ConfigError(f"instrument {name!r}: an enps score takes exactly one item")
+            out[name] = _item(codes[0])
+        else:
+            raise ConfigError(f"instrument {name!r}: unknown score {kind!r} (mean, sdi or enps)")
+    unknown = set(out) - set(MEASURE_COLUMNS)
+    if unknown:
+        raise ConfigError(f"instrument config defines measures the warehouse does not hold: {sorted(unknown)}; "
+                          f"measures are {', '.join(MEASURE_COLUMNS)}")
+    return out
+
+
+def item_problem_sql(instruments: Mapping[str, Mapping], present: set[str]) -> tuple[dict[str, str], list[str]]:
+    """Typed item expressions (i_<code> -> SQL over staged text s.<code>) and their problem structs."""
+    typed, problems = {}, []
+    for spec in instruments.values():
+        lo, hi = spec["scale_min"], spec["scale_max"]
+        for code in spec["items"]:
+            col = _item(code)
+            if code not in present:
+                typed[col] = "NULL::DOUBLE"
+                continue
+            raw = f"s.{code}"
+            typed[col] = f"CASE WHEN cl_number({raw}) BETWEEN {lo} AND {hi} THEN cl_number({raw}) END"
+            problems.append(
+                f"CASE WHEN NOT cl_blank({raw}) AND cl_number({raw}) IS NULL THEN "
+                f"{{'column_name': '{code}', 'value': {raw}, 'reason': 'not a number on the {lo}-{hi} scale'}} "
+                f"WHEN cl_number({raw}) NOT BETWEEN {lo} AND {hi} THEN "
+                f"{{'column_name': '{code}', 'value': {raw}, 'reason': 'outside the scale {lo}-{hi}'}} END"
+            )
+    return typed, problems
