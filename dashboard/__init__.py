@@ -1,0 +1,1 @@
+"""coachlens dashboard: query layer (anonymity + statistics), charts, and Streamlit pages."""

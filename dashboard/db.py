@@ -1,0 +1,48 @@
+"""Read access to the warehouse for the query layer and the dashboard.
+
+Ingest never writes the live file: it builds a copy and swaps it in with os.replace() (see
+pipelines.warehouse.connection). So readers open the live file read-only, never block a writer,
+and notice a new load through `data_version()`, which changes with every swap. `Reader` keeps one
+read-only connection per data version and hands each caller its own cursor (DuckDB's rule for
+threads: one connection, a cursor per thread).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import duckdb
+
+from pipelines.config import Paths
+from pipelines.warehouse import data_version, open_read_only
+
+
+def default_db() -> Path:
+    return Paths.resolve(os.environ.get("COACHLENS_DB")).db
+
+
+class Reader:
+    """A read-only connection to the current warehouse file, reopened after each swap."""
+
+    def __init__(self, db: str | Path):
+        self.db = Path(db)
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._version: str | None = None
+
+    @property
+    def version(self) -> str:
+        return data_version(self.db)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on the newest warehouse; raises WarehouseMissing when there is none."""
+        with self._lock:
+            current = data_version(self.db)
+            if self._con is None or current != self._version:
+                # The old connection is not closed here: cursors handed out earlier may still be
+                # running on it. It is freed (and the replaced file with it) when they are done.
+                self._con = open_read_only(self.db)
+                self._version = current
+            return self._con.cursor()

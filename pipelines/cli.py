@@ -1,0 +1,208 @@
+"""The `coachlens` command: a thin shell over library functions.
+
+Every command is also a Python function (pipelines.ingest.run.ingest, pipelines.generate.generate,
+...); this module only parses options, shows progress and prints reports. Further command groups
+register themselves from their own modules (see `_register_extensions`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipelines.config import ConfigError, Paths, load_instruments, load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="coachlens: analytics for organisational coaching programs.")
+console = Console(stderr=False)
+err = Console(stderr=True)
+
+DbOption = typer.Option(None, "--db", help="Warehouse file (default $COACHLENS_DB or data/coachlens.duckdb).")
+ConfigOption = typer.Option(None, "--config", help="Settings TOML overriding the defaults ($COACHLENS_CONFIG).")
+InstrumentsOption = typer.Option(None, "--instruments", help="Instrument TOML ($COACHLENS_INSTRUMENTS).")
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def init(db: Optional[Path] = DbOption) -> None:
+    """Create the pseudonymisation key file (mode 0600) if there is none. Safe to run again."""
+    from pipelines.ingest.pseudonymise import init_key
+
+    paths = Paths.resolve(db)
+    if paths.secret_from_env:
+        console.print("COACHLENS_SECRET is set: that secret is used, no key file is needed.")
+        return
+    path, created = init_key(paths)
+    console.print(f"{'Created' if created else 'Using existing'} key file {path} (mode 600). "
+                  "Keep it safe and out of the warehouse: without it, new loads cannot be matched to old ones.")
+
+
+@app.command()
+def generate(
+    out: Path = typer.Option(Path("sample_data"), "--out", help="Folder for the canonical files and truth.json."),
+    people: int = typer.Option(2000, "--people", min=50, help="Number of people in the organisation."),
+    seed: int = typer.Option(20261123, "--seed", help="Random seed (same seed, same files)."),
+) -> None:
+    """Write a synthetic organisation with planted, known effects (truth.json)."""
+    from pipelines.generate import generate as run_generate
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("generating", total=None)
+
+        def step(message: str, done: int | None = None, total: int | None = None) -> None:
+            bar.update(task, description=message, completed=done, total=total)
+
+        truth = run_generate(people=people, seed=seed, out=out, progress=step)
+    console.print(f"Wrote {out}/ for {people:,} people (seed {seed}); planted effects in {out}/truth.json.")
+    _ = truth
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files, or folders of files, to load."),
+    db: Optional[Path] = DbOption,
+    config: Optional[Path] = ConfigOption,
+    instruments: Optional[Path] = InstrumentsOption,
+    mapping: Optional[Path] = typer.Option(None, "--mapping", help="Mapping file for survey-tool exports."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="Force a reader: canonical, qualtrics, surveymonkey, google_forms, ms_forms."),
+) -> None:
+    """Validate, pseudonymise and load files. All or nothing: a refused file loads nothing."""
+    from pipelines.ingest.errors import RefusedFile
+    from pipelines.ingest.pseudonymise import KeyMissing, load_key
+    from pipelines.ingest.run import KeyMismatch, ingest as run_ingest
+    from pipelines.warehouse import WarehouseBusy
+
+    paths_cfg = Paths.resolve(db)
+    try:
+        settings = load_settings(config)
+        instr = load_instruments(instruments)
+        key = load_key(paths_cfg)
+        reader = _reader(mapping, fmt)
+    except (ConfigError, KeyMissing) as exc:
+        fail(str(exc), 2)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} files"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("reading", total=None)
+
+        def step(name: str, done: int, total: int) -> None:
+            bar.update(task, description=f"loading {name}", completed=done, total=total)
+
+        try:
+            report = run_ingest(paths, paths_cfg.db, key, settings, instr, progress=step, reader=reader)
+        except RefusedFile as exc:
+            fail(f"refused {exc}. Nothing was loaded; the warehouse is unchanged.", 1)
+        except (KeyMismatch, WarehouseBusy, ConfigError) as exc:
+            fail(str(exc), 1)
+    _print_report(report, paths_cfg.db)
+
+
+def _reader(mapping: Optional[Path], fmt: Optional[str]):
+    """The reader for this run: canonical files, or survey-tool exports through a mapping."""
+    if mapping is None and fmt in (None, "canonical"):
+        return None
+    try:
+        formats = importlib.import_module("pipelines.ingest.formats")
+    except ModuleNotFoundError:
+        raise ConfigError("survey-tool exports are not supported in this build") from None
+    return formats.make_reader(mapping=mapping, fmt=fmt)
+
+
+def _print_report(report, db: Path) -> None:
+    table = Table(title=f"Load report (run {report.run_id}) -> {db}")
+    for col in ("file", "entity", "rows in", "loaded", "quarantined", "identifier columns dropped", "status"):
+        table.add_column(col, justify="right" if col in ("rows in", "loaded", "quarantined") else "left")
+    for f in report.files:
+        table.add_row(f.file, f.entity, f"{f.rows_in:,}", f"{f.rows_loaded:,}", f"{f.rows_quarantined:,}",
+                      ", ".join(f.dropped_columns) or "-", f.status)
+    console.print(table)
+    for f in report.files:
+        for reason, n in f.reasons.most_common():
+            console.print(f"  {f.file}: {n:,} x {reason}", highlight=False)
+        for note in f.notes:
+            console.print(f"  {f.file}: {note}", highlight=False)
+        if f.ignored_columns:
+            console.print(f"  {f.file}: columns not used: {', '.join(f.ignored_columns)}", highlight=False)
+    if not report.changed:
+        console.print("Nothing new: every file was loaded before. The warehouse is unchanged.")
+
+
+@app.command()
+def status(db: Optional[Path] = DbOption) -> None:
+    """What is loaded: people, coached, cohorts, waves, recent loads, quarantine."""
+    from pipelines.status import warehouse_status
+    from pipelines.warehouse import WarehouseMissing
+
+    try:
+        st = warehouse_status(Paths.resolve(db).db)
+    except WarehouseMissing as exc:
+        fail(str(exc))
+    summary = Table(title=f"Warehouse {st['db']} (schema version {st['schema_version']})", show_header=False)
+    for label, value in st["counts"].items():
+        summary.add_row(label, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(summary)
+    waves = Table(title="Responses per wave (coached and comparison, over all cohorts)")
+    for col in ("wave", "coached", "comparison"):
+        waves.add_column(col)
+    for row in st["waves"]:
+        waves.add_row(*(str(v) for v in row))
+    console.print(waves)
+    loads = Table(title="Last loads")
+    for col in ("finished", "file", "entity", "rows in", "loaded", "quarantined", "status"):
+        loads.add_column(col)
+    for row in st["loads"]:
+        loads.add_row(*(str(v) for v in row))
+    console.print(loads)
+    if st["quarantine"]:
+        q = Table(title="Quarantine reasons")
+        q.add_column("reason")
+        q.add_column("rows", justify="right")
+        for reason, n in st["quarantine"]:
+            q.add_row(reason, f"{n:,}")
+        console.print(q)
+
+
+@app.command()
+def dashboard(
+    db: Optional[Path] = DbOption,
+    port: int = typer.Option(8501, "--port"),
+    address: str = typer.Option("127.0.0.1", "--address", help="Interface to serve on (loopback by default)."),
+) -> None:
+    """Start the Streamlit dashboard on the warehouse."""
+    paths = Paths.resolve(db)
+    env = dict(os.environ, COACHLENS_DB=str(paths.db.resolve()))
+    entry = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(entry), "--server.port", str(port),
+           "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    console.print(f"coachlens dashboard on http://{address}:{port} (warehouse {paths.db})")
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+def _register_extensions() -> None:
+    """Command groups that live beside their library code (export, report, mapping, ...)."""
+    for name in ("dashboard.export_cli", "pipelines.ingest.formats.cli", "dashboard.report_cli"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        module.register(app)
+
+
+_register_extensions()
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,41 @@
+"""`coachlens status` as a function: a summary of what the warehouse holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.warehouse import open_read_only
+
+
+def warehouse_status(db: Path) -> dict:
+    con = open_read_only(db)
+    try:
+        one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+        counts = {
+            "people": one("SELECT count(*) FROM people"),
+            "people coached": one("SELECT count(*) FROM mart_people WHERE coached"),
+            "programs": one("SELECT count(*) FROM programs"),
+            "cohorts (of them waitlist)": f"{one('SELECT count(*) FROM cohorts')} ({one('SELECT count(*) FROM cohorts WHERE is_waitlist')})",
+            "coaches": one("SELECT count(*) FROM coaches"),
+            "enrolments": one("SELECT count(*) FROM enrolments"),
+            "sessions": one("SELECT count(*) FROM sessions"),
+            "survey responses": one("SELECT count(*) FROM survey_responses"),
+            "surveys": one("SELECT count(DISTINCT survey_id) FROM survey_responses"),
+            "rows in quarantine": one("SELECT count(*) FROM (SELECT DISTINCT batch_id, source_row FROM quarantine)"),
+        }
+        waves = con.execute("""
+            SELECT wave, count(*) FILTER (WHERE role = 'coached'), count(*) FILTER (WHERE role = 'comparison')
+            FROM mart_response_waves GROUP BY wave
+            ORDER BY list_position(['baseline', 'mid', 'post', 'follow_up'], wave)""").fetchall()
+        loads = con.execute("""
+            SELECT strftime(finished_at, '%Y-%m-%d %H:%M'), file_name, entity, rows_in, rows_loaded,
+                   rows_quarantined, status
+            FROM load_batches ORDER BY batch_id DESC LIMIT 10""").fetchall()
+        quarantine = con.execute("""
+            SELECT regexp_replace(reason, 'row [0-9]+ replaces', 'a later row replaces'), count(*)
+            FROM quarantine GROUP BY 1 ORDER BY 2 DESC""").fetchall()
+        version = one("SELECT max(version) FROM schema_version")
+    finally:
+        con.close()
+    return {"db": str(db), "schema_version": version, "counts": counts, "waves": waves, "loads": loads,
+            "quarantine": quarantine}
