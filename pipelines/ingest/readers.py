@@ -14,7 +14,6 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
 from pipelines.ingest.errors import RefusedFile
@@ -96,31 +95,29 @@ def read_canonical(path: Path, item_codes: set[str], workdir: Path | None = None
 
 
 def _csv_header(path: Path, utf8_path: Path) -> tuple[str, list[str]]:
-    con = duckdb.connect()
-    try:
-        sniffed = con.execute("SELECT Delimiter, HasHeader FROM sniff_csv($p, sample_size=20480)",
-                              {"p": str(utf8_path)}).fetchone()
-    except duckdb.Error as exc:
-        raise RefusedFile(path, "a CSV file with a header row", f"text DuckDB cannot read as CSV ({_first_line(exc)})",
-                          row=1) from exc
-    finally:
-        con.close()
-    delim = sniffed[0] or ","
+    """The delimiter (the candidate most frequent in the header line, outside quotes) and header."""
     with open(utf8_path, encoding="utf-8-sig", newline="") as fh:
         head = fh.read(1 << 20)
+    first = head.split("\n", 1)[0]
+    unquoted = "".join(part for i, part in enumerate(first.split('"')) if i % 2 == 0)
+    counts = {d: unquoted.count(d) for d in (",", ";", "\t", "|")}
+    delim = max(counts, key=lambda d: (counts[d], d == ","))
     reader = csv.reader(io.StringIO(head), delimiter=delim)
     try:
         header = next(reader)
     except StopIteration:
         raise RefusedFile(path, "a header row", "no rows", row=1) from None
+    except csv.Error as exc:
+        raise RefusedFile(path, "a CSV header row", f"text that is not CSV ({exc})", row=1) from None
     try:
         next(reader)
     except StopIteration:
         raise RefusedFile(path, "at least one data row under the header", "a header and no data rows", row=2) from None
-    header = [h.strip() for h in header]
-    while header and header[-1] == "":
-        header.pop()  # trailing empty columns, as Excel leaves them
-    return delim, header
+    except csv.Error:
+        pass  # a malformed data row is the loader's business (quarantined with its row number)
+    # trailing empty columns, as Excel leaves them, stay in the header so that the reader expects
+    # them in every row; they hold no data and are not reported
+    return delim, [h.strip() for h in header]
 
 
 def _first_line(exc: Exception) -> str:
@@ -205,9 +202,9 @@ def _map_columns(src: SourceTable, item_codes: set[str], entity: str | None) -> 
     seen: dict[str, int] = {}
     for i, (orig, name) in enumerate(zip(src.header, norm)):
         if name == "":
-            if orig == "":
+            if any(h.strip() for h in src.header[i + 1:]):
                 src.ignored_columns.append(f"(unnamed column {i + 1})")
-                continue
+            continue
         canonical = aliases.get(name)
         if canonical is None and src.entity == "survey" and name in item_codes:
             canonical = name
@@ -229,7 +226,7 @@ def _map_columns(src: SourceTable, item_codes: set[str], entity: str | None) -> 
     missing = [c for c in required_columns(src.entity) if c not in seen]
     if missing:
         hint = ""
-        if len(src.header) == 1 and any(d in src.header[0] for d in ";,\t|"):
+        if len(src.header) == 1:
             hint = " (the whole header is one column: is the delimiter right?)"
         raise RefusedFile(src.path, f"the {src.entity} columns {', '.join(required_columns(src.entity))}",
                           f"no column for {', '.join(missing)} among {', '.join(src.header[:12])}{hint}",

@@ -55,9 +55,9 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceTable, n: int, key: Key,
         width = len(src.header)
         types = "{" + ", ".join(f"'col_{i}': 'VARCHAR'" for i in range(width)) + "}"
         reader = (f"read_csv($path, header=false, skip=1, delim=$delim, quote='\"', escape='\"', "
-                  f"columns={types}, null_padding=true, store_rejects=true, "
+                  f"columns={types}, null_padding=false, store_rejects=true, "
                   f"rejects_table='cl_rejects_{n}', rejects_scan='cl_scans_{n}', auto_detect=false, "
-                  f"strict_mode=false)")
+                  f"strict_mode=true)")
         params.update({"path": str(src.csv_path), "delim": src.csv_delim})
         source = f"(SELECT row_number() OVER () AS _source_row, * FROM {reader})"
     else:

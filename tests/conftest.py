@@ -1,0 +1,87 @@
+"""Shared fixtures. Each section belongs to one part of the product; keep them apart."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+TEST_SECRET = "coachlens-test-secret-0123456789"
+
+# Every test runs with a known pseudonymisation secret and no user config leaking in.
+os.environ["COACHLENS_SECRET"] = TEST_SECRET
+for _var in ("COACHLENS_CONFIG", "COACHLENS_INSTRUMENTS", "COACHLENS_DB"):
+    os.environ.pop(_var, None)
+
+
+# ---------------------------------------------------------------- foundation (ingest, warehouse)
+
+@pytest.fixture(scope="session")
+def settings():
+    from pipelines.config import load_settings
+
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def instruments():
+    from pipelines.config import load_instruments
+
+    return load_instruments()
+
+
+@pytest.fixture(scope="session")
+def key():
+    from pipelines.ingest.pseudonymise import Key
+
+    return Key(TEST_SECRET.encode())
+
+
+def write_files(folder: Path, files: dict[str, str]) -> Path:
+    """Write small CSV fixtures given as dedented text."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(textwrap.dedent(text).lstrip("\n"))
+    return folder
+
+
+@pytest.fixture
+def load(tmp_path, key, settings, instruments):
+    """load(paths..., db=None) -> RunReport, into tmp_path/wh.duckdb by default."""
+    from pipelines.ingest.run import ingest
+
+    def _load(*paths, db=None):
+        return ingest(list(paths), db or tmp_path / "wh.duckdb", key, settings, instruments)
+
+    return _load
+
+
+def table_dump(db: Path) -> dict[str, list]:
+    """Every table's full contents, sorted, for before/after comparisons."""
+    import duckdb
+
+    if not Path(db).exists():
+        return {}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1").fetchall()]
+        return {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory, key, settings, instruments) -> Path:
+    """sample_data/ ingested once per test session (read it, never write it)."""
+    from pipelines.ingest.run import ingest
+
+    if not (SAMPLE / "people.csv").exists():
+        pytest.skip("sample_data/ is not generated")
+    db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    ingest([SAMPLE], db, key, settings, instruments)
+    return db

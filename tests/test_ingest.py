@@ -1,0 +1,204 @@
+"""Canonical ingestion: every row loaded or quarantined with a reason; all-or-nothing runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import SAMPLE, table_dump, write_files
+from fixtures_foundation import ENROLMENTS, EXPECTED, PEOPLE, PROGRAMS, SURVEY
+from pipelines.ingest.errors import RefusedFile
+
+
+@pytest.fixture
+def small(tmp_path):
+    return write_files(tmp_path / "in", {"programs.csv": PROGRAMS, "people.csv": PEOPLE,
+                                         "enrolments.csv": ENROLMENTS, "survey_2024-01.csv": SURVEY})
+
+
+def q(db, sql, params=None):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_bad_rows_are_quarantined_with_reasons_and_good_rows_load(small, load, tmp_path):
+    report = load(small)
+    got = {f.file: (f.rows_in, f.rows_loaded, f.rows_quarantined) for f in report.files}
+    assert got == EXPECTED
+    db = tmp_path / "wh.duckdb"
+    reasons = {(r[0], r[1], r[2]) for r in q(db, """
+        SELECT b.file_name, q.source_row, q.reason FROM quarantine q JOIN load_batches b USING (batch_id)""")}
+    assert ("people.csv", 4, "exit_date is before hire_date") in reasons
+    assert ("people.csv", 5, "employee_id is required but blank") in reasons
+    assert ("people.csv", 6 + 0, "not a number") not in reasons  # E005 loads (date settled day-first)
+    assert ("people.csv", 7, "not a number") in reasons          # years_experience 'eight'
+    assert ("people.csv", 8, "date in the future") in reasons
+    assert ("enrolments.csv", 3, "employee_id not found in the people data (load people first)") in reasons
+    assert ("enrolments.csv", 4, "program_id not found in programs (load programs first)") in reasons
+    assert ("enrolments.csv", 5, "end_date is before start_date") in reasons
+    assert ("survey_2024-01.csv", 1, "duplicate submission for the same survey: row 2 replaces it") in reasons
+    assert ("survey_2024-01.csv", 3, "outside the scale 0-6") in reasons
+    assert ("survey_2024-01.csv", 5, "no item answered") in reasons
+    # rows in = loaded + quarantined, per batch, as stored
+    for rows_in, loaded, quarantined in q(db, "SELECT rows_in, rows_loaded, rows_quarantined FROM load_batches"):
+        assert rows_in == loaded + quarantined
+    # quarantined rows are distinct source rows
+    assert q(db, "SELECT count(*) FROM (SELECT DISTINCT batch_id, source_row FROM quarantine)")[0][0] == 10
+
+
+def test_values_are_cleaned_typed_and_derived(small, load, tmp_path, key):
+    load(small)
+    db = tmp_path / "wh.duckdb"
+    rows = {r[0]: r[1:] for r in q(db, """
+        SELECT participant_key, department, team, team_id, hire_date::VARCHAR, exit_type, age_band, career_phase
+        FROM people""")}
+    assert rows[key.participant_key("E001")] == ("Sales", "North", "Sales / North", "2019-01-15", None, "40-49", "mid")
+    assert rows[key.participant_key("E002")][4:] == ("voluntary", "30-39", "early")
+    # 13/02/2015 settles the column as day-first, so 03/04/2021 is 3 April
+    assert rows[key.participant_key("E005")][3] == "2021-04-03"
+    assert rows[key.participant_key("E003")][-1] == "late"
+    programs = dict(q(db, "SELECT program_id, currency FROM programs"))
+    assert programs == {"P1": "GBP", "P2": "GBP"}
+    assert q(db, "SELECT status FROM enrolments ORDER BY status") == [("completed",), ("completed",)]
+    dropped = q(db, "SELECT dropped_columns FROM load_batches WHERE entity = 'people'")[0][0]
+    assert dropped == ["full_name", "email", "date_of_birth"]
+
+
+def test_reload_of_the_same_files_changes_nothing(small, load, tmp_path):
+    load(small)
+    db = tmp_path / "wh.duckdb"
+    before = table_dump(db)
+    mtime = db.stat().st_mtime_ns
+    report = load(small)
+    assert [f.status for f in report.files] == ["unchanged"] * 4
+    assert table_dump(db) == before
+    assert db.stat().st_mtime_ns == mtime  # not even rewritten: the dashboard's data version holds
+
+
+def test_corrected_survey_file_replaces_its_wave(small, load, tmp_path, key):
+    load(small)
+    db = tmp_path / "wh.duckdb"
+    corrected = SURVEY.replace("E001,2024-01-18 09:00,4,5,6", "E001,2024-01-18 09:00,1,1,1")
+    write_files(small, {"survey_2024-01.csv": corrected})
+    load(small / "survey_2024-01.csv")
+    rows = q(db, "SELECT participant_key, vigour FROM survey_responses WHERE survey_id = 'survey_2024-01'")
+    assert len(rows) == 2
+    assert dict(rows)[key.participant_key("E001")] == 1.0
+
+
+def test_corrected_people_file_updates_by_key(small, load, tmp_path, key):
+    load(small)
+    db = tmp_path / "wh.duckdb"
+    write_files(small, {"people.csv": PEOPLE.replace("E001,Ann Example,ann@example.org,1980-02-03, Sales , North",
+                                                     "E001,Ann Example,ann@example.org,1980-02-03, Sales , South")})
+    load(small / "people.csv")
+    assert q(db, "SELECT count(*) FROM people")[0][0] == 4
+    assert q(db, "SELECT team FROM people WHERE participant_key = ?", [key.participant_key("E001")])[0][0] == "South"
+
+
+@pytest.mark.parametrize("name,content,fragment", [
+    ("people.csv", "employee_id,department\nE1,Sales\n", "no column for team"),
+    ("people.csv", "employee_id department team\nE1 Sales North\n", "is the delimiter right"),
+    ("people.csv", "employee_id,team,Team,department\nE1,a,b,c\n", "repeats"),
+    ("people.csv", "employee_id,department,team\n", "no data rows"),
+    ("people.csv", "", "empty file"),
+    ("survey_x.csv", "employee_id,submitted_at,foo\nE1,2024-01-01,3\n", "item columns"),
+    ("mystery.csv", "a,b\n1,2\n", "file name starting with"),
+])
+def test_refused_file_names_the_problem_and_leaves_every_table_unchanged(small, load, tmp_path, name, content, fragment):
+    load(small)
+    db = tmp_path / "wh.duckdb"
+    before = table_dump(db)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / name).write_text(content)
+    # the good new file in the same run must not load either: all or nothing
+    write_files(bad, {"survey_2024-07.csv": SURVEY.replace("2024-01-", "2024-07-")})
+    with pytest.raises(RefusedFile) as info:
+        load(bad)
+    assert fragment in str(info.value)
+    assert name in str(info.value)
+    assert table_dump(db) == before
+
+
+def test_not_a_csv_is_refused(tmp_path, load):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "people.csv").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    with pytest.raises(RefusedFile, match="people.csv.*expected a CSV, XLSX or Parquet file"):
+        load(folder)
+    (folder / "people.csv").write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(RefusedFile, match="binary"):
+        load(folder)
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_row_with_too_many_fields_is_quarantined_and_row_numbers_stay_true(tmp_path, load):
+    folder = write_files(tmp_path / "in", {"people.csv": """
+        employee_id,department,team,hire_date
+        E1,Sales,North,2020-01-01
+        E2,Sales,North,2020-01-01,extra
+        E3,Sales,North,not-a-date
+    """})
+    report = load(folder)
+    assert (report.files[0].rows_in, report.files[0].rows_loaded, report.files[0].rows_quarantined) == (3, 1, 2)
+    rows = q(tmp_path / "wh.duckdb", "SELECT source_row, reason FROM quarantine ORDER BY source_row")
+    assert rows[0] == (2, "the row has more fields than the header")
+    assert rows[1][0] == 3 and rows[1][1].startswith("not a date")
+
+
+def test_ambiguous_dates_are_quarantined_not_guessed(tmp_path, load):
+    folder = write_files(tmp_path / "in", {"people.csv": """
+        employee_id,department,team,hire_date
+        E1,Sales,North,03/04/2021
+        E2,Sales,North,2020-01-31
+        E3,Sales,North,04/04/2021
+    """})
+    load(folder)
+    rows = q(tmp_path / "wh.duckdb", "SELECT source_row, reason FROM quarantine")
+    assert rows == [(1, "ambiguous date: day-first and month-first readings differ and nothing in the column settles it")]
+    # 04/04/2021 reads the same either way
+    assert q(tmp_path / "wh.duckdb", "SELECT count(*) FROM people WHERE hire_date = DATE '2021-04-04'")[0][0] == 1
+
+
+def test_sample_data_loads_every_row_that_should_load(sample_warehouse):
+    truth = json.loads((SAMPLE / "truth.json").read_text())
+    db = sample_warehouse
+    counts = dict(q(db, "SELECT file_name, rows_in FROM load_batches"))
+    loaded = dict(q(db, "SELECT file_name, rows_loaded FROM load_batches"))
+    for name, n in truth["files"].items():
+        if name.endswith(".csv"):
+            assert counts[name] == n, name
+    expected_quarantine = truth["expected"]["quarantined_rows"]
+    total_in = sum(counts.values())
+    assert sum(loaded.values()) == total_in - expected_quarantine
+    reasons = {r[0] for r in q(db, "SELECT DISTINCT reason FROM quarantine")}
+    assert all(r.startswith("duplicate submission") for r in reasons), reasons
+    assert q(db, "SELECT count(*) FROM people")[0][0] == truth["files"]["people.csv"]
+
+
+def test_sample_reload_adds_nothing(sample_warehouse, tmp_path, key, settings, instruments):
+    from pipelines.ingest.run import ingest
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(sample_warehouse, db)
+    before = table_dump(db)
+    report = ingest([SAMPLE], db, key, settings, instruments)
+    assert not report.changed
+    assert table_dump(db) == before
+
+
+def test_key_mismatch_is_refused(small, load, tmp_path, settings, instruments):
+    from pipelines.ingest.pseudonymise import Key
+    from pipelines.ingest.run import KeyMismatch, ingest
+
+    load(small / "programs.csv")
+    with pytest.raises(KeyMismatch):
+        ingest([small / "people.csv"], tmp_path / "wh.duckdb", Key(b"another-secret-0123456789"), settings, instruments)
