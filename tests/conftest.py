@@ -85,3 +85,67 @@ def sample_warehouse(tmp_path_factory, key, settings, instruments) -> Path:
     db = tmp_path_factory.mktemp("sample") / "sample.duckdb"
     ingest([SAMPLE], db, key, settings, instruments)
     return db
+
+
+# ---------------------------------------------------------------- analytics (query layer, stats, export)
+
+from tests.fixtures_analytics import small_wh  # noqa: E402,F401
+
+
+# ---------------------------------------------------------------- dashboard (pages, browser, concurrency)
+# Owned by the dashboard (issue 4). A warehouse built once per session from sample_data/ (or, when
+# sample_data/ has not been generated, from the generator with a fixed seed), through the real
+# `coachlens ingest` command with COACHLENS_SECRET set.
+
+DASHBOARD_SEED = 20261123
+DASHBOARD_PEOPLE = 1200
+
+
+def _coachlens_bin() -> str:
+    import sys
+
+    return str(Path(sys.executable).with_name("coachlens"))
+
+
+def _dashboard_env(db: Path | None = None) -> dict:
+    env = dict(os.environ, COACHLENS_SECRET=TEST_SECRET, PYTHONUNBUFFERED="1")
+    for var in ("COACHLENS_CONFIG", "COACHLENS_INSTRUMENTS"):
+        env.pop(var, None)
+    if db is not None:
+        env["COACHLENS_DB"] = str(db)
+    return env
+
+
+@pytest.fixture(scope="session")
+def coachlens_env():
+    """coachlens_env(db) -> the environment for a `coachlens` subprocess on that warehouse."""
+    return _dashboard_env
+
+
+@pytest.fixture(scope="session")
+def dashboard_source(tmp_path_factory) -> Path:
+    """The canonical files the dashboard tests load: sample_data/, else freshly generated."""
+    import subprocess
+
+    if (SAMPLE / "people.csv").exists() and list(SAMPLE.glob("survey*")):
+        return SAMPLE
+    out = tmp_path_factory.mktemp("dashboard-sample") / "sample_data"
+    done = subprocess.run([_coachlens_bin(), "generate", "--out", str(out), "--people", str(DASHBOARD_PEOPLE),
+                           "--seed", str(DASHBOARD_SEED)], cwd=ROOT, env=_dashboard_env(),
+                          capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        pytest.fail(f"coachlens generate failed:\n{done.stdout}\n{done.stderr}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def dashboard_db(tmp_path_factory, dashboard_source) -> Path:
+    """dashboard_source ingested once per session with `coachlens ingest` (read it, never write it)."""
+    import subprocess
+
+    db = tmp_path_factory.mktemp("dashboard-wh") / "sample.duckdb"
+    done = subprocess.run([_coachlens_bin(), "ingest", str(dashboard_source), "--db", str(db)], cwd=ROOT,
+                          env=_dashboard_env(), capture_output=True, text=True, timeout=300)
+    if done.returncode != 0 or not db.exists():
+        pytest.fail(f"coachlens ingest of {dashboard_source} failed:\n{done.stdout}\n{done.stderr}")
+    return db

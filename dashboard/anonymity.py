@@ -1,0 +1,143 @@
+"""The anonymity rules of DOMAIN.md, enforced in the query layer.
+
+1. k (default 5, never below 3): no shown number rests on fewer than k people.
+2. Complementary suppression in breakdowns and cross-tabs whose totals are shown.
+3. Differencing: a filtered group whose complement in its parent holds 1..k-1 people is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+MIN_K = 3
+DEFAULT_K = 5
+
+
+class AnonymityRefused(Exception):
+    """The selection cannot be shown without risking re-identification; str() says why."""
+
+
+def k_of(settings: Mapping | None) -> int:
+    k = ((settings or {}).get("anonymity") or {}).get("k", DEFAULT_K)
+    if not isinstance(k, int) or isinstance(k, bool) or k < MIN_K:
+        raise AnonymityRefused(f"anonymity.k is {k!r}: it must be a whole number of at least {MIN_K}")
+    return k
+
+
+def _protect_line(n: np.ndarray, hidden: np.ndarray, idx: Sequence[int], k: int) -> bool:
+    """One line (cells idx, total shown): if any cell is hidden, hide the next-smallest cells until
+    at least two are hidden and together they hold k or more people. Returns True if it changed."""
+    idx = [i for i in idx if n[i] > 0]
+    h = [i for i in idx if hidden[i]]
+    if not h:
+        return False
+    changed = False
+    while len(h) < 2 or sum(n[i] for i in h) < k:
+        shown = [i for i in idx if not hidden[i]]
+        if not shown:
+            break
+        nxt = min(shown, key=lambda i: (n[i], i))
+        hidden[nxt] = True
+        h.append(nxt)
+        changed = True
+    return changed
+
+
+def suppress_1d(n: Sequence, k: int, total_shown: bool = True) -> np.ndarray:
+    """Hidden mask for a one-way breakdown (cells 0 < n < k, then complementary against the total)."""
+    arr = np.asarray(pd.Series(n, dtype="float").fillna(0), dtype=float)
+    hidden = (arr > 0) & (arr < k)
+    if total_shown:
+        _protect_line(arr, hidden, list(range(len(arr))), k)
+    return hidden
+
+
+def suppress_crosstab(counts: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Hidden mask of a cross-tab *with margins*: the last row and the last column are the totals
+    (row totals, column totals, grand total). Every row and column (the margins included) whose total
+    cell is shown is protected; repeated until nothing changes."""
+    n = counts.to_numpy(dtype=float, na_value=0.0)
+    R, C = n.shape
+    flat = n.ravel()
+    hidden = (flat > 0) & (flat < k)
+    lines = []  # (cells, total cell)
+    for r in range(R):
+        lines.append(([r * C + c for c in range(C - 1)], r * C + C - 1))
+    for c in range(C):
+        lines.append(([r * C + c for r in range(R - 1)], (R - 1) * C + c))
+    changed = True
+    while changed:
+        changed = False
+        for cells, total in lines:
+            if hidden[total]:
+                continue
+            changed |= _protect_line(flat, hidden, cells, k)
+    return pd.DataFrame(hidden.reshape(R, C), index=counts.index, columns=counts.columns)
+
+
+# -- rule 3: differencing ------------------------------------------------------------------------
+
+PARENT_LABEL = {"team": "its department", "department": "the organisation", "career_phase": "all career phases",
+                "program": "all programs", "cohort": "its program", "coach": "all coaches",
+                "dates": "all dates"}
+
+
+def parents(filters, team_department: Mapping[str, str] | None = None, cohort_program: Mapping[str, str] | None = None):
+    """(dimension, parent filters) for each active filter: the filters with that one relaxed."""
+    out = []
+    for dim in filters.active():
+        if dim == "team":
+            dept = (team_department or {}).get(filters.team) or filters.department
+            out.append((dim, filters.with_(team=None, department=dept)))
+        elif dim == "cohort":
+            prog = (cohort_program or {}).get(filters.cohort) or filters.program
+            out.append((dim, filters.with_(cohort=None, program=prog)))
+        elif dim == "dates":
+            out.append((dim, filters.with_(date_from=None, date_to=None)))
+        else:
+            out.append((dim, filters.with_(**{dim: None})))
+    return out
+
+
+def guard(filters, k: int, count: Callable[[object], Mapping[str, int]], team_department=None,
+          cohort_program=None) -> None:
+    """Refuse (AnonymityRefused) when, for some active filter, relaxing it adds 1..k-1 people to any
+    of the view's base counts (`count(filters) -> {label: people}`)."""
+    active = parents(filters, team_department, cohort_program)
+    if not active:
+        return
+    mine = count(filters)
+    for dim, parent in active:
+        theirs = count(parent)
+        for label, n_parent in theirs.items():
+            diff = int(n_parent) - int(mine.get(label, 0))
+            if 0 < diff < k:
+                value = getattr(filters, dim, None) if dim != "dates" else "the chosen date range"
+                raise AnonymityRefused(
+                    f"Cannot show {dim.replace('_', ' ')} {value!r}: outside it, {PARENT_LABEL[dim]} holds only "
+                    f"{diff} {label} (fewer than k = {k}), so its figures could be subtracted from the "
+                    f"figures of {PARENT_LABEL[dim]} to reveal those people. Widen or remove the "
+                    f"{dim.replace('_', ' ')} filter.")
+
+
+def blank_suppressed(df: pd.DataFrame, mask, value_cols: Sequence[str]) -> pd.DataFrame:
+    """Set suppressed=mask and empty every value column of the suppressed rows (n included)."""
+    df = df.copy()
+    mask = np.asarray(mask, dtype=bool)
+    if "suppressed" in df:
+        mask = mask | df["suppressed"].fillna(False).to_numpy(dtype=bool)
+    df["suppressed"] = mask
+    for col in value_cols:
+        if col in df:
+            if col in ("n",) or col.startswith("n_") or col in ("responded", "exits", "at_risk"):
+                df[col] = df[col].astype("Int64")
+                df.loc[mask, col] = pd.NA
+            elif df[col].dtype == object:
+                df.loc[mask, col] = None
+            else:
+                df[col] = df[col].astype(float)
+                df.loc[mask, col] = np.nan
+    return df

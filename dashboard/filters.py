@@ -1,0 +1,122 @@
+"""Filter state: a frozen dataclass of plain strings, validated against the warehouse's known values.
+
+URL query parameters are read as strings and checked; nothing is unpickled or evaluated, and every
+value reaches SQL as a bound parameter (see dashboard.queries).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field, fields, replace
+from typing import Mapping
+
+WAVES = ("baseline", "mid", "post", "follow_up")
+WAVE_PAIRS = tuple(f"{a}-{b}" for i, a in enumerate(WAVES) for b in WAVES[i + 1:])
+PHASES = ("early", "mid", "late", "unknown")
+DEFAULT_WAVES = "baseline-post"
+_ID = re.compile(r"^[^\x00-\x1f]{1,200}$")
+
+
+class InvalidFilter(ValueError):
+    """A filter value is not one the warehouse knows; the message names the parameter."""
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    programs: tuple[str, ...] = ()
+    cohorts: tuple[str, ...] = ()
+    coaches: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    phases: tuple[str, ...] = PHASES
+    waves: tuple[str, ...] = WAVE_PAIRS
+    program_names: Mapping[str, str] = field(default_factory=dict)
+    cohort_program: Mapping[str, str] = field(default_factory=dict)
+    team_department: Mapping[str, str] = field(default_factory=dict)
+    date_min: dt.date | None = None
+    date_max: dt.date | None = None
+
+
+_KNOWN = {"program": "programs", "cohort": "cohorts", "coach": "coaches", "department": "departments",
+          "team": "teams", "career_phase": "phases"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    program: str | None = None
+    cohort: str | None = None
+    coach: str | None = None
+    department: str | None = None
+    team: str | None = None
+    career_phase: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    waves: str = DEFAULT_WAVES
+
+    def __post_init__(self) -> None:
+        if self.waves not in WAVE_PAIRS:
+            raise InvalidFilter(f"waves: {self.waves!r} is not a wave pair; use one of {', '.join(WAVE_PAIRS)}")
+        if self.career_phase is not None and self.career_phase not in PHASES:
+            raise InvalidFilter(f"career_phase: {self.career_phase!r} is not one of {', '.join(PHASES)}")
+        for name in ("date_from", "date_to"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, dt.date):
+                raise InvalidFilter(f"{name}: expected a date, found {value!r}")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise InvalidFilter("date_from is after date_to")
+
+    @property
+    def pre(self) -> str:
+        return self.waves.split("-")[0]
+
+    @property
+    def post(self) -> str:
+        return self.waves.split("-")[1]
+
+    def active(self) -> list[str]:
+        """Names of the set filters (the date range counts as one, 'dates')."""
+        out = [n for n in _KNOWN if getattr(self, n) is not None]
+        if self.date_from or self.date_to:
+            out.append("dates")
+        return out
+
+    def params(self) -> dict:
+        """Bound SQL parameters: every filter, NULL when unset."""
+        return {"f_program": self.program, "f_cohort": self.cohort, "f_coach": self.coach,
+                "f_department": self.department, "f_team": self.team, "f_phase": self.career_phase,
+                "f_date_from": self.date_from, "f_date_to": self.date_to}
+
+    def with_(self, **changes) -> "Filters":
+        return replace(self, **changes)
+
+    def to_query_params(self) -> dict[str, str]:
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or (f.name == "waves" and value == DEFAULT_WAVES):
+                continue
+            out[f.name] = value.isoformat() if isinstance(value, dt.date) else str(value)
+        return out
+
+    @classmethod
+    def from_query_params(cls, params: Mapping, options: FilterOptions | None = None) -> "Filters":
+        values: dict = {}
+        for f in fields(cls):
+            raw = params.get(f.name)
+            if isinstance(raw, (list, tuple)):
+                raw = raw[0] if raw else None
+            if raw is None or raw == "":
+                continue
+            if not isinstance(raw, str) or not _ID.match(raw):
+                raise InvalidFilter(f"{f.name}: not a plain text value")
+            if f.name in ("date_from", "date_to"):
+                try:
+                    values[f.name] = dt.date.fromisoformat(raw)
+                except ValueError:
+                    raise InvalidFilter(f"{f.name}: {raw!r} is not an ISO date (YYYY-MM-DD)") from None
+                continue
+            if options is not None and f.name in _KNOWN and raw not in getattr(options, _KNOWN[f.name]):
+                raise InvalidFilter(f"{f.name}: {raw!r} is not a known value")
+            values[f.name] = raw
+        return cls(**values)
