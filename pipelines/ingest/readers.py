@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,10 +22,31 @@ from pipelines.ingest.identifiers import is_birth_date, is_identifier, normalise
 from pipelines.ingest.schemas import SCHEMAS, alias_map, required_columns
 from pipelines.ingest.sniff import sniff
 
+csv.field_size_limit(1 << 28)  # a very long cell is data, not a reason to stop reading
+
 ENTITIES = ("programs", "people", "enrolments", "sessions", "survey")  # load order
 _PREFIXES = {"program": "programs", "people": "people", "person": "people", "employee": "people",
              "hr": "people", "enrolment": "enrolments", "enrollment": "enrolments",
              "session": "sessions", "survey": "survey", "pulse": "survey", "responses": "survey"}
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+_FORMULA_BYTES = re.compile(rb'(?:^|[,;\t])[ ]*"?[ ]*[=+\-@]', re.M)
+
+
+def neutralise(value):
+    """Text a spreadsheet would run as a formula (=, +, -, @ first) gets a leading apostrophe.
+
+    Every reader applies it to every cell, so such text is stored as plain text (or quarantined
+    with its neutralised value) and cannot reach an export able to run. Signed numbers are kept.
+    """
+    if value is None or not isinstance(value, str):
+        return value
+    stripped = value.lstrip(" ")
+    if stripped.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(stripped.strip()):
+        return "'" + value
+    return value
 
 
 @dataclass
@@ -79,7 +101,10 @@ def read_canonical(path: Path, item_codes: set[str], workdir: Path | None = None
     sniffed = sniff(path, workdir)
     if sniffed.container == "csv":
         delim, header = _csv_header(path, sniffed.path)
-        src = SourceTable(path, "", "canonical_csv", header, {}, csv_path=sniffed.path, csv_delim=delim)
+        csv_path = _neutralised_csv(sniffed.path, delim, workdir)
+        src = SourceTable(path, "", "canonical_csv", header, {}, csv_path=csv_path, csv_delim=delim)
+        if csv_path != sniffed.path:
+            src.notes.append("cells starting with = + - @ were stored with a leading ' (spreadsheet formula guard)")
         if sniffed.encoding not in ("utf-8", "utf-8-sig"):
             src.notes.append(f"read as {sniffed.encoding}, converted to UTF-8")
     elif sniffed.container == "xlsx":
@@ -91,6 +116,35 @@ def read_canonical(path: Path, item_codes: set[str], workdir: Path | None = None
         header, table = _parquet(path)
         src = SourceTable(path, "", "canonical_parquet", header, {}, arrow=table)
     _map_columns(src, item_codes, entity)
+    handover_csv(src, workdir)
+    return src
+
+
+def handover_csv(src: SourceTable, workdir: Path | None) -> SourceTable:
+    """Hand an in-memory table to the loader as a UTF-8 CSV in the run's workdir.
+
+    The loader then reads every source the same way (DuckDB's CSV reader, rows numbered in file
+    order), and no Arrow object has to be registered on the run's connection (DuckDB 2.0 refuses
+    `register` while a result of that connection is still open). `_source_row` must run 1..n.
+    """
+    if src.arrow is None or workdir is None:
+        return src
+    import tempfile
+
+    import pyarrow.csv as pacsv
+
+    table = src.arrow
+    rows = table.column("_source_row").to_pylist() if table.num_rows else []
+    if rows != list(range(1, len(rows) + 1)):
+        return src   # numbering with gaps: keep the Arrow table
+    table = table.drop(["_source_row"])
+    fh = tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False, dir=workdir,
+                                     prefix=src.path.stem[:40] + "-handover-")
+    with fh:
+        pacsv.write_csv(table, fh, pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+    src.csv_path, src.csv_delim, src.arrow = Path(fh.name), ",", None
+    src.header = list(src.header) + [""] * (table.num_columns - len(src.header))
+    src.header = src.header[: table.num_columns] if len(src.header) > table.num_columns else src.header
     return src
 
 
@@ -118,6 +172,46 @@ def _csv_header(path: Path, utf8_path: Path) -> tuple[str, list[str]]:
     # trailing empty columns, as Excel leaves them, stay in the header so that the reader expects
     # them in every row; they hold no data and are not reported
     return delim, [h.strip() for h in header]
+
+
+def _neutralised_csv(utf8_path: Path, delim: str, workdir: Path | None) -> Path:
+    """The CSV itself when no cell can start a formula (a quick byte scan); else a copy whose such
+    cells carry a leading apostrophe. Records and their order are unchanged."""
+    import mmap
+    import tempfile
+
+    with open(utf8_path, "rb") as fh:
+        try:
+            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:
+            return utf8_path
+        with mm:
+            body = mm[mm.find(b"\n") + 1:] if mm.find(b"\n") >= 0 else b""
+            if not _FORMULA_BYTES.search(body):
+                return utf8_path
+    out = tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".csv", delete=False, dir=workdir,
+                                      prefix=utf8_path.stem[:40] + "-safe-", newline="")
+    changed = False
+    with open(utf8_path, encoding="utf-8-sig", newline="") as fh, out:
+        reader = csv.reader(fh, delimiter=delim, strict=False)
+        writer = csv.writer(out, delimiter=delim, lineterminator="\n")
+        header = next(reader, None)
+        if header is not None:
+            writer.writerow(header)
+        for row in reader:
+            safe = [neutralise(c) for c in row]
+            changed = changed or safe != row
+            writer.writerow(safe)
+    return Path(out.name) if changed else utf8_path
+
+
+def _neutralise_array(array) -> pa.ChunkedArray | pa.Array:
+    import pyarrow.compute as pc
+
+    text = pc.utf8_ltrim(array, " ")
+    risky = pc.and_(pc.match_substring_regex(text, r"^[=+\-@\t\r]"),
+                    pc.invert(pc.match_substring_regex(pc.utf8_trim_whitespace(text), _PLAIN_NUMBER.pattern)))
+    return pc.if_else(pc.fill_null(risky, False), pc.binary_join_element_wise("'", array, ""), array)
 
 
 def _first_line(exc: Exception) -> str:
@@ -169,7 +263,8 @@ def _xlsx(path: Path) -> tuple[list[str], pa.Table, str | None]:
         header.pop()
     if len(rows) < 2:
         raise RefusedFile(path, "at least one data row under the header", "a header and no data rows", row=2)
-    cols = {f"col_{i}": [_cell_text(r[i]) if i < len(r) else None for r in rows[1:]] for i in range(len(header))}
+    cols = {f"col_{i}": [neutralise(_cell_text(r[i])) if i < len(r) else None for r in rows[1:]]
+            for i in range(len(header))}
     cols["_source_row"] = list(range(1, len(rows)))
     return header, pa.table(cols), note
 
@@ -190,7 +285,7 @@ def _parquet(path: Path) -> tuple[list[str], pa.Table]:
         elif pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
             arrays[f"col_{i}"] = [_cell_text(v) for v in column.to_pylist()]
         else:
-            arrays[f"col_{i}"] = column.cast(pa.string())
+            arrays[f"col_{i}"] = _neutralise_array(column.cast(pa.string()))
     arrays["_source_row"] = pa.array(range(1, table.num_rows + 1), pa.int64())
     return header, pa.table(arrays)
 

@@ -80,9 +80,20 @@ def score_sql(instruments: Mapping[str, Mapping]) -> dict[str, str]:
     return out
 
 
-def item_problem_sql(instruments: Mapping[str, Mapping], present: set[str]) -> tuple[dict[str, str], list[str]]:
-    """Typed item expressions (i_<code> -> SQL over staged text s.<code>) and their problem structs."""
-    typed, problems = {}, []
+def item_problem_sql(instruments: Mapping[str, Mapping], present: set[str],
+                     numeric: bool = False) -> tuple[dict, dict, list]:
+    """SQL for the answers of a survey file, in three parts:
+
+    * `numbers`: n_<code> -> the answer as a number, computed once per cell over staged text s.<code>;
+    * `typed`: i_<code> -> the answer when it lies on the scale (over the n_<code> columns);
+    * `problems`: the checks (pipelines.ingest.schemas.Problem), over the same columns.
+
+    With `numeric`, the stage already holds n_<code> as numbers (cast by the CSV reader, which
+    rejected what was not a number), so there is no text to parse or to check.
+    """
+    from pipelines.ingest.schemas import Problem
+
+    numbers, typed, problems = {}, {}, []
     for spec in instruments.values():
         lo, hi = spec["scale_min"], spec["scale_max"]
         for code in spec["items"]:
@@ -90,12 +101,14 @@ def item_problem_sql(instruments: Mapping[str, Mapping], present: set[str]) -> t
             if code not in present:
                 typed[col] = "NULL::DOUBLE"
                 continue
-            raw = f"s.{code}"
-            typed[col] = f"CASE WHEN cl_number({raw}) BETWEEN {lo} AND {hi} THEN cl_number({raw}) END"
-            problems.append(
-                f"CASE WHEN NOT cl_blank({raw}) AND cl_number({raw}) IS NULL THEN "
-                f"{{'column_name': '{code}', 'value': {raw}, 'reason': 'not a number on the {lo}-{hi} scale'}} "
-                f"WHEN cl_number({raw}) NOT BETWEEN {lo} AND {hi} THEN "
-                f"{{'column_name': '{code}', 'value': {raw}, 'reason': 'outside the scale {lo}-{hi}'}} END"
-            )
-    return typed, problems
+            raw, num = f"s.{code}", f"s.n_{code}"
+            typed[col] = f"CASE WHEN {num} BETWEEN {lo} AND {hi} THEN {num} END"
+            if numeric:
+                problems.append(Problem(f"{num} NOT BETWEEN {lo} AND {hi}", code, num, f"'outside the scale {lo}-{hi}'"))
+                continue
+            numbers[f"n_{code}"] = f"cl_number({raw})"
+            problems.append(Problem(
+                f"{num} IS NULL AND NOT cl_blank({raw})", code, raw,
+                f"'not a number on the {lo}-{hi} scale, nor a label in its label set: \"' || left(trim({raw}), 60) || '\"'"))
+            problems.append(Problem(f"{num} NOT BETWEEN {lo} AND {hi}", code, raw, f"'outside the scale {lo}-{hi}'"))
+    return numbers, typed, problems
