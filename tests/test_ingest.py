@@ -202,3 +202,18 @@ def test_key_mismatch_is_refused(small, load, tmp_path, settings, instruments):
     load(small / "programs.csv")
     with pytest.raises(KeyMismatch):
         ingest([small / "people.csv"], tmp_path / "wh.duckdb", Key(b"another-secret-0123456789"), settings, instruments)
+
+
+def test_answer_that_is_not_a_number_is_quarantined_with_its_column(tmp_path, load):
+    folder = write_files(tmp_path / "in", {
+        "people.csv": "employee_id,department,team\nE1,D,T\nE2,D,T\nE3,D,T\n",
+        "survey_w1.csv": "employee_id,submitted_at,val1,val2,val3\nE1,2024-01-10,4,abc,4\nE2,2024-01-10, 5 ,5,5\n"
+                         "E3,2024-01-10,3,3,3\n",
+    })
+    report = load(folder)
+    survey = [f for f in report.files if f.entity == "survey"][0]
+    assert (survey.rows_in, survey.rows_loaded, survey.rows_quarantined) == (3, 2, 1)
+    rows = q(tmp_path / "wh.duckdb", "SELECT source_row, column_name, value, reason FROM quarantine")
+    assert rows == [(1, "val2", "abc", 'not a number on the 1-7 scale, nor a label in its label set: "abc"')]
+    # the rows after the rejected one keep their true row numbers
+    assert q(tmp_path / "wh.duckdb", "SELECT count(*) FROM survey_responses WHERE values_alignment = 5")[0][0] == 1

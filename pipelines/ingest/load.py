@@ -33,70 +33,75 @@ class FileReport:
     reasons: Counter = field(default_factory=Counter)
 
 
-def _problem(column: str | None, reason_sql: str, value_sql: str = "NULL") -> str:
+def _flag(con, staged: Staged, where: str, column: str | None, reason: str, value: str = "NULL") -> None:
+    """Quarantine the rows of the typed table where `where` holds, with (column, value, reason)."""
     col = "NULL::VARCHAR" if column is None else f"'{column}'"
-    return f"{{'column_name': {col}, 'value': ({value_sql})::VARCHAR, 'reason': {reason_sql}}}"
+    con.execute(f"INSERT INTO {staged.problems} SELECT _source_row, {col}, ({value})::VARCHAR, {reason} "
+                f"FROM {staged.checked} WHERE {where}")
 
 
-def _flag(con, checked: str, where: str, problem: str, params: Mapping | None = None) -> None:
-    con.execute(f"UPDATE {checked} SET problems = list_append(problems, {problem}) WHERE {where}", params or {})
+def _clean(staged: Staged) -> str:
+    """Rows with no problem so far (the typed table's flag, and the problems found since)."""
+    return (f"NOT _bad AND _source_row NOT IN (SELECT _source_row FROM {staged.problems})")
 
 
-def _flag_duplicates(con, checked: str, partition: str, order: str, what: str) -> None:
+def _flag_duplicates(con, staged: Staged, partition: str, order: str, what: str) -> None:
     """Among rows with no other problem, keep the last of each `partition`; flag the others."""
     con.execute(f"""
-        UPDATE {checked} SET problems = list_append(problems, {{
-            'column_name': NULL::VARCHAR, 'value': NULL::VARCHAR,
-            'reason': 'duplicate {what}: row ' || d.keeper || ' replaces it'}})
+        INSERT INTO {staged.problems}
+        SELECT _source_row, NULL, NULL, 'duplicate {what}: row ' || keeper || ' replaces it'
         FROM (
             SELECT _source_row,
                    last_value(_source_row) OVER w AS keeper,
                    row_number() OVER w AS k,
                    count(*) OVER (PARTITION BY {partition}) AS n
-            FROM {checked}
-            WHERE len(problems) = 0
+            FROM {staged.checked}
+            WHERE {_clean(staged)}
             WINDOW w AS (PARTITION BY {partition} ORDER BY {order}
                          ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
         ) d
-        WHERE {checked}._source_row = d._source_row AND d.k < d.n""")
+        WHERE k < n""")
 
 
 def cross_row_checks(con, src: SourceTable, staged: Staged, settings: Mapping) -> None:
-    t = staged.checked
     tol = int(settings["dates"].get("future_tolerance_days", 1))
     future = f"current_date + to_days({tol})"
-    unknown_person = (f"participant_key IS NOT NULL AND participant_key NOT IN (SELECT participant_key FROM people)",
-                      _problem("employee_id", "'employee_id not found in the people data (load people first)'"))
+    unknown = ("participant_key IS NOT NULL AND participant_key NOT IN (SELECT participant_key FROM people)",
+               "employee_id", "'employee_id not found in the people data (load people first)'")
     if src.entity == "people":
-        _flag(con, t, "exit_date < hire_date", _problem("exit_date", "'exit_date is before hire_date'", "exit_date"))
-        _flag(con, t, "exit_date IS NOT NULL AND exit_type IS NULL",
-              _problem("exit_type", "'exit_type (voluntary or involuntary) is required when exit_date is given'"))
-        _flag(con, t, "exit_type IS NOT NULL AND exit_date IS NULL",
-              _problem("exit_date", "'exit_date is required when exit_type is given'", "exit_type"))
+        _flag(con, staged, "exit_date < hire_date", "exit_date", "'exit_date is before hire_date'", "exit_date")
+        _flag(con, staged, "exit_date IS NOT NULL AND exit_type IS NULL", "exit_type",
+              "'exit_type (voluntary or involuntary) is required when exit_date is given'")
+        _flag(con, staged, "exit_type IS NOT NULL AND exit_date IS NULL", "exit_date",
+              "'exit_date is required when exit_type is given'", "exit_type")
         for col in ("hire_date", "exit_date"):
-            _flag(con, t, f"{col} > {future}", _problem(col, "'date in the future'", col))
-        _flag_duplicates(con, t, "participant_key", "_source_row", "row for the same person")
+            _flag(con, staged, f"{col} > {future}", col, "'date in the future'", col)
+        _flag_duplicates(con, staged, "participant_key", "_source_row", "row for the same person")
     elif src.entity == "programs":
-        _flag_duplicates(con, t, "program_id", "_source_row", "row for the same program_id")
+        _flag_duplicates(con, staged, "program_id", "_source_row", "row for the same program_id")
     elif src.entity == "enrolments":
-        _flag(con, t, *unknown_person)
-        _flag(con, t, "program_id NOT IN (SELECT program_id FROM programs)",
-              _problem("program_id", "'program_id not found in programs (load programs first)'", "program_id"))
-        _flag(con, t, "end_date < start_date", _problem("end_date", "'end_date is before start_date'", "end_date"))
-        _flag(con, t, "sessions_attended > sessions_planned",
-              _problem("sessions_attended", "'sessions_attended is above sessions_planned'", "sessions_attended"))
-        _flag_duplicates(con, t, "participant_key, cohort_id", "_source_row", "enrolment of the same person in the same cohort")
+        _flag(con, staged, *unknown)
+        _flag(con, staged, "program_id NOT IN (SELECT program_id FROM programs)", "program_id",
+              "'program_id not found in programs (load programs first)'", "program_id")
+        _flag(con, staged, "end_date < start_date", "end_date", "'end_date is before start_date'", "end_date")
+        _flag(con, staged, "sessions_attended > sessions_planned", "sessions_attended",
+              "'sessions_attended is above sessions_planned'", "sessions_attended")
+        _flag_duplicates(con, staged, "participant_key, cohort_id", "_source_row",
+                         "enrolment of the same person in the same cohort")
     elif src.entity == "sessions":
-        _flag(con, t, *unknown_person)
-        _flag(con, t, f"session_date > {future}", _problem("session_date", "'date in the future'", "session_date"))
+        _flag(con, staged, *unknown)
+        _flag(con, staged, f"session_date > {future}", "session_date", "'date in the future'", "session_date")
     elif src.entity == "survey":
-        _flag(con, t, *unknown_person)
-        _flag(con, t, f"submitted_at::DATE > {future}", _problem("submitted_at", "'date in the future'", "submitted_at"))
-        items = [c for c in _columns(con, t) if c.startswith("i_")]
+        _flag(con, staged, *unknown)
+        _flag(con, staged, f"submitted_at::DATE > {future}", "submitted_at", "'date in the future'", "submitted_at")
+        items = [c for c in _columns(con, staged.checked) if c.startswith("i_")]
         answered = " + ".join(f"({c} IS NOT NULL)::INTEGER" for c in items) or "0"
-        _flag(con, t, f"len(problems) = 0 AND ({answered}) = 0", _problem(None, "'no item answered'"))
-        _flag_duplicates(con, t, "participant_key, coalesce(survey_id, '')", "submitted_at, _source_row",
+        _flag(con, staged, f"{_clean(staged)} AND ({answered}) = 0", None, "'no item answered'")
+        _flag_duplicates(con, staged, "participant_key, coalesce(survey_id, '')", "submitted_at, _source_row",
                          "submission for the same survey")
+    # from here on, `_bad` alone marks every row that will not load
+    con.execute(f"UPDATE {staged.checked} SET _bad = true "
+                f"WHERE NOT _bad AND _source_row IN (SELECT _source_row FROM {staged.problems})")
 
 
 def _exec(con, sql: str, params: Mapping | None = None):
@@ -110,30 +115,26 @@ def _columns(con, table: str) -> list[str]:
 
 
 def quarantine(con, staged: Staged, batch_id: int) -> tuple[int, Counter]:
-    t = staged.checked
-    con.execute(f"""
-        INSERT INTO quarantine
-        SELECT $batch, _source_row, p.column_name, left(p.value, 200), p.reason
-        FROM (SELECT _source_row, unnest(problems) AS p FROM {t} WHERE len(problems) > 0)""",
-                {"batch": batch_id})
+    con.execute(f"INSERT INTO quarantine SELECT $batch, _source_row, column_name, left(value, 200), reason "
+                f"FROM {staged.problems}", {"batch": batch_id})
     if staged.rejected:
-        con.executemany("INSERT INTO quarantine VALUES (?, ?, NULL, NULL, ?)",
-                        [(batch_id, row, reason) for row, reason in staged.rejected])
+        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)",
+                        [(batch_id, row, column, value, reason) for row, column, value, reason in staged.rejected])
     reasons = Counter()
     for reason, n in con.execute(
-        f"SELECT regexp_replace(p.reason, 'row [0-9]+ replaces', 'a later row replaces'), count(*) "
-        f"FROM (SELECT unnest(problems) AS p FROM {t} WHERE len(problems) > 0) GROUP BY 1"
+        f"SELECT regexp_replace(reason, 'row [0-9]+ replaces', 'a later row replaces'), count(*) "
+        f"FROM {staged.problems} GROUP BY 1"
     ).fetchall():
         reasons[reason] += n
-    for _, reason in staged.rejected:
+    for *_, reason in staged.rejected:
         reasons[reason] += 1
-    bad = con.execute(f"SELECT count(*) FROM {t} WHERE len(problems) > 0").fetchone()[0]
-    return bad + len(staged.rejected), reasons
+    bad = con.execute(f"SELECT count(*) FROM {staged.checked} WHERE _bad").fetchone()[0]
+    return bad + staged.rejected_rows, reasons
 
 
 def load_rows(con, src: SourceTable, staged: Staged, batch_id: int, settings: Mapping,
               instruments: Mapping) -> int:
-    good = f"(SELECT * FROM {staged.checked} WHERE len(problems) = 0)"
+    good = f"(SELECT * FROM {staged.checked} WHERE NOT _bad)"
     params: dict = {"batch": batch_id}
     if src.entity == "people":
         cp = settings["career_phase"]

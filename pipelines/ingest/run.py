@@ -126,5 +126,5 @@ def _load_one(con, src: SourceTable, sha: str, n: int, fr: FileReport, key: Key,
         [batch_id, run_id, src.path.name, sha, src.entity, src.source_format, fr.rows_in, fr.rows_loaded,
          fr.rows_quarantined, fr.dropped_columns, started, dt.datetime.now(), fr.status],
     )
-    for t in (staged.stage, staged.checked):
+    for t in (staged.stage, staged.checked, staged.problems):
         con.execute(f"DROP TABLE IF EXISTS {t}")

@@ -93,10 +93,21 @@ def alias_map(entity: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """One check as SQL over the staged row `s`: when `cond` holds, the row is quarantined with
+    (column, value, reason)."""
+
+    cond: str
+    column: str | None
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ColumnSQL:
     name: str
-    typed: str          # SQL giving the typed value
-    problems: list[str]  # SQL expressions giving a problem struct or NULL
+    typed: str                 # SQL giving the typed value
+    problems: list[Problem]
 
 
 def _lit(value) -> str:
@@ -104,11 +115,6 @@ def _lit(value) -> str:
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
     return repr(value)
-
-
-def _problem(name: str, cond: str, value: str, reason: str) -> str:
-    return (f"CASE WHEN {cond} THEN {{'column_name': {_lit(name)}, 'value': {value}::VARCHAR, "
-            f"'reason': {reason}}} END")
 
 
 def compile_checks(entity: str, present: set[str], date_conv: dict[str, str]) -> list[ColumnSQL]:
@@ -135,26 +141,25 @@ def compile_checks(entity: str, present: set[str], date_conv: dict[str, str]) ->
             typed = f"upper(nullif({raw}, ''))"
         elif parse == "int":
             typed = f"CASE WHEN cl_number({raw}) = round(cl_number({raw})) THEN cl_number({raw})::BIGINT END"
-            problems.append(_problem(name, f"NOT cl_blank({raw}) AND {typed} IS NULL", raw,
-                                     "'not a whole number'"))
+            problems.append(Problem(f"NOT cl_blank({raw}) AND ({typed}) IS NULL", name, raw, "'not a whole number'"))
         elif parse == "number":
             typed = f"cl_number({raw})"
-            problems.append(_problem(name, f"NOT cl_blank({raw}) AND {typed} IS NULL", raw, "'not a number'"))
+            problems.append(Problem(f"NOT cl_blank({raw}) AND {typed} IS NULL", name, raw, "'not a number'"))
         elif parse == "date":
             typed = f"cl_parse_date({raw}, {conv})"
-            problems.append(_problem(name, f"cl_date_problem({raw}, {conv}) IS NOT NULL", raw,
-                                     f"cl_date_problem({raw}, {conv})"))
+            problems.append(Problem(f"NOT cl_blank({raw}) AND {typed} IS NULL", name, raw,
+                                    f"cl_date_problem({raw}, {conv})"))
         elif parse == "timestamp":
             typed = f"cl_parse_ts({raw}, {conv})"
-            problems.append(_problem(name, f"NOT cl_blank({raw}) AND {typed} IS NULL", raw,
-                                     f"coalesce(cl_date_problem({raw}, {conv}), 'not a date and time')"))
+            problems.append(Problem(f"NOT cl_blank({raw}) AND {typed} IS NULL", name, raw,
+                                    f"coalesce(cl_date_problem({raw}, {conv}), 'not a date and time')"))
         else:  # pragma: no cover - a schema authoring error
             raise ValueError(f"unknown parse {parse!r} for {entity}.{name}")
         if col.metadata["required"]:
-            problems.append(_problem(name, f"cl_blank({raw})", "NULL", f"'{name} is required but blank'"))
+            problems.append(Problem(f"cl_blank({raw})", name, "NULL", f"'{name} is required but blank'"))
         for check in col.checks:
             cond, reason = _check_sql(check, typed)
-            problems.append(_problem(name, f"{typed} IS NOT NULL AND NOT ({cond})", raw, _lit(reason)))
+            problems.append(Problem(f"{typed} IS NOT NULL AND NOT ({cond})", name, raw, _lit(reason)))
         out.append(ColumnSQL(name, typed, problems))
     return out
 

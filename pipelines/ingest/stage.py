@@ -15,7 +15,7 @@ import duckdb
 
 from pipelines.ingest.pseudonymise import HMAC_SQL, Key
 from pipelines.ingest.readers import SourceTable
-from pipelines.ingest.schemas import SCHEMAS, compile_checks
+from pipelines.ingest.schemas import SCHEMAS, Problem, compile_checks
 from pipelines.scoring import item_problem_sql
 
 MACROS = (Path(__file__).parent / "sql" / "macros.sql").read_text()
@@ -30,32 +30,49 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
 @dataclass
 class Staged:
     stage: str           # temp table with _source_row, participant_key, canonical text columns
-    checked: str         # temp table with _source_row, participant_key, typed columns, problems
+    checked: str         # temp table with _source_row, participant_key, typed columns, _bad
+    problems: str        # temp table: _source_row, column_name, value, reason (one row a problem)
     rows_in: int
-    rejected: list[tuple[int, str]]   # (source_row, reason) for rows the CSV reader could not split
+    # (source_row, column, value, reason) for rows the CSV reader could not split or cast
+    rejected: list[tuple[int, str | None, str | None, str]]
+    numeric_items: bool = False       # answers were cast by the CSV reader (stage holds n_<code>)
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({r[0] for r in self.rejected})
 
 
 def stage(con: duckdb.DuckDBPyConnection, src: SourceTable, n: int, key: Key,
           instruments: Mapping, settings: Mapping) -> Staged:
     stage_name, checked_name = f"stage_{n}", f"checked_{n}"
+    schema = SCHEMAS[src.entity].columns
+    # Answers in a CSV are cast to numbers by DuckDB's reader itself (a value that is not a number
+    # makes the reader reject the row, and the rejection is quarantined with its column and value).
+    numeric = src.csv_path is not None and src.entity == "survey"
     select = ["_source_row"]
     for i, name in src.columns.items():
         col = f"col_{i}"
-        if SCHEMAS[src.entity].columns.get(name) is not None and SCHEMAS[src.entity].columns[name].metadata["parse"] == "id":
+        if schema.get(name) is not None and schema[name].metadata["parse"] == "id":
             select.append(f"CASE WHEN cl_blank({col}) THEN NULL ELSE {HMAC_SQL.format(col=col)} END AS participant_key")
+        elif numeric and name not in schema:
+            select.append(f"{col} AS n_{name}")
         else:
             select.append(f"trim({col}) AS {name}")
     if src.birth_date_column is not None:
         select.append(f"trim(col_{src.birth_date_column}) AS _birth_date")
     # rows with every kept cell blank (Excel's trailing rows) are not data rows
-    non_blank = " OR ".join(f"NOT cl_blank(col_{i})" for i in src.columns) or "TRUE"
+    non_blank = " OR ".join(f"col_{i} IS NOT NULL" if numeric and name not in schema else f"NOT cl_blank(col_{i})"
+                            for i, name in src.columns.items()) or "TRUE"
     params = dict(key.pads)
     rejected: list[tuple[int, str]] = []
     if src.csv_path is not None:
         width = len(src.header)
-        types = "{" + ", ".join(f"'col_{i}': 'VARCHAR'" for i in range(width)) + "}"
+        kinds = {i: "DOUBLE" if numeric and src.columns.get(i) not in (None, *schema) else "VARCHAR"
+                 for i in range(width)}
+        types = "{" + ", ".join(f"'col_{i}': '{kind}'" for i, kind in kinds.items()) + "}"
+        decimal = ", decimal_separator=','" if src.csv_delim == ";" else ""
         reader = (f"read_csv($path, header=false, skip=1, delim=$delim, quote='\"', escape='\"', "
-                  f"columns={types}, null_padding=false, store_rejects=true, "
+                  f"columns={types}, null_padding=false, store_rejects=true{decimal}, "
                   f"rejects_table='cl_rejects_{n}', rejects_scan='cl_scans_{n}', auto_detect=false, "
                   f"strict_mode=true)")
         params.update({"path": str(src.csv_path), "delim": src.csv_delim})
@@ -66,18 +83,31 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceTable, n: int, key: Key,
     sql = f"CREATE OR REPLACE TEMP TABLE {stage_name} AS SELECT {', '.join(select)} FROM {source} WHERE {non_blank}"
     con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
     if src.csv_path is not None:
-        rejected = _renumber_after_rejects(con, stage_name, n)
+        rejected = _renumber_after_rejects(con, stage_name, n, src, instruments)
     rows_in = con.execute(f"SELECT count(*) FROM {stage_name}").fetchone()[0]
-    _check(con, src, stage_name, checked_name, instruments, settings)
-    return Staged(stage_name, checked_name, rows_in + len(rejected), rejected)
+    staged = Staged(stage_name, checked_name, f"problems_{n}", rows_in, rejected, numeric)
+    staged.rows_in += staged.rejected_rows
+    _check(con, src, staged, instruments, settings)
+    return staged
 
 
-def _renumber_after_rejects(con, stage_name: str, n: int) -> list[tuple[int, str]]:
-    """Rows the CSV reader rejected are missing from the numbering; give good rows their real row."""
+_REJECT_REASONS = {
+    "TOO MANY COLUMNS": "the row has more fields than the header",
+    "MISSING COLUMNS": "the row has fewer fields than the header",
+    "UNQUOTED VALUE": "a quote inside an unquoted value",
+    "INVALID ENCODING": "bytes that are not valid UTF-8",
+    "LINE SIZE OVER MAXIMUM": "a line longer than the reader allows",
+}
+
+
+def _renumber_after_rejects(con, stage_name: str, n: int, src: SourceTable, instruments) -> list:
+    """Rows the CSV reader rejected are missing from the numbering; give good rows their real row,
+    and return the rejections as (row, column, value, reason)."""
     try:
-        rejects = con.execute(
-            f"SELECT DISTINCT line - 1 AS data_row, error_type FROM cl_rejects_{n} ORDER BY data_row"
-        ).fetchall()
+        rejects = con.execute(f"""
+            SELECT line - 1 AS data_row, column_name, error_type,
+                   regexp_extract(error_message, 'Could not convert string "(.*)" to', 1) AS value
+            FROM cl_rejects_{n} ORDER BY data_row""").fetchall()
     except duckdb.CatalogException:
         return []
     if not rejects:
@@ -95,40 +125,66 @@ def _renumber_after_rejects(con, stage_name: str, n: int) -> list[tuple[int, str
         SELECT good.data_row AS _source_row, s.* EXCLUDE (_source_row)
         FROM {stage_name} s JOIN good ON good.k = s._source_row"""
     )
-    reasons = {"TOO MANY COLUMNS": "the row has more fields than the header",
-               "MISSING COLUMNS": "the row has fewer fields than the header",
-               "UNQUOTED VALUE": "a quote inside an unquoted value",
-               "INVALID ENCODING": "bytes that are not valid UTF-8",
-               "LINE SIZE OVER MAXIMUM": "a line longer than the reader allows"}
-    return [(row, reasons.get(kind, kind.lower())) for row, kind in rejects]
+    scales = {code: (spec["scale_min"], spec["scale_max"]) for spec in instruments.values() for code in spec["items"]}
+    out = []
+    for row, column, kind, value in rejects:
+        name = src.columns.get(int(column[4:])) if column and column.startswith("col_") else None
+        if kind == "CAST" and name in scales:
+            lo, hi = scales[name]
+            out.append((row, name, value[:200], f'not a number on the {lo}-{hi} scale, nor a label in its label set: "{value[:60]}"'))
+        else:
+            out.append((row, None, None, _REJECT_REASONS.get(kind, kind.lower())))
+    return out
 
 
-def _check(con, src: SourceTable, stage_name: str, checked_name: str, instruments, settings) -> None:
+def _check(con, src: SourceTable, staged: "Staged", instruments, settings) -> None:
+    """Type every column in one pass and flag bad rows; spell out problems for the bad rows only.
+
+    The typed table carries `_bad`, the OR of every check; the (column, value, reason) problems are
+    computed afterwards over the few flagged rows, so a clean file pays for one cheap pass.
+    """
     present = set(src.columns.values())
-    conv = _date_conventions(con, src, stage_name, present, settings)
+    conv = _date_conventions(con, src, staged.stage, present, settings)
     cols = compile_checks(src.entity, present, conv)
     has_person = "employee_id" in SCHEMAS[src.entity].columns
     select = ["s._source_row"] + (["s.participant_key"] if has_person else [])
-    problems = []
+    problems: list[Problem] = []
+    source = staged.stage
     for c in cols:
         select.append(f"{c.typed} AS {c.name}")
         problems.extend(c.problems)
     if src.entity == "survey":
-        typed, item_problems = item_problem_sql(instruments, present)
+        numbers, typed, item_problems = item_problem_sql(instruments, present, staged.numeric_items)
         select.extend(f"{expr} AS {name}" for name, expr in typed.items())
         problems.extend(item_problems)
+        if numbers:  # each answer is parsed once, in a view the checks read
+            source = f"num_{staged.stage}"
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {source} AS SELECT s.*, "
+                        + ", ".join(f"{expr} AS {name}" for name, expr in numbers.items())
+                        + f" FROM {staged.stage} s")
     if src.birth_date_column is not None:
         dob = "cl_parse_date(s._birth_date, 'none')"
         select.append(f"CASE WHEN {dob} <= current_date THEN date_diff('year', {dob}, current_date) "
                       f"- (strftime({dob}, '%m%d') > strftime(current_date, '%m%d'))::INTEGER END AS _age_from_birth")
     if has_person:
-        problems.append("CASE WHEN s.participant_key IS NULL THEN {'column_name': 'employee_id', "
-                        "'value': NULL::VARCHAR, 'reason': 'employee_id is required but blank'} END")
-    problem_list = "list_filter([" + ", ".join(problems) + "], lambda p: p IS NOT NULL)" if problems else "[]"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {checked_name} AS "
-        f"SELECT {', '.join(select)}, {problem_list} AS problems FROM {stage_name} s"
-    )
+        problems.append(Problem("s.participant_key IS NULL", "employee_id", "NULL",
+                                "'employee_id is required but blank'"))
+    bad = " OR ".join(f"coalesce({p.cond}, false)" for p in problems) or "false"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {staged.checked} AS "
+                f"SELECT {', '.join(select)}, ({bad}) AS _bad FROM {source} s")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {staged.problems} "
+                f"(_source_row BIGINT, column_name VARCHAR, value VARCHAR, reason VARCHAR)")
+    if problems and con.execute(f"SELECT count(*) FROM {staged.checked} WHERE _bad").fetchone()[0]:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE bad_{staged.stage} AS SELECT s.* FROM {source} s "
+                    f"WHERE s._source_row IN (SELECT _source_row FROM {staged.checked} WHERE _bad)")
+        column = lambda p: "NULL::VARCHAR" if p.column is None else f"'{p.column}'"  # noqa: E731
+        union = " UNION ALL ".join(
+            f"SELECT s._source_row, {column(p)}, ({p.value})::VARCHAR, {p.reason} FROM bad_{staged.stage} s WHERE {p.cond}"
+            for p in problems)
+        con.execute(f"INSERT INTO {staged.problems} {union}")
+        con.execute(f"DROP TABLE bad_{staged.stage}")
+    if source != staged.stage:
+        con.execute(f"DROP VIEW {source}")
 
 
 def _date_conventions(con, src: SourceTable, stage_name: str, present: set[str], settings) -> dict[str, str]:

@@ -62,7 +62,12 @@ CREATE OR REPLACE TEMP MACRO cl_parse_ts(s, conv) AS
     END;
 
 -- Numbers as people type them: "3", "3.0", "3,5" (decimal comma), " 4 ".
+-- A comma is a thousands separator in 3,000 or 1,234.50 and a decimal comma in 3,5; the regular
+-- expressions run only on values that hold a comma.
 CREATE OR REPLACE TEMP MACRO cl_number(s) AS
-    try_cast(CASE WHEN regexp_full_match(trim(s), '-?\d+,\d+') THEN replace(trim(s), ',', '.') ELSE trim(s) END AS DOUBLE);
+    CASE WHEN NOT contains(s, ',') THEN try_cast(trim(s) AS DOUBLE)
+         WHEN regexp_full_match(trim(s), '-?\d{1,3}(,\d{3})+(\.\d+)?') THEN try_cast(replace(trim(s), ',', '') AS DOUBLE)
+         WHEN regexp_full_match(trim(s), '-?\d+,\d+') THEN try_cast(replace(trim(s), ',', '.') AS DOUBLE)
+    END;
 
 CREATE OR REPLACE TEMP MACRO cl_blank(s) AS (s IS NULL OR trim(s) = '');
