@@ -1,0 +1,106 @@
+-- name: costs
+-- Fully loaded costs and the coached headcount per group (Phillips ROI, DOMAIN.md).
+-- Every value is a bound parameter ($f_* filters, $session_hours). The only text formatted in is
+-- {cohort_filter} / {people_filter} (the query layer's constant filter clauses, dashboard.queries.sql)
+-- and {g}, a column name from the whitelist in dashboard/roi/view.py.
+-- Fees: programs.cost_per_participant per enrolment, else programs.total_cost shared equally over
+-- the program's non-waitlist enrolments. Program admin: programs.admin_cost shared the same way.
+-- Hours: the participant's logged sessions within the enrolment's dates; where none are logged,
+-- sessions attended (else planned) x $session_hours.
+WITH scope_cohorts AS (
+    SELECT c.* FROM cohorts c WHERE {cohort_filter}
+),
+enr AS (
+    SELECT e.participant_key, e.cohort_id, c.program_id, e.start_date, e.end_date,
+           coalesce(e.sessions_attended, e.sessions_planned, 0) AS sessions_n,
+           mp.career_phase, 'All' AS _all
+    FROM enrolments e
+    JOIN scope_cohorts c USING (cohort_id)
+    JOIN mart_people mp ON mp.participant_key = e.participant_key
+    WHERE e.status <> 'waitlist'
+      AND ($f_coach IS NULL OR e.coach_id = $f_coach)
+      AND {people_filter}
+),
+logged AS (
+    SELECT enr.participant_key, enr.cohort_id, sum(s.duration_minutes) / 60.0 AS hours
+    FROM enr
+    JOIN sessions s ON s.participant_key = enr.participant_key
+                   AND s.session_date BETWEEN enr.start_date AND enr.end_date
+    GROUP BY enr.participant_key, enr.cohort_id
+),
+program_enrolments AS (
+    SELECT program_id, count(*) AS enrolments_all
+    FROM enrolments WHERE status <> 'waitlist'
+    GROUP BY program_id
+),
+priced AS (
+    SELECT enr.*,
+           coalesce(l.hours, enr.sessions_n * $session_hours::DOUBLE) AS hours,
+           l.hours IS NOT NULL AS hours_logged,
+           coalesce(pr.cost_per_participant::DOUBLE, pr.total_cost::DOUBLE / pe.enrolments_all, 0.0) AS fee,
+           coalesce(pr.admin_cost::DOUBLE, 0.0) / pe.enrolments_all AS program_admin,
+           upper(pr.currency) AS currency
+    FROM enr
+    LEFT JOIN logged l USING (participant_key, cohort_id)
+    JOIN programs pr USING (program_id)
+    JOIN program_enrolments pe USING (program_id)
+)
+SELECT {g}::VARCHAR AS grp,
+       count(DISTINCT participant_key) AS headcount,
+       count(*) AS enrolments,
+       sum(fee) AS coaching_fees,
+       sum(hours) AS session_hours,
+       sum(program_admin) AS program_admin_cost,
+       count(*) FILTER (WHERE hours_logged) AS enrolments_hours_logged,
+       list(DISTINCT currency ORDER BY currency) AS currencies
+FROM priced
+GROUP BY grp
+ORDER BY grp;
+
+-- name: salary_mix
+-- The coached headcount of each group by job level and salary band, to price one exit. Internal
+-- only: never shown or exported, only the group's mean cost of an exit is.
+WITH scope_cohorts AS (
+    SELECT c.* FROM cohorts c WHERE {cohort_filter}
+),
+enr AS (
+    SELECT DISTINCT {g}::VARCHAR AS grp, e.participant_key, mp.job_level, mp.salary_band
+    FROM enrolments e
+    JOIN scope_cohorts c USING (cohort_id)
+    JOIN (SELECT *, 'All' AS _all FROM mart_people) mp ON mp.participant_key = e.participant_key
+    WHERE e.status <> 'waitlist'
+      AND ($f_coach IS NULL OR e.coach_id = $f_coach)
+      AND {people_filter}
+)
+SELECT grp, job_level, salary_band, count(*) AS people
+FROM enr
+GROUP BY ALL
+ORDER BY ALL;
+
+-- name: baseline
+-- Baseline comparability: coached vs comparison baseline level of intent to stay and engagement,
+-- per group (the comparison people of the group's cohorts over the same calendar window).
+WITH scope_cohorts AS (
+    SELECT c.* FROM cohorts c WHERE {cohort_filter}
+),
+b AS (
+    SELECT w.role, w.participant_key, w.cohort_id, w.program_id, mp.career_phase, 'All' AS _all,
+           r.intent_to_stay, r.engagement
+    FROM mart_response_waves w
+    JOIN scope_cohorts c USING (cohort_id)
+    JOIN survey_responses r ON r.response_id = w.response_id
+    JOIN mart_people mp ON mp.participant_key = w.participant_key
+    LEFT JOIN enrolments e ON w.role = 'coached' AND e.participant_key = w.participant_key
+                          AND e.cohort_id = w.cohort_id
+    WHERE w.wave = 'baseline'
+      AND {people_filter}
+      AND ($f_coach IS NULL OR w.role = 'comparison' OR e.coach_id = $f_coach)
+)
+SELECT {g}::VARCHAR AS grp, role,
+       count(DISTINCT participant_key) FILTER (WHERE intent_to_stay IS NOT NULL) AS n_stay,
+       avg(intent_to_stay) AS mean_stay, stddev_samp(intent_to_stay) AS sd_stay,
+       count(DISTINCT participant_key) FILTER (WHERE engagement IS NOT NULL) AS n_eng,
+       avg(engagement) AS mean_eng, stddev_samp(engagement) AS sd_eng
+FROM b
+GROUP BY ALL
+ORDER BY ALL;
