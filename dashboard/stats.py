@@ -72,18 +72,19 @@ def welch_did(n1, m1, s1, n0, m0, s0) -> dict:
     return {"did": est, "did_ci_low": lo, "did_ci_high": hi, "did_p_value": t_p_value(est, se, df), "did_se": se}
 
 
-def pooled_did(did: float, var: float, clusters: int) -> dict:
-    """Pooled DiD from the query layer's weighted estimate and person-clustered sandwich variance.
-
-    var is sum over persons of their squared influence; a small-sample factor G/(G-1) is applied and
-    the interval uses t with G-1 df (G = persons)."""
-    g = _nan(clusters)
-    if not g >= 3 or math.isnan(_nan(var)):
-        return {"did": _nan(did), "did_ci_low": math.nan, "did_ci_high": math.nan, "did_p_value": math.nan,
-                "did_se": math.nan}
-    se = math.sqrt(_nan(var) * g / (g - 1))
-    lo, hi = t_interval(did, se, g - 1)
-    return {"did": _nan(did), "did_ci_low": lo, "did_ci_high": hi, "did_p_value": t_p_value(did, se, g - 1),
+def pooled_did(did: float, var1: float, var0: float, g1: int, g0: int) -> dict:
+    """Pooled DiD with the query layer's person-clustered variance, split by role: var1 from the coached
+    persons (g1 of them), var0 from the comparison persons (g0); t interval on Welch-Satterthwaite df
+    (for one cohort this is exactly Welch's test)."""
+    v1, v0, g1, g0 = _nan(var1), _nan(var0), _nan(g1), _nan(g0)
+    empty = {"did": _nan(did), "did_ci_low": math.nan, "did_ci_high": math.nan, "did_p_value": math.nan,
+             "did_se": math.nan}
+    if not (g1 >= 2 and g0 >= 2) or math.isnan(v1) or math.isnan(v0) or v1 + v0 <= 0:
+        return empty
+    se = math.sqrt(v1 + v0)
+    df = (v1 + v0) ** 2 / (v1 ** 2 / (g1 - 1) + v0 ** 2 / (g0 - 1))
+    lo, hi = t_interval(did, se, df)
+    return {"did": _nan(did), "did_ci_low": lo, "did_ci_high": hi, "did_p_value": t_p_value(did, se, df),
             "did_se": se}
 
 

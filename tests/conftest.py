@@ -89,7 +89,7 @@ def sample_warehouse(tmp_path_factory, key, settings, instruments) -> Path:
 
 # ---------------------------------------------------------------- analytics (query layer, stats, export)
 
-from tests.fixtures_analytics import small_wh  # noqa: E402,F401
+from fixtures_analytics import small_wh  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------- dashboard (pages, browser, concurrency)

@@ -119,7 +119,8 @@ def _estimates(raw: pd.DataFrame, measure: str, per_cohort_welch: bool = False) 
             did = stats.welch_did(r.get("n_rows"), r.get("mean_d"), r.get("sd_d"), r.get("n0_rows"),
                                   r.get("comparison_change"), r.get("comparison_sd"))
         else:
-            did = stats.pooled_did(r.get("did"), r.get("did_var"), r.get("did_clusters"))
+            did = stats.pooled_did(r.get("did"), r.get("did_var1"), r.get("did_var0"), r.get("did_g1"),
+                                   r.get("did_g0"))
         n0 = 0 if pd.isna(r.get("n_comparison")) else int(r["n_comparison"])
         rtm = stats.rtm_flag(r.get("mean_pre"), r.get("comparison_mean_pre"), r.get("sd_pre"),
                              r.get("comparison_sd_pre"), n, n0)
@@ -206,7 +207,7 @@ def _notes_change(df: pd.DataFrame, k: int) -> list[str]:
         notes.append("Implausible: |g| > 1, far above what coaching studies find (0.36-0.74); check the data.")
     notes.append("DiD pooled across cohorts: each cohort's coached change minus its comparison group's change "
                  "over the same calendar window, weighted by the cohort's coached panel size; interval from a "
-                 "person-clustered variance (t on persons - 1 df).")
+                 "person-clustered variance per group (a person serving several cohorts is one cluster) and a t interval on Welch-Satterthwaite df.")
     return notes
 
 

@@ -98,16 +98,26 @@ cstats AS (
     FROM p GROUP BY ALL
 ),
 wts AS (
-    SELECT *, n1 / sum(n1) OVER (PARTITION BY {g}) AS w FROM cstats WHERE n1 > 0 AND n0 > 0
+    SELECT *, n1 / sum(n1) OVER (PARTITION BY {g}) AS w FROM cstats WHERE n1 >= 2 AND n0 >= 2
 ),
 psi AS (
-    SELECT {g}, p.participant_key,
-           sum(w * CASE WHEN role = 'coached' THEN (d - m1) / n1 ELSE -(d - m0) / n0 END) AS psi
+    -- each person's influence on the pooled DiD, per role; residuals scaled by sqrt(n / (n - 1)) so that
+    -- a single cohort gives exactly Welch's variance s1^2/n1 + s0^2/n0
+    SELECT {g}, p.participant_key, role,
+           sum(w * CASE WHEN role = 'coached' THEN (d - m1) / n1 * sqrt(n1 / (n1 - 1))
+                        ELSE -(d - m0) / n0 * sqrt(n0 / (n0 - 1)) END) AS psi
     FROM p JOIN wts USING ({using_c})
     GROUP BY ALL
 ),
 did AS (SELECT {g}, sum(w * (m1 - m0)) AS did, count(*) AS did_cohorts FROM wts GROUP BY ALL),
-didvar AS (SELECT {g}, sum(psi * psi) AS did_var, count(*) AS did_clusters FROM psi GROUP BY ALL),
+didvar AS (
+    SELECT {g},
+           sum(psi * psi) FILTER (WHERE role = 'coached') AS did_var1,
+           sum(psi * psi) FILTER (WHERE role = 'comparison') AS did_var0,
+           count(*) FILTER (WHERE role = 'coached') AS did_g1,
+           count(*) FILTER (WHERE role = 'comparison') AS did_g0
+    FROM psi GROUP BY ALL
+),
 coached AS (
     SELECT {g}, count(DISTINCT participant_key) AS n, count(*) AS n_rows,
            avg(d) AS mean_d, stddev_samp(d) AS sd_d,
