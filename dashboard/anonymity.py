@@ -27,9 +27,10 @@ def k_of(settings: Mapping | None) -> int:
     return k
 
 
-def _protect_line(n: np.ndarray, hidden: np.ndarray, idx: Sequence[int], k: int) -> bool:
+def _protect_line(n: np.ndarray, hidden: np.ndarray, idx: Sequence[int], k: int, total: int | None = None) -> bool:
     """One line (cells idx, total shown): if any cell is hidden, hide the next-smallest cells until
-    at least two are hidden and together they hold k or more people. Returns True if it changed."""
+    at least two are hidden and together they hold k or more people; when the line runs out of cells
+    to hide, its total is hidden instead. Returns True if it changed."""
     idx = [i for i in idx if n[i] > 0]
     h = [i for i in idx if hidden[i]]
     if not h:
@@ -38,6 +39,9 @@ def _protect_line(n: np.ndarray, hidden: np.ndarray, idx: Sequence[int], k: int)
     while len(h) < 2 or sum(n[i] for i in h) < k:
         shown = [i for i in idx if not hidden[i]]
         if not shown:
+            if total is not None and not hidden[total]:
+                hidden[total] = True
+                changed = True
             break
         nxt = min(shown, key=lambda i: (n[i], i))
         hidden[nxt] = True
@@ -74,7 +78,7 @@ def suppress_crosstab(counts: pd.DataFrame, k: int) -> pd.DataFrame:
         for cells, total in lines:
             if hidden[total]:
                 continue
-            changed |= _protect_line(flat, hidden, cells, k)
+            changed |= _protect_line(flat, hidden, cells, k, total)
     return pd.DataFrame(hidden.reshape(R, C), index=counts.index, columns=counts.columns)
 
 

@@ -1,0 +1,131 @@
+"""Anonymity rules 1-3 (DOMAIN.md): k, complementary suppression, differencing guard."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from dashboard.anonymity import AnonymityRefused, k_of, suppress_crosstab
+from dashboard.filters import Filters
+
+
+def _with_margins(cells: np.ndarray) -> pd.DataFrame:
+    R, C = cells.shape
+    full = np.zeros((R + 1, C + 1))
+    full[:R, :C] = cells
+    full[:R, C] = cells.sum(axis=1)
+    full[R, :C] = cells.sum(axis=0)
+    full[R, C] = cells.sum()
+    return pd.DataFrame(full)
+
+
+def _assert_safe(n: np.ndarray, hidden: np.ndarray, k: int) -> None:
+    R, C = n.shape
+    # rule 1: nothing shown rests on 1..k-1 people
+    assert not ((n > 0) & (n < k) & ~hidden).any()
+    # rule 2: in every line whose total is shown, hidden cells are 0 or >= 2 and hold >= k together
+    lines = [([(r, c) for c in range(C - 1)], (r, C - 1)) for r in range(R)]
+    lines += [([(r, c) for r in range(R - 1)], (R - 1, c)) for c in range(C)]
+    for cells, total in lines:
+        if hidden[total]:
+            continue
+        h = [x for x in cells if hidden[x] and n[x] > 0]
+        assert len(h) != 1, "a lone hidden cell is the shown total minus the shown cells"
+        if h:
+            assert sum(n[x] for x in h) >= k
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.integers(3, 8), st.integers(1, 5), st.integers(1, 5), st.data())
+def test_crosstab_suppression_is_safe(k, R, C, data):
+    cells = np.array(data.draw(st.lists(st.integers(0, 15), min_size=R * C, max_size=R * C))).reshape(R, C)
+    grid = _with_margins(cells)
+    hidden = suppress_crosstab(grid, k).to_numpy()
+    _assert_safe(grid.to_numpy(), hidden, k)
+
+
+def test_suppression_can_fail_without_complementary_rule():
+    # the check above has teeth: primary suppression alone leaves a recoverable cell
+    grid = _with_margins(np.array([[2, 10, 10]]))
+    n = grid.to_numpy()
+    primary = (n > 0) & (n < 5)
+    with pytest.raises(AssertionError):
+        _assert_safe(n, primary, 5)
+
+
+def test_k_below_three_refused():
+    with pytest.raises(AnonymityRefused):
+        k_of({"anonymity": {"k": 2}})
+    assert k_of({}) == 5
+    assert k_of({"anonymity": {"k": 3}}) == 3
+
+
+# -- through the query layer ---------------------------------------------------------------------
+
+def _wh(settings, team_sizes, seed):
+    from pipelines.warehouse import open_memory
+
+    from fixtures_analytics import build
+
+    con = open_memory()
+    build(con, settings, people=sum(team_sizes), coached=(min(40, sum(team_sizes) // 3), 0),
+          team_sizes=team_sizes, seed=seed)
+    return con
+
+
+@hsettings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.integers(1, 30), min_size=4, max_size=4), st.integers(0, 10_000),
+       st.sampled_from(["team", "department", "program"]), st.integers(3, 6))
+def test_exported_outcomes_rest_on_k_and_cannot_be_differenced(settings, sizes, seed, cols, k):
+    from dashboard import queries as q
+
+    con = _wh(settings, sizes, seed)
+    cfg = {**settings, "anonymity": {"k": k}}
+    res = q.outcomes(con.cursor(), Filters(), cfg, measure="engagement", rows="career_phase", cols=cols)
+    t = res.table
+    shown = t[~t["suppressed"]]
+    assert (shown["n"] >= k).all()
+    assert t.loc[t["suppressed"], ["n", "estimate", "ci_low", "ci_high", "did"]].isna().all().all()
+    # rebuild the n grid from the unsuppressed source and check every row and column
+    from dashboard.queries.sql import GROUP_COLUMNS
+    cc = GROUP_COLUMNS[cols]
+    for line_key, other in (("career_phase", cc), (cc, "career_phase")):
+        for value, line in t.groupby(line_key):
+            total = line[line[other] == "All"]
+            if total.empty or bool(total["suppressed"].iloc[0]):
+                continue
+            hidden = line[(line[other] != "All") & line["suppressed"]]
+            assert len(hidden) != 1, f"{line_key}={value}: one hidden cell next to a shown total"
+    con.close()
+
+
+@pytest.mark.parametrize("outside", [0, 1, 2, 4, 80])
+def test_differencing_guard_refuses_complements_of_1_to_k_minus_1(settings, outside):
+    """Team T1 of department D1, whose other team T2 holds `outside` people."""
+    from dashboard import queries as q
+
+    con = _wh(settings, [40, outside, 30, 30], seed=3)
+    f = Filters(team="D1 / T1")
+    if 0 < outside < 5:
+        with pytest.raises(AnonymityRefused, match="its department"):
+            q.retention(con.cursor(), f, settings)
+    else:
+        q.retention(con.cursor(), f, settings)
+    con.close()
+
+
+def test_differencing_guard_message_and_plain_selection(small_wh, settings):
+    """With k above the size of department D2, filtering to D1 leaves 1..k-1 people outside: refused,
+    with a message saying why; the unfiltered view is never refused."""
+    from dashboard import queries as q
+
+    con, raw = small_wh
+    cur = con.cursor()
+    big_k = {**settings, "anonymity": {"k": 1000}}
+    with pytest.raises(AnonymityRefused, match="department 'D1'.*fewer than k = 1000"):
+        q.outcomes(cur, Filters(department="D1"), big_k)
+    res = q.outcomes(cur, Filters(), big_k)
+    assert res.table["suppressed"].all()
+    assert res.table[["n", "estimate"]].isna().all().all()
