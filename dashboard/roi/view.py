@@ -168,6 +168,8 @@ def roi(cur, f: Filters | None, settings, assumptions: Assumptions | None = None
             flags.append("indicative")
         if grp in short:
             flags.append("short_follow_up")
+        if math.isinf(res.break_even_attribution):
+            flags.append("no_break_even")
         if row["currency"] is None:
             flags.append("mixed_currency")
         row.update(n_comparison=int(r0["n"]), attrition_coached=inp.attrition_coached,
@@ -177,7 +179,8 @@ def roi(cur, f: Filters | None, settings, assumptions: Assumptions | None = None
                    time_cost=res.time_cost, admin_cost=res.admin_cost, costs=res.costs, net_benefit=res.net_benefit,
                    estimate=res.roi_pct, ci_low=res.roi_low, ci_high=res.roi_high, bcr=res.bcr, bcr_low=res.bcr_low,
                    bcr_high=res.bcr_high, p_roi_positive=res.p_roi_positive,
-                   break_even_attribution=res.break_even_attribution, baseline_gap_sd=gap,
+                   break_even_attribution=(math.nan if math.isinf(res.break_even_attribution)
+                                           else res.break_even_attribution), baseline_gap_sd=gap,
                    flags=";".join(flags), suppressed=False)
         rows.append(row)
 
@@ -325,3 +328,9 @@ def method_text(a: Assumptions) -> str:
         f"{a.monte_carlo_draws:,} Monte Carlo draws over the uncertainty of the retention difference and the "
         "assumption ranges (fixed seed). Engagement, motivation and values alignment are reported beside the "
         "ROI, not turned into money.")
+
+
+def export_view(cur, filters, settings, **opts) -> Qy.ViewResult:
+    """For `coachlens export roi`: --split (or --by) program / cohort / career_phase / none."""
+    by = opts.get("by") or opts.get("split") or "program"
+    return roi(cur, filters, settings, by=None if by in ("none", "all") else by)

@@ -1,0 +1,112 @@
+"""The sponsor report: self-contained (no network request in a real browser), no figure resting on fewer
+than k people, and a PDF from headless chromium."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium (make browser-deps)")
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory, key, settings, instruments) -> Path:
+    from pipelines.ingest.run import ingest
+
+    src = ROOT / "sample_data"
+    if not (src / "people.csv").exists():
+        from pipelines.generate import generate
+
+        src = tmp_path_factory.mktemp("sample_src")
+        generate(people=2000, seed=20261123, out=src)
+    db = tmp_path_factory.mktemp("report_sample") / "sample.duckdb"
+    ingest([src], db, key, settings, instruments)
+    return db
+
+
+@pytest.fixture(scope="module")
+def report_file(sample_db, settings, tmp_path_factory) -> Path:
+    from dashboard.db import Reader
+    from dashboard.filters import Filters
+    from dashboard.report import build_report
+
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    out.write_text(build_report(Reader(sample_db).cursor(), Filters(), settings), encoding="utf-8")
+    return out
+
+
+@needs_chromium
+def test_report_opens_in_chromium_with_zero_network_requests(report_file):
+    from playwright.sync_api import sync_playwright
+
+    requests, errors = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(report_file.as_uri())
+            page.wait_for_load_state("networkidle")
+            charts = page.locator(".plotly-graph-div .main-svg").count()
+            text = page.inner_text("body")
+        finally:
+            browser.close()
+    assert [u for u in requests if not u.startswith("file:")] == []
+    assert errors == []
+    assert charts >= 3                       # waterfall, tornado, ROI by program: plotly ran from the inlined JS
+    for heading in ("Headline", "Method", "Assumptions used", "Anonymity rules applied"):
+        assert heading in text
+    html = report_file.read_text()
+    # no external script, stylesheet or font (plotly.js itself is inlined; its bundle merely mentions URLs)
+    assert "<script src" not in html and "<link" not in html and "@import" not in html
+
+
+def test_report_holds_no_figure_on_fewer_than_k(sample_db, settings, tmp_path):
+    from dashboard.db import Reader
+    from dashboard.filters import Filters
+    from dashboard.report import build_report
+    from dashboard.roi.charts import money
+    from dashboard.roi.view import roi
+
+    cur = Reader(sample_db).cursor()
+    open_ = roi(cur, Filters(), settings, by="program").table
+    groups = open_[open_["program_id"] != "All"].sort_values("n")
+    small = groups.iloc[0]
+    k = int(small["n"]) + 1                 # this program now has fewer than k coached people
+    strict = copy.deepcopy(settings)
+    strict["anonymity"]["k"] = k
+    html = build_report(cur, Filters(), strict)
+    table_rows = [row.split("</tr>")[0] for row in html.split("<tr")[1:]]
+    hidden_rows = [row for row in table_rows if f"({small['program_id']})" in row]
+    assert hidden_rows and all(f"fewer than {k} people: not shown" in r for r in hidden_rows)
+    # none of that program's own figures appears anywhere (tables or chart data)
+    for figure in (money(small["benefits"]), money(small["costs"]), f"{small['estimate']:.6f}"[:8]):
+        assert figure not in html, figure
+    assert f"k = {k}" in html
+    # the same report at the default k does show them (the check above can fail)
+    assert money(small["benefits"]) in build_report(cur, Filters(), settings)
+
+
+@needs_chromium
+def test_pdf_is_produced(report_file, tmp_path):
+    from dashboard.report import write_pdf
+
+    pdf = write_pdf(report_file, tmp_path / "report.pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    assert len(data) > 10_000
+
+
+def test_pdf_without_chromium_fails_with_a_clear_message(report_file, tmp_path, monkeypatch):
+    from dashboard import report
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(report.ChromiumMissing, match="apt-get install -y chromium"):
+        report.write_pdf(report_file, tmp_path / "x.pdf", chromium="/nonexistent/chromium")
