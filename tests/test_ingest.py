@@ -171,17 +171,22 @@ def test_ambiguous_dates_are_quarantined_not_guessed(tmp_path, load):
 def test_sample_data_loads_every_row_that_should_load(sample_warehouse):
     truth = json.loads((SAMPLE / "truth.json").read_text())
     db = sample_warehouse
-    counts = dict(q(db, "SELECT file_name, rows_in FROM load_batches"))
-    loaded = dict(q(db, "SELECT file_name, rows_loaded FROM load_batches"))
+    got = {name: {"rows_in": a, "rows_loaded": b, "rows_quarantined": c}
+           for name, a, b, c in q(db, "SELECT file_name, rows_in, rows_loaded, rows_quarantined FROM load_batches")}
+    expected = {name: v for name, v in truth["expected_ingest"].items() if name != "total"}
+    assert got == expected
+    assert set(expected) == set(truth["files"])
     for name, n in truth["files"].items():
-        if name.endswith(".csv"):
-            assert counts[name] == n, name
-    expected_quarantine = truth["expected"]["quarantined_rows"]
-    total_in = sum(counts.values())
-    assert sum(loaded.values()) == total_in - expected_quarantine
+        assert got[name]["rows_in"] == n, name
     reasons = {r[0] for r in q(db, "SELECT DISTINCT reason FROM quarantine")}
     assert all(r.startswith("duplicate submission") for r in reasons), reasons
-    assert q(db, "SELECT count(*) FROM people")[0][0] == truth["files"]["people.csv"]
+    assert q(db, "SELECT count(*) FROM people")[0][0] == truth["counts"]["people"]
+    assert q(db, "SELECT count(*) FROM mart_people WHERE coached")[0][0] == truth["counts"]["coached_people"]
+    assert q(db, "SELECT count(*) FROM cohorts WHERE is_waitlist")[0][0] == 1
+    phases = dict(q(db, "SELECT career_phase, count(*) FROM people GROUP BY 1"))
+    assert phases == truth["counts"]["career_phase"]
+    exits = dict(q(db, "SELECT exit_type, count(*) FROM people WHERE exit_type IS NOT NULL GROUP BY 1"))
+    assert exits == truth["counts"]["exits"]
 
 
 def test_sample_reload_adds_nothing(sample_warehouse, tmp_path, key, settings, instruments):
