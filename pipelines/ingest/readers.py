@@ -164,7 +164,7 @@ def _csv_header(path: Path, utf8_path: Path) -> tuple[str, list[str]]:
     except csv.Error as exc:
         raise RefusedFile(path, "a CSV header row", f"text that is not CSV ({exc})", row=1) from None
     try:
-        next(reader)
+        _check_delimiter(path, header, next(reader), delim)
     except StopIteration:
         raise RefusedFile(path, "at least one data row under the header", "a header and no data rows", row=2) from None
     except csv.Error:
@@ -172,6 +172,18 @@ def _csv_header(path: Path, utf8_path: Path) -> tuple[str, list[str]]:
     # trailing empty columns, as Excel leaves them, stay in the header so that the reader expects
     # them in every row; they hold no data and are not reported
     return delim, [h.strip() for h in header]
+
+
+def _check_delimiter(path: Path, header: list[str], first: list[str], delim: str) -> None:
+    """A header split by one delimiter over data rows split by another is a wrong-delimiter file."""
+    if len(header) < 2 or len(first) != 1:
+        return
+    for other in (",", ";", "\t", "|"):
+        if other != delim and len(next(csv.reader([first[0]], delimiter=other))) >= max(2, len(header) // 2):
+            name = {"\t": "tab"}
+            raise RefusedFile(path, f"data rows separated by {name.get(delim, delim)!r} as the header is",
+                              f"the first data row separated by {name.get(other, other)!r} "
+                              "(is the delimiter right?)", row=1)
 
 
 def _neutralised_csv(utf8_path: Path, delim: str, workdir: Path | None) -> Path:

@@ -70,14 +70,15 @@ def _text(path: Path, workdir: Path | None) -> Sniffed:
     for line in lines:
         try:
             out.append(line.decode("utf-8"))
-            kinds.add("utf-8")
+            if not line.isascii():
+                kinds.add("utf-8")   # plain ASCII lines read the same in both: they decide nothing
         except UnicodeDecodeError:
             out.append(line.decode("cp1252", errors="replace"))
             kinds.add("cp1252")
     text = "".join(out)
     if _looks_binary(text):
         raise RefusedFile(path, "text (CSV)", "binary data that is not text in any common encoding", row=1)
-    encoding = "mixed" if len(kinds) > 1 else "cp1252"
+    encoding = "mixed" if "utf-8" in kinds else "cp1252"
     return Sniffed(_write_utf8(path, text, workdir), "csv", encoding)
 
 
