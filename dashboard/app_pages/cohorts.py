@@ -1,0 +1,48 @@
+"""Cohorts and programs: which cohort or program design works, and for whom?"""
+
+import streamlit as st
+
+from dashboard import charts, components as ui
+
+ui.page_header("Cohorts and programs", "Which cohort or program design works better?", "program leads")
+f = ui.sidebar_filters()
+
+c1, c2 = st.columns([2, 1])
+measure = c1.selectbox("Measure", list(charts.MEASURES), format_func=charts.measure_label, key="measure",
+                       bind="query-params")
+compare = c2.segmented_control("Compare", ["cohort", "program"], default="cohort", key="compare", required=True,
+                               format_func=str.capitalize, bind="query-params")
+compare = compare or "cohort"
+key = f"{compare}_id"
+
+res = ui.run_view("cohorts", f, measure=measure, compare=compare)
+if res.table.empty:
+    ui.empty_state("No cohorts with survey responses for these filters.")
+    st.stop()
+
+available = list(dict.fromkeys(res.table[key].tolist()))
+picked = st.multiselect(f"{compare.capitalize()}s to compare (two or more)", available,
+                        default=available[: min(4, len(available))], key=f"pick_{compare}")
+if len(picked) < 2:
+    st.info(f"Pick at least two {compare}s to compare.")
+    st.stop()
+
+table = res.table[res.table[key].isin(picked)].reset_index(drop=True)
+traj = res.trajectories[res.trajectories[key].isin(picked)].reset_index(drop=True)
+
+st.caption(
+    "Lines: the average score of respondents at each survey wave, coached (solid) and comparison group "
+    "(dashed), with shaded 95% confidence bands. A coached line that rises faster than its dashed "
+    "comparison line suggests an effect of coaching."
+)
+ui.chart_and_table(charts.trajectories(traj, key, res.k, measure), traj, f"trajectories-{compare}", res)
+
+st.subheader("Effect size per " + compare)
+st.caption(
+    "Difference in differences: the coached group's change minus the comparison group's change over the "
+    "same months, with its 95% CI and the coached matched panel (n). Hedges' g (in the table) puts it on a "
+    "common scale: coaching studies typically find 0.36 to 0.74."
+)
+ui.chart_and_table(charts.forest(table, key, res.k, title=f"{charts.measure_label(measure)}: effect per {compare}"),
+                   table, f"cohorts-{compare}-{measure}", res)
+ui.notes(res)

@@ -1,0 +1,24 @@
+"""Overview: the headline for HR sponsors. Who was coached, did they change, did they stay?"""
+
+import streamlit as st
+
+from dashboard import charts, components as ui
+
+ui.page_header("Overview", "Does coaching make a measurable difference here?",
+               "HR sponsors and program leads")
+f = ui.sidebar_filters()
+res = ui.run_view("overview", f)
+if res.table.empty:
+    ui.empty_state("No people match these filters.")
+    st.stop()
+
+ui.headline_metrics(res.table)
+st.subheader("Change per construct")
+st.caption(
+    "Blue: the average change of coached people between the two survey waves (their matched panel). "
+    "Orange: that change minus the change of the comparison group over the same months "
+    "(difference in differences), the better estimate of what coaching added. Bars are 95% confidence "
+    "intervals: an interval that crosses the dotted zero line is not a clear effect."
+)
+ui.chart_and_table(charts.headline_effects(res.table, res.k), res.table, "overview", res)
+ui.notes(res)

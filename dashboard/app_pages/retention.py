@@ -1,0 +1,33 @@
+"""Retention: do coached people stay longer than comparable colleagues?"""
+
+import streamlit as st
+
+from dashboard import charts, components as ui
+
+ui.page_header("Retention", "Do coached people stay longer than comparable colleagues?",
+               "HR sponsors")
+f = ui.sidebar_filters(show=("program", "cohort", "coach", "department", "team", "career_phase",
+                             "date_from", "date_to"))
+
+split = st.segmented_control("Split by", ["all", "program", "career_phase"], default="all", key="split",
+                             required=True, bind="query-params",
+                             format_func=lambda v: {"all": "Everyone", "program": "Program",
+                                                    "career_phase": "Career phase"}[v])
+res = ui.run_view("retention", f, split=None if split in (None, "all") else split)
+if res.table.empty:
+    ui.empty_state("No coached people or comparison group for these filters.")
+    st.stop()
+
+st.caption(
+    "Share of people still employed, month by month from the start of their cohort, counting only "
+    "voluntary exits (people who were let go are not counted as leaving). Solid: coached; dashed: the "
+    "comparison group of colleagues employed at the same start dates and not coached. Shaded: 95% "
+    f"confidence bands. Months where fewer than {res.k} people remain are not drawn."
+)
+ui.chart_and_table(charts.km_curves(res.curves, res.k, title="Still employed since cohort start"),
+                   res.curves, "retention-curves", res)
+st.subheader("12-month retention")
+st.caption("Retention at 12 months with its 95% CI; the log-rank p compares the whole curves "
+           "(below 0.05: the coached and comparison curves differ beyond chance).")
+ui.table_and_downloads(res.table, "retention-12m", res)
+ui.notes(res)

@@ -1,0 +1,408 @@
+"""Pieces every page uses: the warehouse reader, the cached query call, sidebar filters mirrored in
+the URL, the chart + table + download block, empty states.
+
+Pages read like a short script:
+
+    f = components.sidebar_filters()
+    res = components.run_view("outcomes", f, measure=..., rows=..., cols=...)
+    components.chart_and_table(charts.change_heatmap(res.table, ...), res.table, "outcomes", res)
+
+Every number comes from dashboard.queries (which enforces the anonymity rules); nothing here
+computes one. Query results are cached with st.cache_data keyed on the view, the filters, the
+options and the warehouse's data version, so a new `coachlens ingest` shows up on the next
+interaction without a restart, and the cache never serves numbers from a replaced file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, theme
+from dashboard.db import Reader, default_db
+from dashboard.filters import DEFAULT_WAVES, WAVE_PAIRS, FilterOptions, Filters, InvalidFilter
+from pipelines.config import ConfigError, load_settings
+from pipelines.warehouse import WarehouseMissing, data_version, open_read_only
+
+ALL = "All"
+WAVE_PAIR_LABELS = {
+    p: " to ".join(charts.WAVE_LABELS[w].lower() for w in p.split("-")) for p in WAVE_PAIRS
+}
+
+
+# -- warehouse, settings, cached queries -------------------------------------------------------------
+
+def db_path() -> Path:
+    return default_db()
+
+
+class FollowingReader(Reader):
+    """dashboard.db.Reader that really reopens after a swap.
+
+    DuckDB keeps one database instance per path in a process: while any connection or cursor to
+    the old file is still alive, `duckdb.connect(path)` hands back that *old* instance (the
+    replaced inode), so Reader would report the new data version and keep serving the old data.
+    Here each data version is ATTACHed read-only to its own in-memory instance, which always
+    opens the file now at the path; cursors get `USE wh` so unqualified table names work. Old
+    instances are freed when their last cursor is gone. (Reported upstream: dashboard/db.py.)
+    """
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            current = data_version(self.db)
+            if self._con is None or current != self._version:
+                if not self.db.exists():
+                    open_read_only(self.db)  # raises WarehouseMissing with the how-to message
+                con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": "false",
+                                                         "autoload_known_extensions": "false"})
+                con.execute("ATTACH ? AS wh (READ_ONLY)", [str(self.db)])
+                self._con, self._version = con, current
+            cur = self._con.cursor()
+        cur.execute("USE wh")
+        return cur
+
+
+@st.cache_resource(show_spinner=False)
+def _reader(db: str) -> Reader:
+    return FollowingReader(db)
+
+
+def reader() -> Reader:
+    return _reader(str(db_path().resolve()))
+
+
+def version() -> str:
+    return data_version(db_path())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _settings(config_path: str | None) -> dict:
+    return load_settings(config_path)
+
+
+def settings() -> dict:
+    return _settings(os.environ.get("COACHLENS_CONFIG"))
+
+
+def k() -> int:
+    return int(settings()["anonymity"]["k"])
+
+
+class Refused:
+    """A cached refusal: AnonymityRefused's message, kept so the cache holds refusals too."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+@st.cache_data(show_spinner="Computing...", max_entries=512)
+def _run_view(view: str, filter_params: tuple, options: tuple, db: str, data_version_: str,
+              config_path: str | None):
+    # data_version_ is part of the cache key: a new load (a swapped file) is a new key.
+    from dashboard import queries
+
+    fn = getattr(queries, view)
+    f = Filters.from_query_params(dict(filter_params))
+    cur = _reader(db).cursor()
+    try:
+        return fn(cur, f, _settings(config_path), **dict(options))
+    except queries.AnonymityRefused as exc:
+        return Refused(str(exc))
+    finally:
+        cur.close()
+
+
+def query(view: str, f: Filters, **options: Any):
+    """The one call a page makes for its numbers: a ViewResult, or a Refused (differencing guard)."""
+    params = tuple(sorted(f.to_query_params().items()))
+    opts = tuple(sorted((key, value) for key, value in options.items()))
+    return _run_view(view, params, opts, str(db_path().resolve()), version(),
+                     os.environ.get("COACHLENS_CONFIG"))
+
+
+def run_view(view: str, f: Filters, **options: Any):
+    """query(), and on a refusal the reason on the page and a stop (never an exception)."""
+    res = query(view, f, **options)
+    if isinstance(res, Refused):
+        refused(res.message)
+        st.stop()
+    return res
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _filter_options(db: str, data_version_: str) -> FilterOptions:
+    from dashboard import queries
+
+    cur = _reader(db).cursor()
+    try:
+        return queries.filter_options(cur)
+    finally:
+        cur.close()
+
+
+def filter_options() -> FilterOptions:
+    return _filter_options(str(db_path().resolve()), version())
+
+
+# -- page frame -----------------------------------------------------------------------------------------
+
+def page_header(title: str, question: str, audience: str) -> None:
+    """Title, the question the page answers, and who asks it. Also checks the warehouse is there."""
+    st.title(title)
+    st.caption(f"**{question}** For {audience}.")
+    require_warehouse()
+
+
+def require_warehouse() -> None:
+    db = db_path()
+    try:
+        if not db.exists():
+            raise WarehouseMissing(str(db))
+        settings()
+    except WarehouseMissing:
+        empty_state_no_warehouse(db)
+        st.stop()
+    except ConfigError as exc:
+        st.error(f"The settings file cannot be used: {exc}")
+        st.stop()
+
+
+def empty_state_no_warehouse(db: Path) -> None:
+    st.info(
+        f"**No data loaded yet.** The dashboard reads the warehouse at `{db}`, and there is none there.\n\n"
+        "Load your files (HR extract, programs, enrolments, survey responses) with:\n\n"
+        f"```\ncoachlens ingest path/to/files/ --db {db}\n```\n\n"
+        "or try it on synthetic data first:\n\n"
+        f"```\ncoachlens generate --out sample_data\ncoachlens ingest sample_data/ --db {db}\n```\n\n"
+        "Then interact with this page (or reload it): new loads show up without a restart."
+    )
+
+
+def empty_state(what: str) -> None:
+    """Nothing to show for this selection: say so and what to try."""
+    st.info(
+        f"**{what}** Try widening the filters in the sidebar (fewer filters or a wider date range). "
+        "If the warehouse holds no survey responses or enrolments yet, load them with "
+        f"`coachlens ingest path/to/files/ --db {db_path()}`."
+    )
+
+
+def refused(message: str) -> None:
+    st.warning(
+        f"**This selection cannot be shown, to protect anonymity.** {message}\n\n"
+        "Choose a larger group (remove or widen a filter in the sidebar).",
+        icon=":material/shield:",
+    )
+
+
+def notes(res) -> None:
+    """The query layer's notes (regression to the mean, fewer than k, pooling), in plain words."""
+    for note in getattr(res, "notes", []) or []:
+        if "regression" in note.lower():
+            st.warning(note, icon=":material/trending_up:")
+        else:
+            st.caption(note)
+
+
+def freshness_caption() -> None:
+    try:
+        stamp = dt.datetime.fromtimestamp(db_path().stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    except FileNotFoundError:
+        return
+    st.sidebar.caption(f"Warehouse last loaded {stamp}. Every figure rests on at least {k()} people; "
+                       "smaller groups read \"fewer than k\".")
+
+
+# -- sidebar filters, mirrored in the URL ---------------------------------------------------------------
+
+_FILTER_KEYS = ("program", "cohort", "coach", "department", "team", "career_phase", "date_from", "date_to", "waves")
+
+
+def sidebar_filters(show: tuple[str, ...] = _FILTER_KEYS) -> Filters:
+    """The sidebar filters. Each widget is bound to a URL query parameter of the same name
+    (bind="query-params"), so a view can be shared as a link: values are plain strings that
+    Streamlit checks against the widget's options (the warehouse's known values) and
+    Filters.from_query_params checks again; nothing is unpickled or evaluated."""
+    opts = filter_options()
+    sb = st.sidebar
+    sb.header("Filters")
+    values: dict[str, str] = {}
+
+    def pick(key: str, label: str, options: tuple, fmt=str, help: str | None = None) -> None:
+        if key not in show:
+            return
+        choice = sb.selectbox(label, (ALL, *options), key=key, bind="query-params", help=help,
+                              format_func=lambda v: ALL if v == ALL else fmt(v))
+        if choice not in (None, ALL):
+            values[key] = choice
+
+    pick("program", "Program", opts.programs, lambda p: f"{opts.program_names.get(p, p)}")
+    cohorts = opts.cohorts
+    pick("cohort", "Cohort", cohorts, lambda c: f"{c} ({opts.program_names.get(opts.cohort_program.get(c, ''), '')})"
+         if opts.cohort_program.get(c) else c)
+    pick("coach", "Coach", opts.coaches)
+    pick("department", "Department", opts.departments)
+    pick("team", "Team", opts.teams, help="Teams are listed as Department / Team.")
+    pick("career_phase", "Career phase", opts.phases, lambda p: charts.PHASE_LABELS.get(p, p))
+    if "date_from" in show or "date_to" in show:
+        lo, hi = opts.date_min, opts.date_max
+        cols = sb.columns(2)
+        d_from = cols[0].date_input("Cohorts starting from", value=None, min_value=lo, max_value=hi,
+                                    key="date_from", bind="query-params", format="YYYY-MM-DD")
+        d_to = cols[1].date_input("to", value=None, min_value=lo, max_value=hi, key="date_to",
+                                  bind="query-params", format="YYYY-MM-DD")
+        if d_from:
+            values["date_from"] = d_from.isoformat()
+        if d_to:
+            values["date_to"] = d_to.isoformat()
+    if "waves" in show:
+        w = sb.selectbox("Change measured from", WAVE_PAIRS, index=WAVE_PAIRS.index(DEFAULT_WAVES), key="waves",
+                         bind="query-params", format_func=lambda p: WAVE_PAIR_LABELS.get(p, p),
+                         help="Which two survey waves a change compares (baseline to post by default).")
+        if w and w != DEFAULT_WAVES:
+            values["waves"] = w
+    sb.caption("The filters are in the page address: copy it to share this view.")
+    freshness_caption()
+    try:
+        return Filters.from_query_params(values, options=opts)
+    except InvalidFilter as exc:
+        st.warning(f"A filter could not be used and was ignored: {exc}")
+        return Filters()
+
+
+# -- chart + table + downloads ------------------------------------------------------------------------
+
+def plot(fig) -> None:
+    st.plotly_chart(fig, width="stretch", theme=None, config=theme.PLOTLY_CONFIG)
+
+
+def display_frame(table: pd.DataFrame, kk: int) -> pd.DataFrame:
+    """The table as the page shows it: the query layer's table unchanged, plus a "note" column
+    saying "fewer than k" on suppressed rows (their values are already empty)."""
+    out = table.copy()
+    if "suppressed" in out:
+        sup = out["suppressed"].fillna(False).astype(bool)
+        out.insert(len(out.columns), "note", sup.map({True: f"fewer than {kk} people: not shown", False: ""}))
+    return out
+
+
+def _column_config(table: pd.DataFrame) -> dict:
+    cfg: dict = {}
+    for col in table.columns:
+        if col in ("n", "n_comparison", "responded", "exits", "at_risk", "rows_in", "rows_loaded", "rows_quarantined"):
+            cfg[col] = st.column_config.NumberColumn(col, format="%d")
+        elif pd.api.types.is_float_dtype(table[col]) and col not in ("p_value", "did_p_value", "logrank_p"):
+            cfg[col] = st.column_config.NumberColumn(col, format="%.3f")
+        elif col in ("p_value", "did_p_value", "logrank_p"):
+            cfg[col] = st.column_config.NumberColumn(col, format="%.4f")
+    return cfg
+
+
+def safe_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Text cells neutralised against spreadsheet formula injection (the query layer's function)."""
+    from dashboard.export_cli import safe_csv_frame
+
+    return safe_csv_frame(table)
+
+
+def to_csv_bytes(table: pd.DataFrame) -> bytes:
+    return safe_frame(table).to_csv(index=False).encode("utf-8")
+
+
+def to_xlsx_bytes(table: pd.DataFrame, sheet: str = "table", notes: list[str] | None = None) -> bytes:
+    buf = io.BytesIO()
+    frame = safe_frame(table)
+    # strings_to_formulas=False: xlsxwriter writes every text cell as text, never as a formula.
+    with pd.ExcelWriter(buf, engine="xlsxwriter",
+                        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}}) as xl:
+        frame.to_excel(xl, sheet_name=sheet[:31], index=False)
+        if notes:
+            pd.DataFrame({"note": notes}).pipe(safe_frame).to_excel(xl, sheet_name="notes", index=False)
+    return buf.getvalue()
+
+
+def table_and_downloads(table: pd.DataFrame, name: str, res=None) -> None:
+    """The table behind a chart and its CSV / XLSX downloads: exactly result.table, suppressed cells
+    empty, text cells neutralised."""
+    kk = getattr(res, "k", None) or k()
+    st.dataframe(display_frame(table, kk), hide_index=True, column_config=_column_config(table), key=f"df_{name}")
+    stamp = dt.date.today().isoformat()
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button("Download CSV", to_csv_bytes(table), file_name=f"coachlens-{name}-{stamp}.csv",
+                       mime="text/csv", key=f"csv_{name}", on_click="ignore", icon=":material/download:")
+    c2.download_button("Download XLSX", to_xlsx_bytes(table, name, list(getattr(res, "notes", []) or [])),
+                       file_name=f"coachlens-{name}-{stamp}.xlsx", key=f"xlsx_{name}", on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       icon=":material/download:")
+
+
+def chart_and_table(fig, table: pd.DataFrame, name: str, res=None, caption: str | None = None) -> None:
+    """A chart with its table one click away (the "Table" tab), and the downloads there."""
+    tab_chart, tab_table = st.tabs([":material/bar_chart: Chart", ":material/table: Table and downloads"])
+    with tab_chart:
+        plot(fig)
+        if caption:
+            st.caption(caption)
+    with tab_table:
+        table_and_downloads(table, name, res)
+
+
+# -- headline figures (Overview) ---------------------------------------------------------------------
+
+def _row(table: pd.DataFrame, metric: str, measure: str | None = None):
+    d = table[table["metric"] == metric] if "metric" in table else table.iloc[0:0]
+    if measure is not None and "measure" in d:
+        d = d[d["measure"] == measure]
+    return None if d.empty else d.iloc[0]
+
+
+def metric_card(col, label: str, row, kind: str = "count", help: str | None = None) -> None:
+    """One headline figure with its n and CI underneath; "fewer than k" when suppressed."""
+    kk = k()
+    if row is None:
+        col.metric(label, "-", help=help, border=True)
+        col.caption("not available for this selection")
+        return
+    if charts._is_suppressed(row) or (kind != "count" and charts._missing(row.get("estimate"))):
+        col.metric(label, f"fewer than {kk}" if charts._is_suppressed(row) else "-", help=help, border=True)
+        col.caption("hidden to protect anonymity" if charts._is_suppressed(row) else "not computable")
+        return
+    if kind == "count":
+        value = row.get("n") if charts._missing(row.get("estimate")) else row.get("estimate")
+        col.metric(label, "-" if charts._missing(value) else f"{int(value):,}", help=help, border=True)
+        return
+    pct = kind == "share"
+    value = charts.fmt_num(row["estimate"], 1 if pct else 2, signed=kind == "change", pct=pct)
+    col.metric(label, value, help=help, border=True)
+    col.caption(f"{charts.fmt_n(row.get('n'))}, {charts.fmt_ci(row.get('ci_low'), row.get('ci_high'), 1 if pct else 2, pct=pct)}")
+
+
+def headline_metrics(table: pd.DataFrame) -> None:
+    c = st.columns(4)
+    metric_card(c[0], "People in scope", _row(table, "people_in_scope"),
+                help="Everyone in the HR extract who matches the filters, coached or not.")
+    metric_card(c[1], "People coached", _row(table, "coached"),
+                help="People with at least one coaching enrolment (waitlists excluded).")
+    metric_card(c[2], "Completion rate", _row(table, "completion_rate"), kind="share",
+                help="Completed enrolments / (completed + withdrawn), with a Wilson 95% CI.")
+    metric_card(c[3], "Matched panel", _row(table, "matched_panel"),
+                help="Coached people with both a baseline and a post survey: the people every change figure rests on.")
+    c = st.columns(4)
+    metric_card(c[0], "12-month retention, coached", _row(table, "retention_12m_coached"), kind="share",
+                help="Kaplan-Meier share still employed 12 months after their cohort started (voluntary exits).")
+    metric_card(c[1], "12-month retention, comparison", _row(table, "retention_12m_comparison"), kind="share",
+                help="The same for people not coached, from the same start dates.")
+    fresh = _row(table, "data_freshness")
+    as_of = None if fresh is None else fresh.get("as_of")
+    loaded = None if fresh is None else fresh.get("loaded_at")
+    c[2].metric("Data as of", "-" if charts._missing(as_of) else str(as_of)[:10], border=True,
+                help="The newest survey response or exit in the warehouse.")
+    c[3].metric("Last load", "-" if charts._missing(loaded) else str(loaded)[:16], border=True,
+                help="When `coachlens ingest` last changed the warehouse.")
