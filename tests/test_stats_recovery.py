@@ -63,8 +63,7 @@ def _one_seed(seed: int) -> dict:
 
 @pytest.fixture(scope="module")
 def recovery():
-    workers = 2 if os.environ.get("PYTEST_XDIST_WORKER") is None else 1
-    workers = int(os.environ.get("COACHLENS_RECOVERY_WORKERS", workers))
+    workers = int(os.environ.get("COACHLENS_RECOVERY_WORKERS", 2))
     with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
         return list(pool.map(_one_seed, SEEDS))
 

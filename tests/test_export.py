@@ -1,0 +1,82 @@
+"""`coachlens export`: the page's suppressed aggregates, JSON or CSV, formula-safe."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from dashboard.export_cli import neutralise, safe_csv_frame, to_safe_csv
+
+
+@pytest.fixture
+def wh_file(tmp_path, settings):
+    import duckdb
+
+    from pipelines.warehouse import apply_migrations
+
+    from fixtures_analytics import build
+
+    db = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(db))
+    apply_migrations(con)
+    build(con, settings, coached=(60, 4))      # cohort C2 has 4 coached: suppressed
+    con.close()
+    return db
+
+
+def test_formula_cells_neutralised():
+    df = pd.DataFrame({"a": ["=1+1", "+x", "-2", "@SUM(A1)", "\tq", "\rr", "ok", None], "n": range(8)})
+    out = safe_csv_frame(df)
+    assert list(out["a"][:6]) == ["'=1+1", "'+x", "'-2", "'@SUM(A1)", "'\tq", "'\rr"]
+    assert out["a"][6] == "ok" and out["a"][7] is None
+    assert neutralise(-2) == -2
+    assert "'=1+1" in to_safe_csv(df)
+
+
+@pytest.mark.parametrize("view", ["overview", "outcomes", "cohorts", "retention", "quality"])
+def test_export_equals_view_table(wh_file, settings, view):
+    from pipelines.cli import app
+    from pipelines.warehouse import open_read_only
+
+    from dashboard.export_cli import run_view
+    from dashboard.filters import Filters
+
+    r = CliRunner().invoke(app, ["export", view, "--db", str(wh_file), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    con = open_read_only(wh_file)
+    want = run_view(con.cursor(), view, Filters(), settings).table
+    con.close()
+    assert len(doc["table"]) == len(want)
+    for rec in doc["table"]:
+        assert {"n", "estimate", "ci_low", "ci_high", "flags", "suppressed"} <= set(rec)
+        if rec["suppressed"]:
+            assert rec["n"] is None and rec["estimate"] is None and rec["ci_low"] is None
+        elif rec["n"] is not None:
+            assert rec["n"] >= 5 or view == "quality"
+    c = CliRunner().invoke(app, ["export", view, "--db", str(wh_file), "--format", "csv"])
+    assert c.exit_code == 0
+    got = pd.read_csv(io.StringIO(c.stdout))
+    assert list(got.columns) == list(want.columns)
+    assert len(got) == len(want)
+
+
+def test_suppressed_cohort_in_export(wh_file):
+    from pipelines.cli import app
+
+    r = CliRunner().invoke(app, ["export", "cohorts", "--db", str(wh_file), "--format", "json"])
+    rows = {x["cohort_id"]: x for x in json.loads(r.stdout)["table"]}
+    assert rows["C2"]["suppressed"] is True and rows["C2"]["n"] is None
+
+
+def test_export_refusal_and_bad_filter(wh_file):
+    from pipelines.cli import app
+
+    r = CliRunner().invoke(app, ["export", "outcomes", "--db", str(wh_file), "--team", "nope"])
+    assert r.exit_code == 2
+    r = CliRunner().invoke(app, ["export", "outcomes", "--db", str(wh_file), "--cohort", "C1", "--format", "csv"])
+    assert r.exit_code in (0, 2)
