@@ -236,3 +236,19 @@ def test_roi_view_total_on_sample_has_interval_and_probability(sample_db, settin
     assert 0 <= row["p_roi_positive"] <= 1
     assert row["costs"] == pytest.approx(row["coaching_fees"] + row["time_cost"] + row["admin_cost"])
     assert set(res.intangibles["measure"]) == {"engagement", "motivation_sdi", "values_alignment"}
+
+
+def test_roi_page_runs_adjusts_and_restores(sample_db, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("COACHLENS_DB", str(sample_db))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app_pages" / "roi.py"), default_timeout=60).run()
+    assert not at.exception
+    roi_default = at.metric[0].value
+    assert roi_default.endswith("%")
+    at.slider(key="roi_attribution").set_value(0.8).run()
+    assert not at.exception
+    assert at.metric[0].value != roi_default
+    at.button(key="roi_restore").click().run()
+    assert at.slider(key="roi_attribution").value == 0.5
+    assert at.metric[0].value == roi_default

@@ -25,7 +25,7 @@ def _report_html(filter_params: tuple, assumptions_items: tuple, db: str, data_v
     settings = ui._settings(config_path)
     a = Assumptions.from_settings(settings)
     if assumptions_items:
-        a = a.with_(**dict(assumptions_items))
+        a = a.with_(**{n: (dict(v) if n == "turnover_multiplier" else v) for n, v in assumptions_items})
     cur = ui._reader(db).cursor()
     try:
         return build_report(cur, Filters.from_query_params(dict(filter_params)), settings, a)
@@ -44,7 +44,8 @@ def report_download_button(f: Filters, assumptions=None, key: str = "report_html
 
     items = ()
     if assumptions is not None:
-        items = tuple((n, getattr(assumptions, n)) for n in assumptions.ADJUSTABLE)
+        items = tuple((n, getattr(assumptions, n)) for n in assumptions.ADJUSTABLE) + (
+            ("turnover_multiplier", tuple(sorted(assumptions.turnover_multiplier.items()))),)
     html = _report_html(tuple(sorted(f.to_query_params().items())), items, str(ui.db_path().resolve()),
                         ui.version(), os.environ.get("COACHLENS_CONFIG"))
     if html is None:
