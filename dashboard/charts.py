@@ -33,9 +33,9 @@ MEASURES: dict[str, str] = {
     "amotivation": "Motivation: amotivation",
     "values_alignment": "Values alignment (1-7)",
     "intent_to_stay": "Intent to stay (1-5)",
-    "enps": "eNPS (-100 to +100)",
+    "enps_score": "eNPS (-100 to +100)",
 }
-HEADLINE_MEASURES = ("engagement", "motivation_sdi", "values_alignment", "intent_to_stay", "enps")
+HEADLINE_MEASURES = ("engagement", "motivation_sdi", "values_alignment", "intent_to_stay", "enps_score")
 WAVE_LABELS = {"baseline": "Baseline", "mid": "Mid-program", "post": "Post", "follow_up": "Follow-up"}
 WAVE_ORDER = list(WAVE_LABELS)
 PHASE_LABELS = {"early": "Early career", "mid": "Mid career", "late": "Late career", "unknown": "Phase unknown"}
@@ -123,54 +123,55 @@ def _title(fig: go.Figure, title: str | None, subtitle: str | None = None) -> No
 
 def headline_effects(table: pd.DataFrame, k: int, measures: Sequence[str] = HEADLINE_MEASURES,
                      title: str | None = None) -> go.Figure:
-    """One small panel per construct: the coached change and the difference in differences against
-    the comparison group, each a dot with its 95% CI. Scales differ between constructs, so each
-    panel has its own axis; zero is marked in every panel."""
+    """One small panel per construct, side by side: the coached change (blue) and the difference in
+    differences against the comparison group (orange), each a dot with its 95% CI and n. Scales
+    differ between constructs, so each panel has its own axis; zero is marked in every panel."""
     rows = table[table["metric"].isin(["change", "did"])] if "metric" in table else table.iloc[0:0]
     present = [m for m in measures if m in set(rows.get("measure", []))]
     if not present:
         return empty_figure("No pre/post change to show for this selection.")
-    ncols = min(len(present), 3)
-    nrows = math.ceil(len(present) / ncols)
-    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=[measure_label(m) for m in present],
-                        horizontal_spacing=0.08, vertical_spacing=0.22 if nrows > 1 else 0.1)
-    labels = {"change": "Coached change", "did": "vs comparison (DiD)"}
+    ncols = len(present)
+    fig = make_subplots(rows=1, cols=ncols, subplot_titles=[_wrap(measure_label(m), 22) for m in present],
+                        horizontal_spacing=0.045)
+    labels = {"change": "Coached change", "did": "Change vs comparison group (DiD)"}
     colours = {"change": theme.COACHED, "did": theme.OKABE_ITO["orange"]}
+    ypos = {"change": 1.0, "did": 0.0}
     for i, m in enumerate(present):
-        r, c = divmod(i, ncols)
         sub = rows[rows["measure"] == m]
-        for metric in ("did", "change"):
+        for metric in ("change", "did"):
             line = sub[sub["metric"] == metric]
             if line.empty:
                 continue
             row = line.iloc[0]
             if _is_suppressed(row) or _missing(row.get("estimate")):
                 fig.add_trace(go.Scatter(
-                    x=[0], y=[labels[metric]], mode="markers+text", text=[fewer_than(k)], textposition="middle right",
+                    x=[0], y=[ypos[metric]], mode="markers+text", text=[fewer_than(k)], textposition="top center",
                     marker=dict(color=theme.SUPPRESSED, size=10, symbol="square"), showlegend=False,
                     hovertemplate=f"{labels[metric]}: {fewer_than(k)} people, not shown<extra></extra>"),
-                    row=r + 1, col=c + 1)
+                    row=1, col=i + 1)
                 continue
-            est, lo, hi = row["estimate"], row.get("ci_low"), row.get("ci_high")
+            est, lo, hi = float(row["estimate"]), row.get("ci_low"), row.get("ci_high")
             err = None
             if not _missing(lo) and not _missing(hi):
-                err = dict(type="data", symmetric=False, array=[float(hi) - float(est)],
-                           arrayminus=[float(est) - float(lo)], color=colours[metric], thickness=2, width=6)
+                err = dict(type="data", symmetric=False, array=[float(hi) - est], arrayminus=[est - float(lo)],
+                           color=colours[metric], thickness=2.5, width=7)
             hover = (f"<b>{measure_label(m)}</b><br>{labels[metric]}: {fmt_num(est, signed=True)}"
-                     f"<br>{fmt_ci(lo, hi)}<br>{fmt_n(row.get('n'))}")
+                     f"<br>{fmt_ci(lo, hi)}<br>{fmt_n(row.get('n'))} coached"
+                     + (f", {fmt_n(row.get('n_comparison'))} comparison" if metric == "did" and not _missing(row.get("n_comparison")) else ""))
             if fmt_flags(row.get("flags")):
                 hover += f"<br>{fmt_flags(row.get('flags'))}"
             fig.add_trace(go.Scatter(
-                x=[float(est)], y=[labels[metric]], error_x=err, mode="markers+text",
-                text=[f"{fmt_num(est, signed=True)}  ({fmt_n(row.get('n'))})"], textposition="top center",
-                textfont=dict(size=12, color=theme.INK),
-                marker=dict(color=colours[metric], size=11), showlegend=False,
-                hovertemplate=hover + "<extra></extra>"), row=r + 1, col=c + 1)
-        fig.add_vline(x=0, line=dict(color="#9AA5B1", width=1, dash="dot"), row=r + 1, col=c + 1)
-    fig.update_yaxes(showgrid=False, autorange="reversed", tickfont=dict(size=12))
-    fig.update_xaxes(zeroline=False, tickfont=dict(size=11))
-    fig.update_layout(template=TEMPLATE, height=230 * nrows + 40, margin=dict(l=10, r=20, t=70, b=30))
-    fig.update_annotations(font=dict(size=14, color=theme.INK))
+                x=[est], y=[ypos[metric]], error_x=err, mode="markers+text", name=labels[metric],
+                legendgroup=metric, showlegend=i == 0,
+                text=[f"{fmt_num(est, signed=True)} ({fmt_n(row.get('n'))})"], textposition="top center",
+                textfont=dict(size=12, color=theme.INK), marker=dict(color=colours[metric], size=12),
+                hovertemplate=hover + "<extra></extra>"), row=1, col=i + 1)
+        fig.add_vline(x=0, line=dict(color="#9AA5B1", width=1, dash="dot"), row=1, col=i + 1)
+    fig.update_yaxes(visible=False, range=[-0.6, 1.8], fixedrange=True)
+    fig.update_xaxes(tickfont=dict(size=11), nticks=5)
+    fig.update_layout(template=TEMPLATE, height=300, margin=dict(l=10, r=10, t=100, b=30),
+                      legend=dict(y=1.32, x=0))
+    fig.update_annotations(font=dict(size=13, color=theme.INK), yshift=6)
     _title(fig, title)
     return fig
 
@@ -235,9 +236,9 @@ def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, mea
                 fig.add_annotation(x=x[xi], y=y[yi], text=fewer_than(k), showarrow=False,
                                    font=dict(size=12, color=theme.SUPPRESSED_TEXT))
     fig.update_layout(template=TEMPLATE, height=max(280, 60 * len(y) + 140),
-                      xaxis=dict(side="top", showgrid=False, tickangle=0 if len(x) < 7 else -30, title=None),
+                      xaxis=dict(side="bottom", showgrid=False, tickangle=0 if len(x) < 7 else -30, title=None),
                       yaxis=dict(showgrid=False, autorange="reversed", title=None),
-                      margin=dict(l=10, r=20, t=90, b=20))
+                      margin=dict(l=10, r=20, t=60, b=20))
     _title(fig, title or f"{measure_label(measure)}: {what}")
     return fig
 
@@ -277,11 +278,11 @@ def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str 
             y = [None if (bool(s) if not _missing(s) else False) or _missing(e) else float(e)
                  for s, e in zip(d["suppressed"], d["estimate"])]
             name = f"{g} - {ROLE_LABELS[role].lower()}"
-            if not shown.empty and shown["ci_low"].notna().any():
+            if role == "coached" and not shown.empty and shown["ci_low"].notna().any():
                 sx = [WAVE_LABELS.get(w, w) for w in shown["wave"]]
                 fig.add_trace(go.Scatter(
                     x=sx + sx[::-1], y=list(shown["ci_high"]) + list(shown["ci_low"])[::-1], fill="toself",
-                    fillcolor=theme.band(colour, 0.15 if role == "coached" else 0.08), line=dict(width=0),
+                    fillcolor=theme.band(colour, 0.13), line=dict(width=0), mode="lines",
                     hoverinfo="skip", showlegend=False, legendgroup=name))
             hover = []
             for _, r in d.iterrows():
@@ -292,8 +293,8 @@ def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str 
                                  f"<br>{fmt_ci(r.get('ci_low'), r.get('ci_high'))}<br>{fmt_n(r.get('n'))}")
             fig.add_trace(go.Scatter(
                 x=x, y=y, name=name, legendgroup=name, mode="lines+markers", connectgaps=False,
-                line=dict(color=colour, width=3 if role == "coached" else 2, dash="solid" if role == "coached" else "dash"),
-                marker=dict(size=8, symbol="circle" if role == "coached" else "circle-open"),
+                line=dict(color=colour, width=3 if role == "coached" else 1.5, dash="solid" if role == "coached" else "dash"),
+                marker=dict(size=8 if role == "coached" else 6, symbol="circle" if role == "coached" else "circle-open"),
                 hovertext=hover, hovertemplate="%{hovertext}<extra></extra>"))
     fig.update_layout(template=TEMPLATE, height=420, hovermode="closest",
                       xaxis=dict(title=None, categoryorder="array",
@@ -367,7 +368,7 @@ def km_curves(curves: pd.DataFrame, k: int, title: str | None = None) -> go.Figu
             if d["ci_low"].notna().any():
                 fig.add_trace(go.Scatter(
                     x=x + x[::-1], y=list(d["ci_high"] * 100) + list(d["ci_low"] * 100)[::-1], fill="toself",
-                    fillcolor=theme.band(c, 0.14), line=dict(width=0, shape="hv"), hoverinfo="skip",
+                    fillcolor=theme.band(c, 0.14), line=dict(width=0, shape="hv"), hoverinfo="skip", mode="lines",
                     showlegend=False, legendgroup=name))
             hover = [f"{name}<br>month {int(m)}: {fmt_num(e, 1, pct=True)} still employed<br>"
                      f"{fmt_ci(lo_, hi_, 1, pct=True)}<br>at risk: {int(a) if not _missing(a) else '-'}"
@@ -428,12 +429,17 @@ def coach_vs_program(coach: pd.DataFrame, program: pd.DataFrame, k: int, coach_l
 # -- Data quality -----------------------------------------------------------------------------------
 
 def bar_counts(table: pd.DataFrame, label: str, value: str, title: str | None = None,
-               x_title: str = "rows", colour: str | None = None) -> go.Figure:
-    """Horizontal bars of counts (e.g. quarantine reasons), largest first, value printed on the bar."""
+               x_title: str = "rows", colour: str | None = None, top: int | None = None) -> go.Figure:
+    """Horizontal bars of counts (e.g. quarantine reasons), largest first, value printed on the bar;
+    with `top`, only the largest `top` rows are drawn (the title says so)."""
     if table.empty:
         return empty_figure("Nothing here: no rows were quarantined." if "quarantine" in (title or "").lower()
                             else "Nothing to show.")
-    d = table.sort_values(value, ascending=True)
+    d = table[table[value].notna()]
+    if top is not None and len(d) > top:
+        title = f"{title} (the {top} largest of {len(d)}; all in the table)" if title else title
+        d = d.nlargest(top, value)
+    d = d.sort_values(value, ascending=True)
     fig = go.Figure(go.Bar(x=d[value], y=[_wrap(str(v)) for v in d[label]], orientation="h",
                            marker=dict(color=colour or theme.COACHED), text=[f"{int(v):,}" for v in d[value]],
                            textposition="outside", cliponaxis=False,

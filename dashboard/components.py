@@ -147,6 +147,13 @@ def _filter_options(db: str, data_version_: str) -> FilterOptions:
         cur.close()
 
 
+def measures() -> list[str]:
+    """The measures the query layer knows, in its order."""
+    from dashboard.queries import MEASURES
+
+    return list(MEASURES)
+
+
 def filter_options() -> FilterOptions:
     return _filter_options(str(db_path().resolve()), version())
 
@@ -221,15 +228,98 @@ def freshness_caption() -> None:
 
 
 # -- sidebar filters, mirrored in the URL ---------------------------------------------------------------
+#
+# The URL carries the same plain strings as `coachlens export` and Filters.to_query_params()
+# (program=P1&career_phase=mid&date_from=2024-01-01). Each value is checked against the widget's
+# known options before it is used; an unknown value is dropped with a message. Nothing from the URL
+# is unpickled or evaluated. State lives in one session dict (_URL_STATE) so it survives page
+# switches (which clear the address); the address is rewritten from it on every run.
 
 _FILTER_KEYS = ("program", "cohort", "coach", "department", "team", "career_phase", "date_from", "date_to", "waves")
+_URL_STATE = "_coachlens_url_state"
+_REJECTED = "_coachlens_url_rejected"
+
+
+def _state() -> dict:
+    if _URL_STATE not in st.session_state:
+        st.session_state[_URL_STATE] = {}
+    return st.session_state[_URL_STATE]
+
+
+def _widget_changed(key: str, to_text) -> None:
+    """A user changed a bound widget: remember it and put it in the address at once, so the run
+    that follows does not mistake the old address for a newly opened link."""
+    text = to_text(st.session_state.get(f"w_{key}"))
+    _state()[key] = text
+    if text is None:
+        if key in st.query_params:
+            del st.query_params[key]
+    else:
+        st.query_params[key] = text
+
+
+def _bound(key: str, default: str | None, valid) -> str | None:
+    """The value of URL-bound setting `key`: a link's value if the address was changed from outside
+    (a shared link), else the session's; invalid values fall back to the default."""
+    state = _state()
+    url = st.query_params.get(key)
+    if url is not None and url != state.get(key, default):
+        if valid(url):
+            state[key] = url
+        else:
+            st.session_state.setdefault(_REJECTED, set()).add(key)
+            state.pop(key, None)
+    value = state.get(key, default)
+    if value is not None and not valid(value):
+        value = default
+        state.pop(key, None)
+    # Mirror in the address: set when not the default, removed otherwise.
+    if value is None or value == default:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != value:
+        st.query_params[key] = value
+    return value
+
+
+def url_select(container, label: str, options, key: str, default=None, format_func=str, help: str | None = None,
+               kind: str = "selectbox"):
+    """A select box (or segmented control) whose value is mirrored in the URL as `key`=value."""
+    options = list(options)
+    texts = {str(o): o for o in options}
+    if default is None:
+        default = options[0] if options else None
+    text = _bound(key, None if default is None else str(default), lambda v: v in texts)
+    value = texts.get(text, default) if text is not None else default
+    wkey = f"w_{key}"
+    if wkey not in st.session_state or st.session_state[wkey] != value:
+        st.session_state[wkey] = value
+    kwargs = dict(key=wkey, format_func=format_func, help=help, on_change=_widget_changed,
+                  args=(key, lambda v: None if v is None else str(v)))
+    if kind == "segmented":
+        return container.segmented_control(label, options, required=True, **kwargs)
+    return container.selectbox(label, options, **kwargs)
+
+
+def url_date(container, label: str, key: str, lo: dt.date | None, hi: dt.date | None) -> dt.date | None:
+    def valid(v: str) -> bool:
+        try:
+            d = dt.date.fromisoformat(v)
+        except (TypeError, ValueError):
+            return False
+        return (lo is None or d >= lo) and (hi is None or d <= hi)
+
+    text = _bound(key, None, valid)
+    value = dt.date.fromisoformat(text) if text else None
+    wkey = f"w_{key}"
+    if wkey not in st.session_state or st.session_state[wkey] != value:
+        st.session_state[wkey] = value
+    return container.date_input(label, min_value=lo, max_value=hi, key=wkey, format="YYYY-MM-DD",
+                                on_change=_widget_changed, args=(key, lambda v: v.isoformat() if v else None))
 
 
 def sidebar_filters(show: tuple[str, ...] = _FILTER_KEYS) -> Filters:
-    """The sidebar filters. Each widget is bound to a URL query parameter of the same name
-    (bind="query-params"), so a view can be shared as a link: values are plain strings that
-    Streamlit checks against the widget's options (the warehouse's known values) and
-    Filters.from_query_params checks again; nothing is unpickled or evaluated."""
+    """The sidebar filters, mirrored in the URL so a view can be shared as a link."""
     opts = filter_options()
     sb = st.sidebar
     sb.header("Filters")
@@ -238,38 +328,37 @@ def sidebar_filters(show: tuple[str, ...] = _FILTER_KEYS) -> Filters:
     def pick(key: str, label: str, options: tuple, fmt=str, help: str | None = None) -> None:
         if key not in show:
             return
-        choice = sb.selectbox(label, (ALL, *options), key=key, bind="query-params", help=help,
-                              format_func=lambda v: ALL if v == ALL else fmt(v))
+        choice = url_select(sb, label, (ALL, *options), key, default=ALL, help=help,
+                            format_func=lambda v: ALL if v == ALL else fmt(v))
         if choice not in (None, ALL):
             values[key] = choice
 
     pick("program", "Program", opts.programs, lambda p: f"{opts.program_names.get(p, p)}")
-    cohorts = opts.cohorts
-    pick("cohort", "Cohort", cohorts, lambda c: f"{c} ({opts.program_names.get(opts.cohort_program.get(c, ''), '')})"
-         if opts.cohort_program.get(c) else c)
+    pick("cohort", "Cohort", opts.cohorts,
+         lambda c: f"{c} ({opts.program_names.get(opts.cohort_program.get(c, ''), '')})" if opts.cohort_program.get(c) else c)
     pick("coach", "Coach", opts.coaches)
     pick("department", "Department", opts.departments)
     pick("team", "Team", opts.teams, help="Teams are listed as Department / Team.")
     pick("career_phase", "Career phase", opts.phases, lambda p: charts.PHASE_LABELS.get(p, p))
     if "date_from" in show or "date_to" in show:
-        lo, hi = opts.date_min, opts.date_max
-        cols = sb.columns(2)
-        d_from = cols[0].date_input("Cohorts starting from", value=None, min_value=lo, max_value=hi,
-                                    key="date_from", bind="query-params", format="YYYY-MM-DD")
-        d_to = cols[1].date_input("to", value=None, min_value=lo, max_value=hi, key="date_to",
-                                  bind="query-params", format="YYYY-MM-DD")
+        d_from = url_date(sb, "Cohorts starting from", "date_from", opts.date_min, opts.date_max)
+        d_to = url_date(sb, "Cohorts starting until", "date_to", opts.date_min, opts.date_max)
         if d_from:
             values["date_from"] = d_from.isoformat()
         if d_to:
             values["date_to"] = d_to.isoformat()
     if "waves" in show:
-        w = sb.selectbox("Change measured from", WAVE_PAIRS, index=WAVE_PAIRS.index(DEFAULT_WAVES), key="waves",
-                         bind="query-params", format_func=lambda p: WAVE_PAIR_LABELS.get(p, p),
-                         help="Which two survey waves a change compares (baseline to post by default).")
+        w = url_select(sb, "Change measured from", WAVE_PAIRS, "waves", default=DEFAULT_WAVES,
+                       format_func=lambda p: WAVE_PAIR_LABELS.get(p, p),
+                       help="Which two survey waves a change compares (baseline to post by default).")
         if w and w != DEFAULT_WAVES:
             values["waves"] = w
     sb.caption("The filters are in the page address: copy it to share this view.")
     freshness_caption()
+    rejected = st.session_state.pop(_REJECTED, None)
+    if rejected:
+        st.warning(f"The link named values this warehouse does not know ({', '.join(sorted(rejected))}); "
+                   "they were ignored.", icon=":material/link_off:")
     try:
         return Filters.from_query_params(values, options=opts)
     except InvalidFilter as exc:
@@ -395,14 +484,16 @@ def headline_metrics(table: pd.DataFrame) -> None:
     metric_card(c[3], "Matched panel", _row(table, "matched_panel"),
                 help="Coached people with both a baseline and a post survey: the people every change figure rests on.")
     c = st.columns(4)
-    metric_card(c[0], "12-month retention, coached", _row(table, "retention_12m_coached"), kind="share",
+    metric_card(c[0], "Retained 12 months: coached", _row(table, "retention_12m_coached"), kind="share",
                 help="Kaplan-Meier share still employed 12 months after their cohort started (voluntary exits).")
-    metric_card(c[1], "12-month retention, comparison", _row(table, "retention_12m_comparison"), kind="share",
+    metric_card(c[1], "Retained: comparison", _row(table, "retention_12m_comparison"), kind="share",
                 help="The same for people not coached, from the same start dates.")
     fresh = _row(table, "data_freshness")
     as_of = None if fresh is None else fresh.get("as_of")
     loaded = None if fresh is None else fresh.get("loaded_at")
     c[2].metric("Data as of", "-" if charts._missing(as_of) else str(as_of)[:10], border=True,
                 help="The newest survey response or exit in the warehouse.")
-    c[3].metric("Last load", "-" if charts._missing(loaded) else str(loaded)[:16], border=True,
+    c[3].metric("Last load", "-" if charts._missing(loaded) else str(loaded)[:10], border=True,
                 help="When `coachlens ingest` last changed the warehouse.")
+    if not charts._missing(loaded):
+        c[3].caption(f"at {str(loaded)[11:16]}")

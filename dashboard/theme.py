@@ -60,7 +60,7 @@ def band(hex_colour: str, alpha: float = 0.18) -> str:
 
 
 def _template() -> go.layout.Template:
-    axis = dict(showgrid=True, gridcolor=GRID, zeroline=False, linecolor="#BFC5CD", ticks="outside",
+    axis = dict(showgrid=True, gridcolor=GRID, zeroline=False, linecolor="#BFC5CD", ticks="outside", automargin=True,
                 tickcolor="#BFC5CD", title=dict(font=dict(size=14, color=MUTED)), tickfont=dict(size=13))
     return go.layout.Template(layout=go.Layout(
         font=dict(family=FONT, size=14, color=INK),

@@ -11,7 +11,7 @@ opts = ui.filter_options()
 if not opts.coaches:
     ui.empty_state("No coaches in the warehouse: enrolments carry no coach_id.")
     st.stop()
-coach = st.selectbox("Coach", opts.coaches, key="coach_id", bind="query-params")
+coach = ui.url_select(st, "Coach", opts.coaches, "coach_id")
 
 res = ui.run_view("coach_impact", f, coach_id=coach)
 shown = res.table[~res.table["suppressed"].fillna(False).astype(bool)] if not res.table.empty else res.table

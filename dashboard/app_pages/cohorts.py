@@ -8,10 +8,8 @@ ui.page_header("Cohorts and programs", "Which cohort or program design works bet
 f = ui.sidebar_filters()
 
 c1, c2 = st.columns([2, 1])
-measure = c1.selectbox("Measure", list(charts.MEASURES), format_func=charts.measure_label, key="measure",
-                       bind="query-params")
-compare = c2.segmented_control("Compare", ["cohort", "program"], default="cohort", key="compare", required=True,
-                               format_func=str.capitalize, bind="query-params")
+measure = ui.url_select(c1, "Measure", ui.measures(), "measure", format_func=charts.measure_label)
+compare = ui.url_select(c2, "Compare", ["cohort", "program"], "compare", kind="segmented", format_func=str.capitalize)
 compare = compare or "cohort"
 key = f"{compare}_id"
 

@@ -9,15 +9,12 @@ ui.page_header("Outcomes by career phase and team", "Where do coached people cha
 f = ui.sidebar_filters()
 
 c1, c2, c3 = st.columns([2, 1, 1])
-measure = c1.selectbox("Measure", list(charts.MEASURES), format_func=charts.measure_label, key="measure",
-                       bind="query-params")
-level = c2.segmented_control("Break down by", ["department", "team"], default="department", key="level",
-                             format_func=lambda v: {"department": "Department", "team": "Team"}[v],
-                             required=True, bind="query-params",
-                             help="Pick a department in the sidebar to drill down to its teams.")
-value = c3.segmented_control("Show", ["estimate", "did"], default="estimate", key="show", required=True,
-                             format_func=lambda v: {"estimate": "Change", "did": "vs comparison"}[v],
-                             bind="query-params")
+measure = ui.url_select(c1, "Measure", ui.measures(), "measure", format_func=charts.measure_label)
+level = ui.url_select(c2, "Break down by", ["department", "team"], "level", kind="segmented",
+                      format_func={"department": "Department", "team": "Team"}.get,
+                      help="Pick a department in the sidebar to drill down to its teams.")
+value = ui.url_select(c3, "Show", ["estimate", "did"], "show", kind="segmented",
+                      format_func={"estimate": "Change", "did": "vs comparison"}.get)
 
 res = ui.run_view("outcomes", f, measure=measure, rows="career_phase", cols=level or "department")
 if res.table.empty:

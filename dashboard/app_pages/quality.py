@@ -10,9 +10,12 @@ f = ui.sidebar_filters(show=("program", "cohort", "date_from", "date_to"))
 res = ui.run_view("quality", f)
 
 st.subheader("Checks")
-st.caption("Missing scores, unknown career phases, enrolments without a coach and quarantined rows. "
-           "Quarantined rows were not loaded; fix them in the source file and load it again.")
-ui.table_and_downloads(res.table, "quality-checks", res)
+st.caption("Missing scores, unknown career phases, enrolments without a coach and quarantined rows "
+           "(file rows set aside at load, with the reason). Quarantined rows were not loaded: fix them in "
+           "the source file and load it again.")
+quarantined = res.table[res.table["check"].str.startswith("quarantine")]
+ui.chart_and_table(charts.bar_counts(quarantined, "detail", "n", title="Quarantined rows by reason", top=15),
+                   res.table, "quality-checks", res)
 
 st.subheader("Survey response rates")
 st.caption("Share of enrolled (non-waitlist) people who answered each survey wave, with 95% CIs. "

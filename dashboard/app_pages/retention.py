@@ -9,10 +9,8 @@ ui.page_header("Retention", "Do coached people stay longer than comparable colle
 f = ui.sidebar_filters(show=("program", "cohort", "coach", "department", "team", "career_phase",
                              "date_from", "date_to"))
 
-split = st.segmented_control("Split by", ["all", "program", "career_phase"], default="all", key="split",
-                             required=True, bind="query-params",
-                             format_func=lambda v: {"all": "Everyone", "program": "Program",
-                                                    "career_phase": "Career phase"}[v])
+split = ui.url_select(st, "Split by", ["all", "program", "career_phase"], "split", kind="segmented",
+                     format_func={"all": "Everyone", "program": "Program", "career_phase": "Career phase"}.get)
 res = ui.run_view("retention", f, split=None if split in (None, "all") else split)
 if res.table.empty:
     ui.empty_state("No coached people or comparison group for these filters.")

@@ -1,0 +1,193 @@
+"""The dashboard in a real browser: `streamlit run dashboard/app.py` on a loopback port, driven by
+Debian's chromium through playwright. Every page renders without an exception box, a filter change
+round-trips through the URL, and a screenshot of every page lands in artifacts/screenshots/.
+
+AppTest (tests/test_pages.py) runs no JavaScript and checks no layout; this covers the rest.
+Needs /usr/bin/chromium (Debian package `chromium`); skips with the reason when it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "artifacts" / "screenshots"
+# page -> URL path (the default page, Overview, is served at the root)
+PAGES = {"overview": "", "outcomes": "outcomes", "cohorts": "cohorts", "retention": "retention", "coach": "coach",
+         "quality": "quality"}
+LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
+               "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(dashboard_db, coachlens_env):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)")
+    port = _free_port()
+    env = coachlens_env(dashboard_db)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    log = open(ROOT / "artifacts" / "streamlit-test.log", "w") if (ROOT / "artifacts").is_dir() else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start (exit code {proc.poll()})")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def _settle(pg, timeout: float = 45.0) -> None:
+    """Wait until the script run is over: the app rendered, no "running" status, charts drawn."""
+    pg.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
+    pg.wait_for_selector('h1', timeout=timeout * 1000)
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while time.monotonic() < deadline:
+        running = pg.locator('[data-testid="stStatusWidget"]').count() > 0 or \
+            pg.locator('[data-testid="stSpinner"]').count() > 0 or \
+            pg.locator('[data-stale="true"]').count() > 0
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 1.0:
+            break
+        time.sleep(0.2)
+    # Plotly draws after the script run; give every visible chart time to appear.
+    charts = pg.locator(".js-plotly-plot")
+    for i in range(charts.count()):
+        if charts.nth(i).is_visible():
+            charts.nth(i).locator(".main-svg").first.wait_for(timeout=15000)
+
+
+def _assert_no_exception(pg, where: str) -> None:
+    boxes = pg.locator('[data-testid="stException"]')
+    if boxes.count():
+        pytest.fail(f"{where}: exception box on the page: {boxes.first.inner_text()[:800]}")
+    if pg.get_by_text("Page not found").count():
+        pytest.fail(f"{where}: Streamlit says 'Page not found' (URL {pg.url})")
+
+
+def test_every_page_renders_and_is_screenshotted(server, page):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for name, path in PAGES.items():
+        page.goto(f"{server}/{path}")
+        _settle(page)
+        _assert_no_exception(page, name)
+        assert page.locator("h1").first.inner_text().strip(), f"{name}: no title"
+        _shoot(page, SHOTS / f"{name}.png")
+    # The table behind a chart is one click away.
+    page.goto(f"{server}/outcomes")
+    _settle(page)
+    page.get_by_role("tab", name="Table and downloads").first.click()
+    page.wait_for_selector('[data-testid="stDataFrame"]', timeout=15000)
+    assert page.get_by_text("Download CSV").first.is_visible()
+    assert page.get_by_text("Download XLSX").first.is_visible()
+    _assert_no_exception(page, "outcomes table tab")
+    _shoot(page, SHOTS / "outcomes-table.png")
+
+
+def _pick(pg, label: str, option: str) -> None:
+    """Choose `option` in the sidebar select box labelled `label` (a react-aria combobox)."""
+    box = pg.locator('[data-testid="stSidebar"]').get_by_role("combobox", name=label, exact=True)
+    box.click()
+    if box.get_attribute("aria-expanded") != "true":
+        box.press("ArrowDown")
+    pg.get_by_role("option", name=option, exact=True).first.click()
+
+
+def _shoot(pg, path: Path) -> None:
+    """A screenshot of the whole page: Streamlit scrolls inside its main block, so grow the viewport
+    to the content's height first (full_page alone would cut it at the window)."""
+    height = pg.evaluate("""() => {
+        const m = document.querySelector('[data-testid="stMainBlockContainer"]');
+        const s = document.querySelector('[data-testid="stSidebarContent"]');
+        return Math.max(m ? m.scrollHeight + 120 : 900, s ? s.scrollHeight : 900, 900);
+    }""")
+    size = pg.viewport_size
+    pg.set_viewport_size({"width": size["width"], "height": min(int(height), 6000)})
+    time.sleep(0.8)  # plotly re-lays out on resize
+    pg.screenshot(path=str(path), full_page=True)
+    pg.set_viewport_size(size)
+
+
+def test_changing_a_filter_updates_the_url_and_the_page(server, page):
+    page.goto(f"{server}/outcomes")
+    _settle(page)
+    before = page.locator(".js-plotly-plot").first.inner_text()
+    _pick(page, "Career phase", "Mid career")
+    _settle(page)
+    _assert_no_exception(page, "outcomes after a filter change")
+    assert "career_phase=mid" in page.url, page.url
+    after = page.locator(".js-plotly-plot").first.inner_text()
+    assert after != before, "the chart did not change with the filter"
+    _shoot(page, SHOTS / "outcomes-filtered.png")
+    # The link carries the view: opening it fresh shows the same selection.
+    shared = page.url
+    page.goto("about:blank")
+    page.goto(shared)
+    _settle(page)
+    _assert_no_exception(page, "outcomes from a shared link")
+    assert page.locator('[data-testid="stSidebar"]').get_by_role(
+        "combobox", name="Career phase", exact=True).input_value() == "Mid career"
+
+
+def test_a_crafted_link_is_validated_not_executed(server, page):
+    page.goto(f"{server}/?team=%3Dcmd%7C%27%2Fc%20calc%27%21A1&program=__import__('os')&waves=nope")
+    _settle(page)
+    _assert_no_exception(page, "overview from a crafted link")
+    assert "__import__" not in page.url

@@ -1,0 +1,337 @@
+"""Every dashboard page under AppTest, on the sample warehouse (tests/conftest.py, dashboard section).
+
+What these protect:
+* every page runs, on its own and through the router, without an exception;
+* the numbers a page shows are the query layer's export of the same view and filters
+  (`coachlens export ... --format json`), suppressed cells included as empty;
+* a group under k reads "fewer than k" and shows no value, in the table and in the chart;
+* a filter change changes the numbers and the URL; a shared link sets the filters; a crafted link
+  is validated, not executed;
+* a refused (differencing) selection shows the reason, not an exception;
+* downloads carry exactly the table, with text cells neutralised against formula injection;
+* with no warehouse, the page says how to load one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES_DIR = ROOT / "dashboard" / "app_pages"
+PAGES = ["overview", "outcomes", "cohorts", "retention", "coach", "quality"]
+TIMEOUT = 60
+K = 5
+
+
+# -- helpers --------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def on_sample(dashboard_db, monkeypatch):
+    monkeypatch.setenv("COACHLENS_DB", str(dashboard_db))
+    monkeypatch.delenv("COACHLENS_CONFIG", raising=False)
+    return dashboard_db
+
+
+def page(name: str, params: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(PAGES_DIR / f"{name}.py"), default_timeout=TIMEOUT)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, f"{name}: {[e.message for e in at.exception]}\n" + "\n".join(
+        line for e in at.exception for line in e.stack_trace)
+    return at
+
+
+def export(db: Path, env_of, view: str, *args: str, table: str | None = None) -> dict:
+    cmd = [str(Path(sys.executable).with_name("coachlens")), "export", view, "--db", str(db), "--format", "json", *args]
+    done = subprocess.run(cmd, cwd=ROOT, env=env_of(db), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"{' '.join(cmd)}\n{done.stdout}\n{done.stderr}"
+    return json.loads(done.stdout)
+
+
+def norm(value):
+    """One comparable form for a cell shown by Streamlit and a cell exported as JSON."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return round(float(value), 9)
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return value.isoformat().replace(" ", "T")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).replace(" ", "T") if _looks_like_timestamp(str(value)) else str(value)
+
+
+def _looks_like_timestamp(text: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(text)
+        return len(text) > 10
+    except ValueError:
+        return False
+
+
+def shown_table(at: AppTest, having: set[str]) -> pd.DataFrame:
+    """The first st.dataframe on the page whose columns include `having` (the page's note column
+    dropped: it is presentation, not data)."""
+    for df in at.dataframe:
+        value = df.value
+        if having <= set(value.columns):
+            return value.drop(columns=[c for c in ("note",) if c in value.columns])
+    raise AssertionError(f"no table with columns {having}: {[list(d.value.columns) for d in at.dataframe]}")
+
+
+def assert_same(shown: pd.DataFrame, records: list[dict], keys: list[str] | None = None) -> None:
+    """The page's table equals the export: same columns, same rows, same values (suppressed = empty)."""
+    exported = pd.DataFrame.from_records(records)
+    assert list(shown.columns) == list(exported.columns), (list(shown.columns), list(exported.columns))
+    if keys:
+        wanted = {tuple(norm(v) for v in row) for row in shown[keys].itertuples(index=False)}
+        exported = exported[[tuple(norm(v) for v in row) in wanted
+                             for row in exported[keys].itertuples(index=False)]].reset_index(drop=True)
+    assert len(shown) == len(exported), (len(shown), len(exported))
+    for i in range(len(shown)):
+        a = [norm(v) for v in shown.iloc[i].tolist()]
+        b = [norm(v) for v in exported.iloc[i].tolist()]
+        for col, x, y in zip(shown.columns, a, b):
+            if isinstance(x, float) and isinstance(y, float):
+                assert math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9), (i, col, x, y)
+            else:
+                assert x == y, (i, col, x, y)
+
+
+def plotly_specs(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def selectbox(at: AppTest, key: str):
+    return at.selectbox(key=f"w_{key}")
+
+
+# -- every page runs ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_runs_on_the_sample_warehouse(on_sample, name):
+    at = page(name)
+    assert at.title and at.title[0].value, f"{name}: no title"
+    assert at.sidebar.selectbox, f"{name}: no sidebar filters"
+
+
+def test_the_router_reaches_every_page(on_sample):
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.title[0].value == "Overview"
+    for name in PAGES[1:]:
+        at.switch_page(str(PAGES_DIR / f"{name}.py")).run()
+        assert not at.exception, (name, [e.message for e in at.exception])
+        assert at.title[0].value
+
+
+def test_no_pages_folder_beside_the_entry_script():
+    """A dashboard/pages/ folder would switch Streamlit to its old multipage mode, which runs page
+    files without the router (no st.navigation, no sections, deep links broken)."""
+    assert not (ROOT / "dashboard" / "pages").exists(), "rename dashboard/pages/ : see dashboard/app.py"
+
+
+# -- the numbers shown are the export's --------------------------------------------------------------------
+
+def test_overview_shows_the_export(on_sample, coachlens_env):
+    at = page("overview", {"career_phase": "mid"})
+    shown = shown_table(at, {"metric", "measure", "estimate"})
+    assert_same(shown, export(on_sample, coachlens_env, "overview", "--career-phase", "mid")["table"])
+    # The headline cards are the same numbers.
+    coached = shown[shown["metric"] == "coached"].iloc[0]
+    value = coached["estimate"] if pd.notna(coached["estimate"]) else coached["n"]
+    assert any(m.value == f"{int(value):,}" for m in at.metric), [m.value for m in at.metric]
+
+
+def test_outcomes_by_team_shows_the_export_and_fewer_than_k(on_sample, coachlens_env):
+    at = page("outcomes", {"level": "team", "measure": "engagement"})
+    shown = shown_table(at, {"career_phase", "team", "estimate"})
+    assert_same(shown, export(on_sample, coachlens_env, "outcomes", "--measure", "engagement",
+                              "--rows", "career_phase", "--cols", "team")["table"])
+    hidden = shown[shown["suppressed"].astype(bool)]
+    assert len(hidden), "the sample has teams under k: some cells must be suppressed"
+    # No value behind a suppressed cell, and the marker beside it.
+    for col in ("n", "estimate", "ci_low", "ci_high", "did"):
+        assert hidden[col].isna().all(), col
+    full = next(d.value for d in at.dataframe if "note" in d.value.columns and "team" in d.value.columns)
+    assert (full.loc[full["suppressed"].astype(bool), "note"] == f"fewer than {K} people: not shown").all()
+    # The heatmap labels those cells "fewer than k" and carries no number for them.
+    spec = plotly_specs(at)[0]
+    labels = [a.get("text") for a in spec["layout"].get("annotations", [])]
+    assert labels.count(f"fewer than {K}") == len(hidden[(hidden["team"] != "All") | (hidden["career_phase"] != "All")]) \
+        or labels.count(f"fewer than {K}") == len(hidden)
+    values = next(t for t in spec["data"] if t.get("texttemplate"))
+    for row in values["z"]:
+        for z in row:
+            assert z is None or isinstance(z, (int, float))
+
+
+def test_cohorts_shows_the_export(on_sample, coachlens_env):
+    at = page("cohorts", {"measure": "values_alignment"})
+    shown = shown_table(at, {"cohort_id", "did", "estimate"})
+    assert len(shown) >= 2
+    assert_same(shown, export(on_sample, coachlens_env, "cohorts", "--measure", "values_alignment")["table"],
+                keys=["cohort_id"])
+    traj = shown_table(at, {"cohort_id", "role", "wave"})
+    assert_same(traj, export(on_sample, coachlens_env, "cohorts", "--measure", "values_alignment")["extras"]["trajectories"],
+                keys=["cohort_id", "role", "wave"])
+
+
+def test_retention_shows_the_export(on_sample, coachlens_env):
+    at = page("retention", {"split": "career_phase"})
+    doc = export(on_sample, coachlens_env, "retention", "--split", "career_phase")
+    assert_same(shown_table(at, {"group", "role", "logrank_p"}), doc["table"])
+    assert_same(shown_table(at, {"group", "role", "month", "at_risk"}), doc["extras"]["curves"])
+
+
+def test_coach_page_shows_the_export_or_says_why_not(on_sample, coachlens_env):
+    from dashboard import queries
+    from dashboard.db import Reader
+    from dashboard.filters import Filters
+    from pipelines.config import load_settings
+
+    cur = Reader(on_sample).cursor()
+    opts = queries.filter_options(cur)
+    with_clients, too_few = None, None
+    for coach in opts.coaches:
+        try:
+            res = queries.coach_impact(cur, Filters(), load_settings(), coach, measure="engagement")
+        except queries.AnonymityRefused:
+            continue
+        if (~res.table["suppressed"].astype(bool)).any():
+            with_clients = with_clients or coach
+        else:
+            too_few = too_few or coach
+        if with_clients and too_few:
+            break
+    assert with_clients, "the sample needs a coach with at least k clients in both waves"
+    at = page("coach", {"coach_id": with_clients})
+    assert_same(shown_table(at, {"coach_id", "measure", "estimate"}),
+                export(on_sample, coachlens_env, "coach", "--coach-id", with_clients)["table"])
+    if too_few:
+        at = page("coach", {"coach_id": too_few})
+        assert any("Not enough clients" in i.value for i in at.info)
+        assert not at.dataframe or all(d.value["estimate"].isna().all() for d in at.dataframe)
+
+
+def test_quality_shows_the_export(on_sample, coachlens_env):
+    at = page("quality")
+    doc = export(on_sample, coachlens_env, "quality")
+    assert_same(shown_table(at, {"check", "detail"}), doc["table"])
+    assert_same(shown_table(at, {"cohort_id", "wave", "responded"}), doc["extras"]["response_rates"])
+
+
+# -- filters, links, refusals ---------------------------------------------------------------------------
+
+def test_changing_a_filter_changes_the_numbers_and_the_link(on_sample):
+    at = page("overview")
+    before = shown_table(at, {"metric", "estimate"})
+    selectbox(at, "department").set_value(selectbox(at, "department").options[1]).run()
+    assert not at.exception
+    after = shown_table(at, {"metric", "estimate"})
+    n = lambda t: t.loc[t["metric"] == "people_in_scope", ["n", "estimate"]].iloc[0].tolist()  # noqa: E731
+    assert n(before) != n(after), "the department filter did not change the people in scope"
+    assert "department" in at.query_params, dict(at.query_params)
+
+
+def test_a_shared_link_sets_the_filters(on_sample):
+    at = page("outcomes", {"career_phase": "late", "measure": "intent_to_stay", "waves": "baseline-follow_up"})
+    assert selectbox(at, "career_phase").value == "late"
+    assert at.selectbox(key="w_measure").value == "intent_to_stay"
+    assert selectbox(at, "waves").value == "baseline-follow_up"
+    shown = shown_table(at, {"career_phase", "estimate"})
+    assert set(shown["career_phase"]) <= {"late", "All"}
+    assert set(shown["measure"]) == {"intent_to_stay"}
+
+
+def test_a_crafted_link_is_ignored_with_a_message(on_sample):
+    at = page("overview", {"team": "=cmd|'/c calc'!A1", "program": "__import__('os').system('id')",
+                           "date_from": "not-a-date", "waves": "pickle"})
+    assert any("ignored" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert selectbox(at, "team").value == "All"
+    assert selectbox(at, "program").value == "All"
+    assert "program" not in at.query_params and "team" not in at.query_params
+
+
+def _a_refused_selection(db: Path) -> dict:
+    """A filter the differencing guard refuses on the sample, found through the query layer (its
+    cheapest guarded view; the page must then refuse it too)."""
+    from dashboard import queries
+    from dashboard.db import Reader
+    from dashboard.filters import Filters
+    from pipelines.config import load_settings
+
+    cur = Reader(db).cursor()
+    opts = queries.filter_options(cur)
+    candidates = ([{"team": t} for t in opts.teams] + [{"department": d} for d in opts.departments]
+                  + [{"cohort": c} for c in opts.cohorts] + [{"coach": c} for c in opts.coaches]
+                  + [{"career_phase": p} for p in opts.phases])
+    for params in candidates:
+        try:
+            queries.response_rates(cur, Filters.from_query_params(params, opts), load_settings())
+        except queries.AnonymityRefused as exc:
+            return {"params": params, "message": str(exc)}
+    pytest.skip("no selection on the sample is refused by the differencing guard")
+
+
+def test_a_refused_selection_shows_the_reason(on_sample):
+    refused = _a_refused_selection(on_sample)
+    at = page("overview", refused["params"])
+    warnings = [w.value for w in at.warning]
+    assert any("cannot be shown" in w and refused["message"] in w for w in warnings), warnings
+    assert not at.metric and not at.dataframe, "a refused selection must show no numbers"
+
+
+# -- downloads ------------------------------------------------------------------------------------------
+
+def test_downloads_are_the_table_with_formulas_neutralised():
+    import openpyxl
+
+    from dashboard import components
+
+    table = pd.DataFrame({"team": ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "Plain"],
+                          "n": pd.array([7, None, 9, 12, 30], dtype="Int64"),
+                          "estimate": [0.5, None, -0.25, 0.1, 0.2],
+                          "suppressed": [False, True, False, False, False]})
+    csv = pd.read_csv(io.BytesIO(components.to_csv_bytes(table)), dtype={"team": str})
+    assert list(csv["team"]) == ["'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)", "Plain"]
+    assert csv.loc[1, ["n", "estimate"]].isna().all()
+    book = openpyxl.load_workbook(io.BytesIO(components.to_xlsx_bytes(table, "t", ["a note"])))
+    sheet = book["t"]
+    cells = [sheet.cell(row=r, column=1) for r in range(2, 7)]
+    assert [c.value for c in cells] == ["'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)", "Plain"]
+    assert all(c.data_type != "f" for c in cells)
+    assert sheet.cell(row=3, column=2).value is None and sheet.cell(row=3, column=3).value is None
+    assert book["notes"].cell(row=2, column=1).value == "a note"
+
+
+# -- no warehouse ---------------------------------------------------------------------------------------
+
+def test_without_a_warehouse_the_page_says_how_to_load_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("COACHLENS_DB", str(tmp_path / "none.duckdb"))
+    at = page("overview")
+    text = " ".join(i.value for i in at.info)
+    assert "coachlens ingest" in text and "No data loaded yet" in text
+    assert not at.metric and not at.dataframe
