@@ -19,7 +19,7 @@ import pandas as pd
 import typer
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-VIEWS = ("overview", "outcomes", "cohorts", "retention", "coach", "quality")
+VIEWS = ("overview", "outcomes", "cohorts", "retention", "coach", "quality", "roi")
 
 
 def neutralise(value):
@@ -83,6 +83,10 @@ def run_view(cur, view: str, filters, settings, **opts):
         return q.coach_impact(cur, filters, settings, coach_id, measure=opts.get("measure"))
     if view == "quality":
         return q.quality(cur, filters, settings)
+    if view == "roi":
+        from dashboard.roi.view import export_view
+
+        return export_view(cur, filters, settings, **opts)
     raise ValueError(f"unknown view {view!r}; use one of {', '.join(VIEWS)}")
 
 
@@ -103,7 +107,7 @@ class Fmt(str, Enum):
 def register(app: typer.Typer) -> None:
     @app.command("export")
     def export(
-        view: str = typer.Argument(..., help="overview, outcomes, cohorts, retention, coach or quality."),
+        view: str = typer.Argument(..., help="overview, outcomes, cohorts, retention, coach, quality or roi."),
         fmt: Fmt = typer.Option(Fmt.json, "--format", help="json or csv."),
         out: Optional[Path] = typer.Option(None, "--out", help="Write here instead of standard output."),
         db: Optional[Path] = typer.Option(None, "--db", help="Warehouse file (default $COACHLENS_DB)."),
@@ -121,7 +125,7 @@ def register(app: typer.Typer) -> None:
         rows: Optional[str] = typer.Option(None, "--rows", help="outcomes: career_phase, department, team, program, cohort."),
         cols: Optional[str] = typer.Option(None, "--cols", help="outcomes: as --rows, or none."),
         compare: Optional[str] = typer.Option(None, "--compare", help="cohorts: cohort or program."),
-        split: Optional[str] = typer.Option(None, "--split", help="retention: program or career_phase."),
+        split: Optional[str] = typer.Option(None, "--split", help="retention: program or career_phase; roi: program, cohort, career_phase or none."),
         coach_id: Optional[str] = typer.Option(None, "--coach-id", help="coach: the coach."),
         table: Optional[str] = typer.Option(None, "--table", help="CSV: an extra table instead of the main one."),
     ) -> None:

@@ -53,7 +53,7 @@ def init(db: Optional[Path] = DbOption) -> None:
 @app.command()
 def generate(
     out: Path = typer.Option(Path("sample_data"), "--out", help="Folder for the canonical files and truth.json."),
-    people: int = typer.Option(2000, "--people", min=50, help="Number of people in the organisation."),
+    people: int = typer.Option(2000, "--people", min=500, help="Number of people in the organisation (at least 500)."),
     seed: int = typer.Option(20261123, "--seed", help="Random seed (same seed, same files)."),
 ) -> None:
     """Write a synthetic organisation with planted, known effects (truth.json)."""
@@ -90,8 +90,8 @@ def ingest(
         settings = load_settings(config)
         instr = load_instruments(instruments)
         key = load_key(paths_cfg)
-        reader = _reader(mapping, fmt)
-    except (ConfigError, KeyMissing) as exc:
+        reader = _reader(mapping, fmt, instr)
+    except (ConfigError, KeyMissing, ValueError) as exc:
         fail(str(exc), 2)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} files"),
                   TimeElapsedColumn(), console=console, transient=True) as bar:
@@ -109,15 +109,12 @@ def ingest(
     _print_report(report, paths_cfg.db)
 
 
-def _reader(mapping: Optional[Path], fmt: Optional[str]):
-    """The reader for this run: canonical files, or survey-tool exports through a mapping."""
-    if mapping is None and fmt in (None, "canonical"):
-        return None
-    try:
-        formats = importlib.import_module("pipelines.ingest.formats")
-    except ModuleNotFoundError:
-        raise ConfigError("survey-tool exports are not supported in this build") from None
-    return formats.make_reader(mapping=mapping, fmt=fmt)
+def _reader(mapping: Optional[Path], fmt: Optional[str], instruments):
+    """The reader for this run: survey-tool exports are detected from each file (or taken from
+    --format) and mapped by --mapping; canonical files go to the canonical reader."""
+    from pipelines.ingest.formats import make_reader
+
+    return make_reader(mapping=mapping, fmt=fmt, instruments=instruments)
 
 
 def _print_report(report, db: Path) -> None:

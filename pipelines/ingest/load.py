@@ -128,7 +128,7 @@ def quarantine(con, staged: Staged, batch_id: int) -> tuple[int, Counter]:
         reasons[reason] += n
     for *_, reason in staged.rejected:
         reasons[reason] += 1
-    bad = con.execute(f"SELECT count(*) FROM {staged.checked} WHERE _bad").fetchone()[0]
+    bad = con.execute(f"SELECT count(*) FROM {staged.checked} WHERE _bad").fetchall()[0][0]
     return bad + staged.rejected_rows, reasons
 
 
@@ -198,4 +198,4 @@ def load_rows(con, src: SourceTable, staged: Staged, batch_id: int, settings: Ma
             SELECT nextval('response_id_seq'), coalesce(survey_id, $survey_id), participant_key, submitted_at,
                    wave, {answered}, {exprs}, $batch
             FROM {good}""", params)
-    return _exec(con, f"SELECT count(*) FROM {good}").fetchone()[0]
+    return _exec(con, f"SELECT count(*) FROM {good}").fetchall()[0][0]

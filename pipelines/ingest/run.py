@@ -101,7 +101,8 @@ def ingest(paths: Iterable[str | Path], db: str | Path, key: Key, settings: Mapp
 
 
 def _check_key(con, key: Key) -> None:
-    row = con.execute("SELECT value FROM warehouse_meta WHERE key = 'key_fingerprint'").fetchone()
+    rows = con.execute("SELECT value FROM warehouse_meta WHERE key = 'key_fingerprint'").fetchall()
+    row = rows[0] if rows else None
     if row is None:
         con.execute("INSERT INTO warehouse_meta VALUES ('key_fingerprint', ?)", [key.fingerprint])
     elif row[0] != key.fingerprint:
@@ -114,7 +115,7 @@ def _check_key(con, key: Key) -> None:
 def _load_one(con, src: SourceTable, sha: str, n: int, fr: FileReport, key: Key, settings, instruments,
               run_id: str) -> None:
     started = dt.datetime.now()
-    batch_id = con.execute("SELECT nextval('batch_id_seq')").fetchone()[0]
+    batch_id = con.execute("SELECT nextval('batch_id_seq')").fetchall()[0][0]
     staged = stage(con, src, n, key, instruments, settings)
     cross_row_checks(con, src, staged, settings)
     fr.rows_in = staged.rows_in

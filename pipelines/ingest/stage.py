@@ -84,7 +84,7 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceTable, n: int, key: Key,
     con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
     if src.csv_path is not None:
         rejected = _renumber_after_rejects(con, stage_name, n, src, instruments)
-    rows_in = con.execute(f"SELECT count(*) FROM {stage_name}").fetchone()[0]
+    rows_in = con.execute(f"SELECT count(*) FROM {stage_name}").fetchall()[0][0]
     staged = Staged(stage_name, checked_name, f"problems_{n}", rows_in, rejected, numeric)
     staged.rows_in += staged.rejected_rows
     _check(con, src, staged, instruments, settings)
@@ -174,7 +174,7 @@ def _check(con, src: SourceTable, staged: "Staged", instruments, settings) -> No
                 f"SELECT {', '.join(select)}, ({bad}) AS _bad FROM {source} s")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {staged.problems} "
                 f"(_source_row BIGINT, column_name VARCHAR, value VARCHAR, reason VARCHAR)")
-    if problems and con.execute(f"SELECT count(*) FROM {staged.checked} WHERE _bad").fetchone()[0]:
+    if problems and con.execute(f"SELECT count(*) FROM {staged.checked} WHERE _bad").fetchall()[0][0]:
         con.execute(f"CREATE OR REPLACE TEMP TABLE bad_{staged.stage} AS SELECT s.* FROM {source} s "
                     f"WHERE s._source_row IN (SELECT _source_row FROM {staged.checked} WHERE _bad)")
         column = lambda p: "NULL::VARCHAR" if p.column is None else f"'{p.column}'"  # noqa: E731
@@ -201,6 +201,6 @@ def _date_conventions(con, src: SourceTable, stage_name: str, present: set[str],
         day, month = con.execute(
             f"SELECT count(*) FILTER (WHERE cl_slash_order({name}, 'none') = 'dayfirst'), "
             f"count(*) FILTER (WHERE cl_slash_order({name}, 'none') = 'monthfirst') FROM {stage_name}"
-        ).fetchone()
+        ).fetchall()[0]
         out[name] = "dayfirst" if day and not month else "monthfirst" if month and not day else "none"
     return out
