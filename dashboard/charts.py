@@ -169,8 +169,8 @@ def headline_effects(table: pd.DataFrame, k: int, measures: Sequence[str] = HEAD
         fig.add_vline(x=0, line=dict(color="#9AA5B1", width=1, dash="dot"), row=1, col=i + 1)
     fig.update_yaxes(visible=False, range=[-0.6, 1.8], fixedrange=True)
     fig.update_xaxes(tickfont=dict(size=11), nticks=5)
-    fig.update_layout(template=TEMPLATE, height=300, margin=dict(l=10, r=10, t=100, b=30),
-                      legend=dict(y=1.32, x=0))
+    fig.update_layout(template=TEMPLATE, height=310, margin=dict(l=10, r=10, t=115 if title else 90, b=30),
+                      legend=dict(y=1.24, x=0))
     fig.update_annotations(font=dict(size=13, color=theme.INK), yshift=6)
     _title(fig, title)
     return fig
@@ -282,7 +282,7 @@ def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str 
                 sx = [WAVE_LABELS.get(w, w) for w in shown["wave"]]
                 fig.add_trace(go.Scatter(
                     x=sx + sx[::-1], y=list(shown["ci_high"]) + list(shown["ci_low"])[::-1], fill="toself",
-                    fillcolor=theme.band(colour, 0.13), line=dict(width=0), mode="lines",
+                    fillcolor=theme.band(colour, 0.10), line=dict(width=0), mode="lines",
                     hoverinfo="skip", showlegend=False, legendgroup=name))
             hover = []
             for _, r in d.iterrows():
@@ -296,11 +296,12 @@ def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str 
                 line=dict(color=colour, width=3 if role == "coached" else 1.5, dash="solid" if role == "coached" else "dash"),
                 marker=dict(size=8 if role == "coached" else 6, symbol="circle" if role == "coached" else "circle-open"),
                 hovertext=hover, hovertemplate="%{hovertext}<extra></extra>"))
-    fig.update_layout(template=TEMPLATE, height=420, hovermode="closest",
+    fig.update_layout(template=TEMPLATE, height=460, hovermode="closest",
+                      legend=dict(orientation="h", y=-0.12, yanchor="top", x=0),
                       xaxis=dict(title=None, categoryorder="array",
                                  categoryarray=[WAVE_LABELS[w] for w in WAVE_ORDER if w in set(traj["wave"])]),
                       yaxis=dict(title=f"mean {measure_label(measure)}"),
-                      margin=dict(l=10, r=20, t=90, b=40))
+                      margin=dict(l=10, r=20, t=50, b=40))
     _title(fig, title or f"{measure_label(measure)} across survey waves")
     return fig
 
@@ -340,7 +341,9 @@ def forest(table: pd.DataFrame, key: str, k: int, value: str = "did", lo: str = 
         hovertext=hovers, hovertemplate="%{hovertext}<extra></extra>", showlegend=False))
     fig.add_vline(x=0, line=dict(color="#9AA5B1", width=1, dash="dot"))
     fig.update_layout(template=TEMPLATE, height=max(240, 56 * len(labels) + 120),
-                      xaxis=dict(title=x_title), yaxis=dict(title=None, autorange="reversed", showgrid=False),
+                      xaxis=dict(title=x_title),
+                      yaxis=dict(title=None, showgrid=False, categoryorder="array", categoryarray=labels,
+                                 range=[len(labels) - 0.5, -0.9]),
                       margin=dict(l=10, r=30, t=70, b=40))
     _title(fig, title)
     return fig
@@ -392,36 +395,50 @@ def km_curves(curves: pd.DataFrame, k: int, title: str | None = None) -> go.Figu
 # -- Coach impact -----------------------------------------------------------------------------------
 
 def coach_vs_program(coach: pd.DataFrame, program: pd.DataFrame, k: int, coach_label: str,
-                     title: str | None = None) -> go.Figure:
-    """Per measure: the coach's pooled clients beside the program average (all clients in scope),
-    each a mean change with its 95% CI."""
+                     measures: Sequence[str] = HEADLINE_MEASURES, title: str | None = None,
+                     average_label: str = "Program average") -> go.Figure:
+    """One small panel per construct: the coach's pooled clients (blue) beside the program average
+    for the same filters (grey), each a mean change with its 95% CI and n. Each panel has its own
+    axis (the scales differ); a measure where the coach has fewer than k clients says so."""
     if coach.empty:
         return empty_figure("No matched pre/post responses for this coach.")
-    fig = go.Figure()
-    for name, tbl, colour, sym in ((coach_label, coach, theme.COACHED, "circle"),
-                                   ("Program average", program, theme.PROGRAM_AVERAGE, "diamond")):
-        if tbl is None or tbl.empty:
-            continue
-        shown = tbl[~tbl["suppressed"].fillna(False).astype(bool) & tbl["estimate"].notna()]
-        if shown.empty:
-            continue
-        y = [measure_label(m) for m in shown["measure"]]
-        est = shown["estimate"].astype(float)
-        fig.add_trace(go.Scatter(
-            x=est, y=y, name=name, mode="markers",
-            marker=dict(color=colour, size=11, symbol=sym),
-            error_x=dict(type="data", symmetric=False, array=(shown["ci_high"] - est).fillna(0),
-                         arrayminus=(est - shown["ci_low"]).fillna(0), color=colour, thickness=2, width=5),
-            hovertext=[f"<b>{name}</b><br>{measure_label(m)}: {fmt_num(e, signed=True)}<br>{fmt_ci(a, b)}<br>{fmt_n(n)}"
-                       for m, e, a, b, n in zip(shown["measure"], shown["estimate"], shown["ci_low"],
-                                                shown["ci_high"], shown["n"])],
-            hovertemplate="%{hovertext}<extra></extra>"))
-    fig.add_vline(x=0, line=dict(color="#9AA5B1", width=1, dash="dot"))
-    n_rows = coach["measure"].nunique()
-    fig.update_layout(template=TEMPLATE, height=max(260, 48 * n_rows + 140), scattermode="group",
-                      xaxis=dict(title="mean change, post - baseline (scale points)"),
-                      yaxis=dict(title=None, autorange="reversed", showgrid=False),
-                      margin=dict(l=10, r=20, t=90, b=40))
+    present = [m for m in measures if m in set(coach["measure"])]
+    if not present:
+        return empty_figure("No matched pre/post responses for this coach.")
+    fig = make_subplots(rows=1, cols=len(present), subplot_titles=[_wrap(measure_label(m), 22) for m in present],
+                        horizontal_spacing=0.045)
+    series = ((coach_label, coach, theme.COACHED, 1.0), (average_label, program, theme.PROGRAM_AVERAGE, 0.0))
+    for i, m in enumerate(present):
+        for name, tbl, colour, y in series:
+            line = tbl[tbl["measure"] == m] if tbl is not None and not tbl.empty else pd.DataFrame()
+            if line.empty:
+                continue
+            row = line.iloc[0]
+            if _is_suppressed(row) or _missing(row.get("estimate")):
+                fig.add_trace(go.Scatter(
+                    x=[0], y=[y], mode="markers+text", text=[fewer_than(k)], textposition="top center",
+                    marker=dict(color=theme.SUPPRESSED, size=10, symbol="square"), showlegend=False,
+                    hovertemplate=f"{name}: {fewer_than(k)} clients, not shown<extra></extra>"), row=1, col=i + 1)
+                continue
+            est, lo, hi = float(row["estimate"]), row.get("ci_low"), row.get("ci_high")
+            err = None
+            if not _missing(lo) and not _missing(hi):
+                err = dict(type="data", symmetric=False, array=[float(hi) - est], arrayminus=[est - float(lo)],
+                           color=colour, thickness=2.5, width=7)
+            fig.add_trace(go.Scatter(
+                x=[est], y=[y], error_x=err, mode="markers+text", name=name, legendgroup=name, showlegend=i == 0,
+                text=[f"{fmt_num(est, signed=True)} ({fmt_n(row.get('n'))})"], textposition="top center",
+                textfont=dict(size=12, color=theme.INK),
+                marker=dict(color=colour, size=12, symbol="circle" if y else "diamond"),
+                hovertemplate=(f"<b>{measure_label(m)}</b><br>{name}: {fmt_num(est, signed=True)}<br>"
+                               f"{fmt_ci(lo, hi)}<br>{fmt_n(row.get('n'))}"
+                               + (f"<br>{fmt_flags(row.get('flags'))}" if fmt_flags(row.get("flags")) else "")
+                               + "<extra></extra>")), row=1, col=i + 1)
+        fig.add_vline(x=0, line=dict(color="#9AA5B1", width=1, dash="dot"), row=1, col=i + 1)
+    fig.update_yaxes(visible=False, range=[-0.6, 1.8], fixedrange=True)
+    fig.update_xaxes(tickfont=dict(size=11), nticks=5)
+    fig.update_layout(template=TEMPLATE, height=310, margin=dict(l=10, r=10, t=115, b=30), legend=dict(y=1.24, x=0))
+    fig.update_annotations(font=dict(size=13, color=theme.INK), yshift=6)
     _title(fig, title)
     return fig
 

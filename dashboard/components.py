@@ -473,6 +473,33 @@ def metric_card(col, label: str, row, kind: str = "count", help: str | None = No
     col.caption(f"{charts.fmt_n(row.get('n'))}, {charts.fmt_ci(row.get('ci_low'), row.get('ci_high'), 1 if pct else 2, pct=pct)}")
 
 
+def headline_sentence(table: pd.DataFrame, measure: str = "engagement") -> None:
+    """One plain-language sentence for a sponsor, read off the overview table (no new numbers)."""
+    did, change = _row(table, "did", measure), _row(table, "change", measure)
+    label = charts.measure_label(measure).split(" (")[0].lower()
+    if did is None or change is None or charts._is_suppressed(did) or charts._missing(did.get("estimate")):
+        return
+    lo, hi = did.get("ci_low"), did.get("ci_high")
+    clear = not charts._missing(lo) and not charts._missing(hi) and (float(lo) > 0 or float(hi) < 0)
+    direction = "rose" if float(change["estimate"]) >= 0 else "fell"
+    st.markdown(
+        f"**In short:** {label} of the {int(change['n']):,} coached people with surveys before and after "
+        f"{direction} by {charts.fmt_num(change['estimate'], signed=True)} points, "
+        f"{charts.fmt_num(did['estimate'], signed=True)} more than colleagues who were not coached "
+        f"({charts.fmt_ci(lo, hi)}). "
+        + ("That difference is clear of zero." if clear else
+           "The interval includes zero, so this could be chance.")
+    )
+    rtm = [charts.measure_label(m) for m in table.loc[(table["metric"] == "change")
+                                                       & table["flags"].fillna("").str.contains("regression_to_mean"),
+                                                       "measure"]]
+    if rtm:
+        st.warning("Coached people started lower than the comparison group on " + ", ".join(rtm)
+                   + ": part of their rise may be regression to the mean (a return towards the average). "
+                   "The difference in differences (orange) allows for it better than the raw change (blue).",
+                   icon=":material/trending_up:")
+
+
 def headline_metrics(table: pd.DataFrame) -> None:
     c = st.columns(4)
     metric_card(c[0], "People in scope", _row(table, "people_in_scope"),

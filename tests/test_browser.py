@@ -122,9 +122,30 @@ def _assert_no_exception(pg, where: str) -> None:
         pytest.fail(f"{where}: Streamlit says 'Page not found' (URL {pg.url})")
 
 
-def test_every_page_renders_and_is_screenshotted(server, page):
+def _coach_with_clients(db: Path) -> str | None:
+    """A coach with at least k clients in both waves on the sample (so the screenshot has a chart)."""
+    from dashboard import queries
+    from dashboard.db import Reader
+    from dashboard.filters import Filters
+    from pipelines.config import load_settings
+
+    cur = Reader(db).cursor()
+    for coach in queries.filter_options(cur).coaches:
+        try:
+            res = queries.coach_impact(cur, Filters(), load_settings(), coach, measure="engagement")
+        except queries.AnonymityRefused:
+            continue
+        if (~res.table["suppressed"].astype(bool)).any():
+            return coach
+    return None
+
+
+def test_every_page_renders_and_is_screenshotted(server, page, dashboard_db):
     SHOTS.mkdir(parents=True, exist_ok=True)
+    coach = _coach_with_clients(dashboard_db)
     for name, path in PAGES.items():
+        if name == "coach" and coach:
+            path = f"coach?coach_id={coach}"
         page.goto(f"{server}/{path}")
         _settle(page)
         _assert_no_exception(page, name)

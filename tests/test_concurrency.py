@@ -134,7 +134,7 @@ def test_the_dashboard_cache_follows_a_new_load(dashboard_source: Path, tmp_path
     db = tmp_path / "live.duckdb"
     assert _ingest([first], db, coachlens_env).returncode == 0
     monkeypatch.setenv("COACHLENS_DB", str(db))
-    at = AppTest.from_file(str(ROOT / "dashboard" / "pages" / "quality.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app_pages" / "quality.py"), default_timeout=60)
     at.run()
     assert not at.exception, at.exception
     loads_before = _loads_table(at)

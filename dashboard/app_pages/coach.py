@@ -27,10 +27,12 @@ average = ui.run_view("overview", f).table
 average = average[average["metric"] == "change"]
 st.caption(
     f"Average change of coach {coach}'s clients between the two survey waves, pooled across their "
-    "cohorts, with 95% confidence intervals and the number of clients (n). Safe to share: every figure "
-    f"rests on at least {res.k} clients."
+    "cohorts (blue), beside the average of all coached people for the same filters (grey), with 95% "
+    f"confidence intervals and the number of people (n). Safe to share: every figure rests on at least {res.k} "
+    "clients. The chart shows the headline measures; the table has every subscale."
 )
 ui.chart_and_table(charts.coach_vs_program(res.table, average, res.k, f"Coach {coach}",
-                                           title=f"Coach {coach}: change of pooled clients"),
+                                           title=f"Coach {coach}: change of pooled clients",
+                                           average_label="Program average" if f.program else "All coached people"),
                    res.table, f"coach-{coach}", res)
 ui.notes(res)

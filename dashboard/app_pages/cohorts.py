@@ -20,7 +20,7 @@ if res.table.empty:
 
 available = list(dict.fromkeys(res.table[key].tolist()))
 picked = st.multiselect(f"{compare.capitalize()}s to compare (two or more)", available,
-                        default=available[: min(4, len(available))], key=f"pick_{compare}")
+                        default=available[: min(3, len(available))], key=f"pick_{compare}")
 if len(picked) < 2:
     st.info(f"Pick at least two {compare}s to compare.")
     st.stop()

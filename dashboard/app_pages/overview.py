@@ -14,6 +14,7 @@ if res.table.empty:
 
 ui.headline_metrics(res.table)
 st.subheader("Change per construct")
+ui.headline_sentence(res.table)
 st.caption(
     "Blue: the average change of coached people between the two survey waves (their matched panel). "
     "Orange: that change minus the change of the comparison group over the same months "
