@@ -335,3 +335,17 @@ def test_without_a_warehouse_the_page_says_how_to_load_one(tmp_path, monkeypatch
     text = " ".join(i.value for i in at.info)
     assert "coachlens ingest" in text and "No data loaded yet" in text
     assert not at.metric and not at.dataframe
+
+
+def test_choosing_a_department_drills_down_to_its_teams(on_sample, coachlens_env):
+    from dashboard import queries
+    from dashboard.db import Reader
+
+    opts = queries.filter_options(Reader(on_sample).cursor())
+    department = max(opts.departments, key=lambda d: sum(v == d for v in opts.team_department.values()))
+    at = page("outcomes", {"department": department})
+    shown = shown_table(at, {"career_phase", "team", "estimate"})
+    teams = set(shown["team"]) - {"All"}
+    assert teams and all(opts.team_department[t] == department for t in teams), teams
+    assert_same(shown, export(on_sample, coachlens_env, "outcomes", "--department", department,
+                              "--rows", "career_phase", "--cols", "team")["table"])

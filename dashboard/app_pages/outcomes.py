@@ -10,7 +10,9 @@ f = ui.sidebar_filters()
 
 c1, c2, c3 = st.columns([2, 1, 1])
 measure = ui.url_select(c1, "Measure", ui.measures(), "measure", format_func=charts.measure_label)
+# Drill-down: with a department chosen in the sidebar, its teams are the natural breakdown.
 level = ui.url_select(c2, "Break down by", ["department", "team"], "level", kind="segmented",
+                      default="team" if f.department else "department",
                       format_func={"department": "Department", "team": "Team"}.get,
                       help="Pick a department in the sidebar to drill down to its teams.")
 value = ui.url_select(c3, "Show", ["estimate", "did"], "show", kind="segmented",
