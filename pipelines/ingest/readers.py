@@ -32,7 +32,6 @@ _PREFIXES = {"program": "programs", "people": "people", "person": "people", "emp
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
-_FORMULA_BYTES = re.compile(rb'(?:^|[,;\t])[ ]*"?[ ]*[=+\-@]', re.M)
 
 
 def neutralise(value):
@@ -101,10 +100,8 @@ def read_canonical(path: Path, item_codes: set[str], workdir: Path | None = None
     sniffed = sniff(path, workdir)
     if sniffed.container == "csv":
         delim, header = _csv_header(path, sniffed.path)
-        csv_path = _neutralised_csv(sniffed.path, delim, workdir)
-        src = SourceTable(path, "", "canonical_csv", header, {}, csv_path=csv_path, csv_delim=delim)
-        if csv_path != sniffed.path:
-            src.notes.append("cells starting with = + - @ were stored with a leading ' (spreadsheet formula guard)")
+        # cells a spreadsheet would run as formulas are guarded in SQL while staging (cl_safe)
+        src = SourceTable(path, "", "canonical_csv", header, {}, csv_path=sniffed.path, csv_delim=delim)
         if sniffed.encoding not in ("utf-8", "utf-8-sig"):
             src.notes.append(f"read as {sniffed.encoding}, converted to UTF-8")
     elif sniffed.container == "xlsx":
@@ -184,37 +181,6 @@ def _check_delimiter(path: Path, header: list[str], first: list[str], delim: str
             raise RefusedFile(path, f"data rows separated by {name.get(delim, delim)!r} as the header is",
                               f"the first data row separated by {name.get(other, other)!r} "
                               "(is the delimiter right?)", row=1)
-
-
-def _neutralised_csv(utf8_path: Path, delim: str, workdir: Path | None) -> Path:
-    """The CSV itself when no cell can start a formula (a quick byte scan); else a copy whose such
-    cells carry a leading apostrophe. Records and their order are unchanged."""
-    import mmap
-    import tempfile
-
-    with open(utf8_path, "rb") as fh:
-        try:
-            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        except ValueError:
-            return utf8_path
-        with mm:
-            body = mm[mm.find(b"\n") + 1:] if mm.find(b"\n") >= 0 else b""
-            if not _FORMULA_BYTES.search(body):
-                return utf8_path
-    out = tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".csv", delete=False, dir=workdir,
-                                      prefix=utf8_path.stem[:40] + "-safe-", newline="")
-    changed = False
-    with open(utf8_path, encoding="utf-8-sig", newline="") as fh, out:
-        reader = csv.reader(fh, delimiter=delim, strict=False)
-        writer = csv.writer(out, delimiter=delim, lineterminator="\n")
-        header = next(reader, None)
-        if header is not None:
-            writer.writerow(header)
-        for row in reader:
-            safe = [neutralise(c) for c in row]
-            changed = changed or safe != row
-            writer.writerow(safe)
-    return Path(out.name) if changed else utf8_path
 
 
 def _neutralise_array(array) -> pa.ChunkedArray | pa.Array:

@@ -14,7 +14,7 @@ from typing import Mapping
 import duckdb
 
 from pipelines.ingest.pseudonymise import HMAC_SQL, Key
-from pipelines.ingest.readers import SourceTable
+from pipelines.ingest.readers import SourceTable, neutralise
 from pipelines.ingest.schemas import SCHEMAS, Problem, compile_checks
 from pipelines.scoring import item_problem_sql
 
@@ -56,6 +56,8 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceTable, n: int, key: Key,
             select.append(f"CASE WHEN cl_blank({col}) THEN NULL ELSE {HMAC_SQL.format(col=col)} END AS participant_key")
         elif numeric and name not in schema:
             select.append(f"{col} AS n_{name}")
+        elif src.csv_path is not None:
+            select.append(f"cl_safe(trim({col})) AS {name}")  # readers of other formats guard their cells
         else:
             select.append(f"trim({col}) AS {name}")
     if src.birth_date_column is not None:
@@ -131,6 +133,7 @@ def _renumber_after_rejects(con, stage_name: str, n: int, src: SourceTable, inst
         name = src.columns.get(int(column[4:])) if column and column.startswith("col_") else None
         if kind == "CAST" and name in scales:
             lo, hi = scales[name]
+            value = neutralise(value)
             out.append((row, name, value[:200], f'not a number on the {lo}-{hi} scale, nor a label in its label set: "{value[:60]}"'))
         else:
             out.append((row, None, None, _REJECT_REASONS.get(kind, kind.lower())))

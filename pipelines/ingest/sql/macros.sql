@@ -71,3 +71,10 @@ CREATE OR REPLACE TEMP MACRO cl_number(s) AS
     END;
 
 CREATE OR REPLACE TEMP MACRO cl_blank(s) AS (s IS NULL OR trim(s) = '');
+
+-- Text a spreadsheet would run as a formula (=, +, -, @, tab or CR first, and not a plain number)
+-- is kept as text with a leading apostrophe, so no stored value can run in a later export.
+CREATE OR REPLACE TEMP MACRO cl_safe(s) AS
+    CASE WHEN regexp_matches(s, '^[ ]*[=+\-@\t\r]')
+              AND NOT regexp_full_match(trim(s), '[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?')
+         THEN '''' || s ELSE s END;
