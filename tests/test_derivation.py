@@ -112,3 +112,11 @@ def test_comparison_group_membership(tmp_path, load, key):
     assert {(names[k], role) for k, role in rows} == {("C1", "coached"), ("L1", "comparison"), ("W1", "comparison")}
     cohorts = dict(_q(tmp_path / "wh.duckdb", "SELECT cohort_id, is_waitlist FROM cohorts"))
     assert cohorts == {"K1": False, "K2": False, "K3": False, "KW": True}
+
+
+def test_marts_exist_after_any_first_load_and_follow_later_loads(tmp_path, load, key):
+    load(write_files(tmp_path / "a", {"programs.csv": "program_id,name,type,currency\nP1,A,alignment,GBP\n"}))
+    assert _q(tmp_path / "wh.duckdb", "SELECT count(*) FROM mart_people") == [(0,)]
+    assert _q(tmp_path / "wh.duckdb", "SELECT count(*) FROM mart_response_waves") == [(0,)]
+    load(write_files(tmp_path / "b", {"people.csv": "employee_id,department,team\nE1,D,T\n"}))
+    assert _q(tmp_path / "wh.duckdb", "SELECT count(*) FROM mart_people") == [(1,)]

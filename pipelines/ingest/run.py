@@ -89,7 +89,7 @@ def ingest(paths: Iterable[str | Path], db: str | Path, key: Key, settings: Mapp
             if progress:
                 progress("marts", len(sources), len(sources))
             if report.changed:
-                marts.rebuild(con, settings)
+                marts.rebuild(con, settings, changed={f.entity for f in report.files if f.status != "unchanged"})
                 con.execute("COMMIT")
             else:
                 con.execute("ROLLBACK")

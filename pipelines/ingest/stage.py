@@ -203,7 +203,8 @@ def _date_conventions(con, src: SourceTable, stage_name: str, present: set[str],
             continue
         day, month = con.execute(
             f"SELECT count(*) FILTER (WHERE cl_slash_order({name}, 'none') = 'dayfirst'), "
-            f"count(*) FILTER (WHERE cl_slash_order({name}, 'none') = 'monthfirst') FROM {stage_name}"
+            f"count(*) FILTER (WHERE cl_slash_order({name}, 'none') = 'monthfirst') FROM {stage_name} "
+            f"WHERE NOT regexp_matches({name}, '^\\s*\\d{{4}}-')"  # ISO values settle nothing
         ).fetchall()[0]
         out[name] = "dayfirst" if day and not month else "monthfirst" if month and not day else "none"
     return out

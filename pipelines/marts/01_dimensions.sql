@@ -1,4 +1,5 @@
 -- Dimensions derived from the loaded facts, rebuilt after every ingest run.
+-- depends on: people, enrolments, sessions
 
 DELETE FROM teams;
 INSERT INTO teams

@@ -1,4 +1,5 @@
 -- One row a person: where they sit, their career phase, and whether and when they were coached.
+-- depends on: people, enrolments
 CREATE OR REPLACE TABLE mart_people AS
 WITH first_enrolment AS (
     SELECT participant_key,

@@ -1,4 +1,5 @@
 -- Which response is each person's baseline / mid / post / follow_up, relative to each cohort.
+-- depends on: people, enrolments, survey
 -- Coached people: their own enrolment dates. Comparison group: the cohort's dates, for people never
 -- coached or not coached until after the cohort's post window, employed at the cohort's start.
 -- Parameters: $baseline_before, $baseline_after, $post_around, $follow_up_after (days).

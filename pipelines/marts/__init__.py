@@ -10,7 +10,17 @@ import duckdb
 MARTS_DIR = Path(__file__).parent
 
 
-def rebuild(con: duckdb.DuckDBPyConnection, settings: Mapping) -> None:
+def depends_on(sql: str) -> set[str] | None:
+    """The entities a mart file declares in a `-- depends on: a, b` line (None: rebuild always)."""
+    for line in sql.splitlines():
+        if line.lower().startswith("-- depends on:"):
+            return {part.strip() for part in line.split(":", 1)[1].split(",") if part.strip()}
+    return None
+
+
+def rebuild(con: duckdb.DuckDBPyConnection, settings: Mapping, changed: set[str] | None = None) -> None:
+    """Rebuild the marts in file order; with `changed` (the entities a run loaded), only those that
+    depend on one of them."""
     waves = settings["waves"]
     params = {
         "baseline_before": waves["baseline_days_before"],
@@ -20,9 +30,21 @@ def rebuild(con: duckdb.DuckDBPyConnection, settings: Mapping) -> None:
     }
     for path in sorted(MARTS_DIR.glob("*.sql")):
         sql = path.read_text()
+        deps = depends_on(sql)
+        if changed is not None and deps is not None and not (deps & changed) and _built(con, sql):
+            continue
         for statement in _statements(sql):
             used = {k: v for k, v in params.items() if f"${k}" in statement}
             con.execute(statement, used) if used else con.execute(statement)
+
+
+def _built(con, sql: str) -> bool:
+    """Every table the file creates exists already."""
+    import re
+
+    targets = re.findall(r"CREATE OR REPLACE TABLE (\w+)", sql)
+    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    return all(t in have for t in targets)
 
 
 def _statements(sql: str) -> list[str]:

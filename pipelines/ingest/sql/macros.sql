@@ -7,30 +7,32 @@ CREATE OR REPLACE TEMP MACRO cl_dmy(s) AS
 
 CREATE OR REPLACE TEMP MACRO cl_year(y) AS
     CASE WHEN length(y) = 2
-         THEN CASE WHEN y::INTEGER <= year(current_date) % 100 THEN 2000 + y::INTEGER ELSE 1900 + y::INTEGER END
-         ELSE y::INTEGER END;
+         THEN CASE WHEN try_cast(y AS INTEGER) <= year(current_date) % 100 THEN 2000 + try_cast(y AS INTEGER) ELSE 1900 + try_cast(y AS INTEGER) END
+         ELSE try_cast(y AS INTEGER) END;
 
 -- Which order a slash date's parts must be in: 'dayfirst', 'monthfirst', 'either' (the two readings
 -- agree), 'ambiguous' (both parts 12 or under and no convention), or NULL (not a slash date).
 CREATE OR REPLACE TEMP MACRO cl_slash_order(s, conv) AS
     CASE
         WHEN cl_dmy(s).a = '' THEN NULL
-        WHEN cl_dmy(s).a::INTEGER > 12 THEN 'dayfirst'
-        WHEN cl_dmy(s).b::INTEGER > 12 THEN 'monthfirst'
-        WHEN cl_dmy(s).a::INTEGER = cl_dmy(s).b::INTEGER THEN 'either'
+        WHEN try_cast(cl_dmy(s).a AS INTEGER) > 12 THEN 'dayfirst'
+        WHEN try_cast(cl_dmy(s).b AS INTEGER) > 12 THEN 'monthfirst'
+        WHEN try_cast(cl_dmy(s).a AS INTEGER) = try_cast(cl_dmy(s).b AS INTEGER) THEN 'either'
         WHEN conv IN ('dayfirst', 'monthfirst') THEN conv
         ELSE 'ambiguous'
     END;
 
+-- ISO dates take the fast path (a plain cast); everything else the regular expressions.
 CREATE OR REPLACE TEMP MACRO cl_parse_date(s, conv) AS
     CASE
         WHEN s IS NULL OR trim(s) = '' THEN NULL
+        WHEN try_cast(s AS DATE) IS NOT NULL AND regexp_matches(s, '^\s*\d{4}-') THEN try_cast(s AS DATE)
         WHEN regexp_matches(trim(s), '^\d{4}-\d{1,2}-\d{1,2}([ T]|$)')
             THEN try_cast(regexp_extract(trim(s), '^(\d{4}-\d{1,2}-\d{1,2})', 1) AS DATE)
         WHEN cl_slash_order(s, conv) IN ('dayfirst', 'either')
-            THEN try(make_date(cl_year(cl_dmy(s).y), cl_dmy(s).b::INTEGER, cl_dmy(s).a::INTEGER))
+            THEN try(make_date(cl_year(cl_dmy(s).y), try_cast(cl_dmy(s).b AS INTEGER), try_cast(cl_dmy(s).a AS INTEGER)))
         WHEN cl_slash_order(s, conv) = 'monthfirst'
-            THEN try(make_date(cl_year(cl_dmy(s).y), cl_dmy(s).a::INTEGER, cl_dmy(s).b::INTEGER))
+            THEN try(make_date(cl_year(cl_dmy(s).y), try_cast(cl_dmy(s).a AS INTEGER), try_cast(cl_dmy(s).b AS INTEGER)))
         ELSE NULL
     END;
 
@@ -50,15 +52,18 @@ CREATE OR REPLACE TEMP MACRO cl_time(s) AS
 
 CREATE OR REPLACE TEMP MACRO cl_parse_ts(s, conv) AS
     CASE
+        WHEN s IS NULL THEN NULL
+        WHEN try_cast(trim(s) AS TIMESTAMP) IS NOT NULL AND regexp_matches(s, '^\s*\d{4}-')
+            THEN try_cast(trim(s) AS TIMESTAMP)
         WHEN cl_parse_date(s, conv) IS NULL THEN NULL
         WHEN cl_time(s).h = '' THEN cl_parse_date(s, conv)::TIMESTAMP
         ELSE try(make_timestamp(
             year(cl_parse_date(s, conv)), month(cl_parse_date(s, conv)), day(cl_parse_date(s, conv)),
-            (cl_time(s).h::INTEGER % 12) + CASE WHEN upper(cl_time(s).ampm) = 'PM' THEN 12
-                                                WHEN cl_time(s).ampm = '' AND cl_time(s).h::INTEGER = 12 THEN 12
+            (try_cast(cl_time(s).h AS INTEGER) % 12) + CASE WHEN upper(cl_time(s).ampm) = 'PM' THEN 12
+                                                WHEN cl_time(s).ampm = '' AND try_cast(cl_time(s).h AS INTEGER) = 12 THEN 12
                                                 ELSE 0 END,
-            cl_time(s).m::INTEGER,
-            coalesce(nullif(cl_time(s).s, '')::DOUBLE, 0)))
+            try_cast(cl_time(s).m AS INTEGER),
+            coalesce(try_cast(nullif(cl_time(s).s, '') AS DOUBLE), 0)))
     END;
 
 -- Numbers as people type them: "3", "3.0", "3,5" (decimal comma), " 4 ".
