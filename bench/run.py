@@ -1,0 +1,238 @@
+"""`make bench`: measure coachlens at 250,000 people and print one table.
+
+1. ingest: a bare DuckDB `CREATE TABLE AS SELECT * FROM read_csv(...)` of the four survey files
+   into a new database file, against `coachlens ingest` of the same files into a warehouse that
+   already holds the people, programs and enrolments (ratio = coachlens / bare);
+2. each view's query function, cold (first call on a fresh connection) and warm (the next call),
+   against the pandas script of bench/pandas_baseline.py computing the same aggregates from the
+   same files (speedup = pandas seconds / coachlens warm seconds);
+3. peak resident memory of a fresh process that runs every view;
+4. AppTest render time of each dashboard page (cold, then warm with Streamlit's caches filled).
+
+The data set is generated once (`bench/data/`, ignored by git) and reused. Results go to
+bench/results.json with the machine and the date. Timings are wall-clock on a shared machine:
+read the ratios, which are measured in one run, rather than the seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data"
+PEOPLE = int(os.environ.get("BENCH_PEOPLE", "250000"))
+SEED = 7
+SECRET = "bench-secret-0123456789abcdef"
+console = Console()
+
+GOALS = {"ingest_ratio": 2.0, "page_warm_s": 0.5, "peak_rss_mb": 1500, "pandas_speedup": 5.0}
+
+
+def dataset() -> Path:
+    folder = DATA / f"people-{PEOPLE}"
+    if not (folder / "truth.json").exists():
+        from pipelines.generate import generate
+
+        console.print(f"generating {PEOPLE:,} people into {folder} (once; cached)")
+        generate(people=PEOPLE, seed=SEED, out=folder)
+    return folder
+
+
+def _settings():
+    from pipelines.config import load_instruments, load_settings
+    from pipelines.ingest.pseudonymise import Key
+
+    return load_settings(), load_instruments(), Key(SECRET.encode())
+
+
+def bench_ingest(folder: Path, work: Path) -> dict:
+    from pipelines.ingest.run import ingest
+
+    settings, instruments, key = _settings()
+    surveys = sorted(folder.glob("survey_*.csv"))
+    base = work / "base.duckdb"
+    t = time.perf_counter()
+    ingest([folder / n for n in ("programs.csv", "people.csv", "enrolments.csv", "sessions.csv")],
+           base, key, settings, instruments)
+    base_s = time.perf_counter() - t
+    # bare DuckDB: the same survey files, as they are, into a new database file
+    bare_db = work / "bare.duckdb"
+    t = time.perf_counter()
+    con = duckdb.connect(str(bare_db))
+    for i, path in enumerate(surveys):
+        con.execute(f"CREATE TABLE s{i} AS SELECT * FROM read_csv(?)", [str(path)])
+    con.close()
+    bare_s = time.perf_counter() - t
+    db = work / "warehouse.duckdb"
+    shutil.copyfile(base, db)
+    t = time.perf_counter()
+    report = ingest(surveys, db, key, settings, instruments)
+    ingest_s = time.perf_counter() - t
+    rows = sum(f.rows_in for f in report.files)
+    return {"db": db, "base_load_s": base_s, "bare_s": bare_s, "ingest_s": ingest_s, "survey_rows": rows,
+            "ingest_ratio": ingest_s / bare_s}
+
+
+def views(cur, settings) -> dict:
+    """Every view the pages call, with the pages' default options."""
+    from dashboard import queries as Q
+    from dashboard.filters import Filters
+
+    f = Filters()
+    opts = Q.filter_options(cur)
+    coach = opts.coaches[0] if opts.coaches else None
+    calls = {
+        "overview": lambda: Q.overview(cur, f, settings),
+        "outcomes": lambda: Q.outcomes(cur, f, settings, measure="engagement", rows="career_phase", cols="department"),
+        "cohorts": lambda: Q.cohorts(cur, f, settings, measure="engagement", compare="cohort"),
+        "retention": lambda: Q.retention(cur, f, settings, split=None),
+        "coach": lambda: Q.coach_impact(cur, f, settings, coach_id=coach),
+        "quality": lambda: Q.quality(cur, f, settings),
+    }
+    try:
+        from dashboard.roi import roi as roi_view
+
+        calls["roi"] = lambda: roi_view(cur, f, settings)
+    except ImportError:
+        pass
+    return calls
+
+
+def bench_views(db: Path) -> dict:
+    from dashboard.db import Reader
+
+    settings, _, _ = _settings()
+    out = {}
+    for name in views(Reader(db).cursor(), settings):
+        cur = Reader(db).cursor()  # a fresh connection: cold
+        call = views(cur, settings)[name]
+        t = time.perf_counter()
+        call()
+        cold = time.perf_counter() - t
+        warm = []
+        for _ in range(3):
+            t = time.perf_counter()
+            call()
+            warm.append(time.perf_counter() - t)
+        out[name] = {"cold_s": cold, "warm_s": min(warm)}
+    return out
+
+
+def bench_memory(db: Path) -> float:
+    """Peak RSS (MB) of a fresh process that runs every view once."""
+    code = (
+        "import resource, sys\n"
+        "from bench.run import views, _settings\n"
+        "from dashboard.db import Reader\n"
+        f"cur = Reader({str(db)!r}).cursor()\n"
+        "s = _settings()[0]\n"
+        "for call in views(cur, s).values(): call()\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def bench_pages(db: Path) -> dict:
+    """AppTest render seconds per page: cold (first run), warm (second run, caches filled)."""
+    pages_dir = ROOT / "dashboard" / "pages"
+    if not pages_dir.exists():
+        return {}
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["COACHLENS_DB"] = str(db)
+    out = {}
+    for page in sorted(pages_dir.glob("*.py")):
+        if page.name.startswith("_"):
+            continue
+        at = AppTest.from_file(str(page), default_timeout=300)
+        t = time.perf_counter()
+        at.run()
+        cold = time.perf_counter() - t
+        t = time.perf_counter()
+        at.run()
+        warm = time.perf_counter() - t
+        out[page.stem] = {"cold_s": cold, "warm_s": warm, "exception": bool(at.exception)}
+    return out
+
+
+def main() -> None:
+    os.environ["COACHLENS_SECRET"] = SECRET
+    folder = dataset()
+    work = Path(tempfile.mkdtemp(prefix="coachlens-bench-"))
+    try:
+        console.print("ingest ...")
+        ing = bench_ingest(folder, work)
+        console.print("views (coachlens) ...")
+        vw = bench_views(ing["db"])
+        console.print("views (pandas script) ...")
+        from bench.pandas_baseline import timed_views
+
+        pd_times = timed_views(folder)
+        console.print("memory ...")
+        rss = bench_memory(ing["db"])
+        console.print("pages (AppTest) ...")
+        pages = bench_pages(ing["db"])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    speedup = {v: pd_times[v]["total"] / vw[v]["warm_s"] for v in pd_times if v in vw}
+    speedup_compute = {v: pd_times[v]["compute"] / vw[v]["warm_s"] for v in pd_times if v in vw}
+    results = {
+        "date": dt.date.today().isoformat(),
+        "machine": {"cores": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+                    "python": platform.python_version(), "duckdb": duckdb.__version__},
+        "people": PEOPLE,
+        "survey_rows": ing["survey_rows"],
+        "ingest": {k: v for k, v in ing.items() if k != "db"},
+        "ingest_ratio": ing["ingest_ratio"],
+        "views": vw,
+        "pandas": pd_times,
+        "pandas_speedup": speedup,
+        "pandas_speedup_compute_only": speedup_compute,
+        "peak_rss_mb": rss,
+        "pages": pages,
+        "pages_warm_s": {p: v["warm_s"] for p, v in pages.items()},
+        "goals": GOALS,
+    }
+    out = ROOT / "bench" / "results.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    show(results)
+    console.print(f"wrote {out}")
+
+
+def show(r: dict) -> None:
+    t = Table(title=f"coachlens at {r['people']:,} people ({r['survey_rows']:,} survey rows), "
+                    f"{r['machine']['cores']} cores, {r['date']}")
+    for col in ("measure", "value", "goal", "met"):
+        t.add_column(col)
+    ok = lambda b: "yes" if b else "NO"  # noqa: E731
+    t.add_row("ingest / bare DuckDB load", f"{r['ingest_ratio']:.2f}x "
+              f"({r['ingest']['ingest_s']:.1f} s / {r['ingest']['bare_s']:.1f} s)", "<= 2x", ok(r["ingest_ratio"] <= 2))
+    for name, v in r["views"].items():
+        sp = r["pandas_speedup"].get(name)
+        t.add_row(f"view {name}: warm (cold)", f"{v['warm_s']:.3f} s ({v['cold_s']:.2f} s)"
+                  + (f"; pandas {sp:.0f}x slower" if sp else ""), "<= 0.5 s; >= 5x",
+                  ok(v["warm_s"] <= 0.5 and (sp is None or sp >= 5)))
+    for name, v in r["pages"].items():
+        t.add_row(f"page {name}: warm (cold)", f"{v['warm_s']:.3f} s ({v['cold_s']:.2f} s)", "<= 0.5 s",
+                  ok(v["warm_s"] <= 0.5 and not v["exception"]))
+    t.add_row("peak RSS, all views", f"{r['peak_rss_mb']:.0f} MB", "<= 1500 MB", ok(r["peak_rss_mb"] <= 1500))
+    console.print(t)
+
+
+if __name__ == "__main__":
+    main()
