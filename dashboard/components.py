@@ -500,6 +500,27 @@ def headline_sentence(table: pd.DataFrame, measure: str = "engagement") -> None:
                    icon=":material/trending_up:")
 
 
+def retention_sentence(table: pd.DataFrame) -> None:
+    """12-month retention, coached vs comparison, in one sentence (read off the retention table)."""
+    if table.empty or "group" not in table:
+        return
+    rows = table[table["group"] == "All"]
+    get = lambda role: None if rows[rows["role"] == role].empty else rows[rows["role"] == role].iloc[0]  # noqa: E731
+    coached, comparison = get("coached"), get("comparison")
+    if coached is None or comparison is None or charts._is_suppressed(coached) or charts._is_suppressed(comparison):
+        return
+    p = coached.get("logrank_p")
+    verdict = ("" if charts._missing(p) else
+               " The curves differ beyond chance (log-rank p = {:.3f}).".format(float(p)) if float(p) < 0.05 else
+               " The difference could be chance (log-rank p = {:.2f}).".format(float(p)))
+    st.markdown(
+        f"**In short:** 12 months after their cohort started, {charts.fmt_num(coached['estimate'], 1, pct=True)} of "
+        f"coached people were still here ({charts.fmt_ci(coached['ci_low'], coached['ci_high'], 1, pct=True)}, "
+        f"{charts.fmt_n(coached['n'])}), against {charts.fmt_num(comparison['estimate'], 1, pct=True)} of the "
+        f"comparison group ({charts.fmt_ci(comparison['ci_low'], comparison['ci_high'], 1, pct=True)}, "
+        f"{charts.fmt_n(comparison['n'])}).{verdict}")
+
+
 def headline_metrics(table: pd.DataFrame) -> None:
     c = st.columns(4)
     metric_card(c[0], "People in scope", _row(table, "people_in_scope"),

@@ -37,11 +37,22 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(dashboard_db, coachlens_env):
+def live_db(dashboard_db, tmp_path_factory) -> Path:
+    """A private copy of the sample warehouse: the last test loads a file into it while the
+    dashboard is open."""
+    import shutil
+
+    db = tmp_path_factory.mktemp("browser-wh") / "live.duckdb"
+    shutil.copy(dashboard_db, db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def server(live_db, coachlens_env):
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)")
     port = _free_port()
-    env = coachlens_env(dashboard_db)
+    env = coachlens_env(live_db)
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
            "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
@@ -140,9 +151,9 @@ def _coach_with_clients(db: Path) -> str | None:
     return None
 
 
-def test_every_page_renders_and_is_screenshotted(server, page, dashboard_db):
+def test_every_page_renders_and_is_screenshotted(server, page, live_db):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    coach = _coach_with_clients(dashboard_db)
+    coach = _coach_with_clients(live_db)
     for name, path in PAGES.items():
         if name == "coach" and coach:
             path = f"coach?coach_id={coach}"
@@ -212,3 +223,46 @@ def test_a_crafted_link_is_validated_not_executed(server, page):
     _settle(page)
     _assert_no_exception(page, "overview from a crafted link")
     assert "__import__" not in page.url
+
+
+def _loads(pg) -> list[list[str]]:
+    """The rows of the Loads table on the Data quality page (the last table there)."""
+    grid = pg.locator('[data-testid="stDataFrame"]').last
+    grid.scroll_into_view_if_needed()
+    grid.locator('[role="gridcell"]').first.wait_for(state="attached", timeout=15000)
+    rows = grid.locator('[role="row"]')
+    out = []
+    for i in range(1, rows.count()):  # row 0 is the header
+        cells = rows.nth(i).locator('[role="gridcell"]')
+        out.append([cells.nth(j).text_content() for j in range(cells.count())])
+    return out
+
+
+def test_an_ingest_while_the_dashboard_is_open(server, page, live_db, dashboard_source, coachlens_env, tmp_path):
+    """`coachlens ingest` runs while the dashboard process serves the warehouse: the ingest is not
+    blocked, the page shows no error, and the next interaction shows the new load."""
+    page.goto(f"{server}/quality")
+    _settle(page)
+    before = _loads(page)
+    assert before, "no loads table"
+    # A changed programs file (same programs, rows in another order): a new load that replaces by key.
+    lines = (dashboard_source / "programs.csv").read_text().splitlines()
+    (tmp_path / "programs_reload.csv").write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n")
+    t0 = time.monotonic()
+    done = subprocess.run([str(Path(sys.executable).with_name("coachlens")), "ingest", str(tmp_path / "programs_reload.csv"),
+                           "--db", str(live_db)], cwd=ROOT, env=coachlens_env(live_db), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert time.monotonic() - t0 < 60
+    _assert_no_exception(page, "quality page during an ingest")
+    # The next interaction: pick a program in the sidebar.
+    box = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Program", exact=True)
+    box.click()
+    if box.get_attribute("aria-expanded") != "true":
+        box.press("ArrowDown")
+    page.get_by_role("option").nth(1).click()
+    _settle(page)
+    _assert_no_exception(page, "quality page after an ingest")
+    after = _loads(page)
+    assert len(after) == len(before) + 1, (len(before), len(after))
+    assert after[0][1] == "programs_reload.csv", after[0]

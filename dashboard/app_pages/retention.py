@@ -16,6 +16,7 @@ if res.table.empty:
     ui.empty_state("No coached people or comparison group for these filters.")
     st.stop()
 
+ui.retention_sentence(res.table)
 st.caption(
     "Share of people still employed, month by month from the start of their cohort, counting only "
     "voluntary exits (people who were let go are not counted as leaving). Solid: coached; dashed: the "
