@@ -374,11 +374,12 @@ def plot(fig) -> None:
 
 def display_frame(table: pd.DataFrame, kk: int) -> pd.DataFrame:
     """The table as the page shows it: the query layer's table unchanged, plus a "note" column
-    saying "fewer than k" on suppressed rows (their values are already empty)."""
+    (before the numbers) saying "fewer than k" on suppressed rows, whose values are already empty."""
     out = table.copy()
     if "suppressed" in out:
         sup = out["suppressed"].fillna(False).astype(bool)
-        out.insert(len(out.columns), "note", sup.map({True: f"fewer than {kk} people: not shown", False: ""}))
+        where = list(out.columns).index("n") if "n" in out.columns else len(out.columns)
+        out.insert(where, "note", sup.map({True: f"fewer than {kk} people: not shown", False: ""}))
     return out
 
 
@@ -421,7 +422,8 @@ def table_and_downloads(table: pd.DataFrame, name: str, res=None) -> None:
     """The table behind a chart and its CSV / XLSX downloads: exactly result.table, suppressed cells
     empty, text cells neutralised."""
     kk = getattr(res, "k", None) or k()
-    st.dataframe(display_frame(table, kk), hide_index=True, column_config=_column_config(table), key=f"df_{name}")
+    st.dataframe(display_frame(table, kk), hide_index=True, column_config=_column_config(table), key=f"df_{name}",
+                 placeholder="-")
     stamp = dt.date.today().isoformat()
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button("Download CSV", to_csv_bytes(table), file_name=f"coachlens-{name}-{stamp}.csv",

@@ -25,6 +25,9 @@ ui.chart_and_table(charts.response_rates(rates, res.k, title="Response rate per 
                    rates, "response-rates", res)
 
 st.subheader("Loads")
-st.caption("Every file loaded by `coachlens ingest`, newest first.")
-ui.table_and_downloads(res.extras.get("loads"), "loads", res)
+loads = res.extras.get("loads")
+newest = None if loads is None or loads.empty else loads.iloc[0]
+st.caption("Every file loaded by `coachlens ingest`, newest first."
+           + ("" if newest is None else f" Last load: **{str(newest['finished_at'])[:16]}** ({newest['file_name']})."))
+ui.table_and_downloads(loads, "loads", res)
 ui.notes(res)
