@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-SEEDS = list(range(101, 121))      # 20 organisations
+# 40 organisations: with 20, the zero-effect rate rests on ~67 correlated cases and came out at 7/67
+# (0.104) although 50 further seeds gave 10/179 (0.056): the test needs the larger sample to be fair.
+SEEDS = list(range(101, 141))
 PEOPLE = 900
 MEASURES = ("engagement", "values_alignment", "intent_to_stay", "enps_score")
 
@@ -70,7 +72,7 @@ def recovery():
 
 def test_paired_change_and_did_cis_cover_the_planted_effect(recovery):
     cases = [c for r in recovery for c in r["cases"]]
-    assert len({c["seed"] for c in cases}) >= 20
+    assert len({c["seed"] for c in cases}) >= 40
     change = [c["change_cover"] for c in cases]
     did = [c["did_cover"] for c in cases if c["did_cover"] is not None]
     print(f"cases {len(change)}: change coverage {sum(change) / len(change):.3f}, DiD coverage {sum(did) / len(did):.3f}")
@@ -79,8 +81,6 @@ def test_paired_change_and_did_cis_cover_the_planted_effect(recovery):
     assert sum(did) / len(did) >= 0.90, f"DiD coverage {sum(did) / len(did):.3f}"
 
 
-@pytest.mark.xfail(strict=False, reason="measured 6/67 (paired change) and 7/67 (DiD, 0.104) significant at 5%; "
-                   "DiD sits at the 10% bound, see the report")
 def test_zero_effect_program_is_rarely_significant(recovery):
     zero = [c for r in recovery for c in r["cases"] if c["program"] == r["zero"]]
     assert len(zero) >= 40
