@@ -149,9 +149,7 @@ def bench_memory(db: Path) -> float:
 
 def bench_pages(db: Path) -> dict:
     """AppTest render seconds per page: cold (first run), warm (second run, caches filled)."""
-    pages_dir = ROOT / "dashboard" / "pages"
-    if not pages_dir.exists():
-        return {}
+    pages_dir = ROOT / "dashboard" / "app_pages"
     from streamlit.testing.v1 import AppTest
 
     os.environ["COACHLENS_DB"] = str(db)

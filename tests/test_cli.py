@@ -1,0 +1,48 @@
+"""The `coachlens` command end to end: init, generate, ingest, status, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def run(*args, env):
+    return subprocess.run([sys.executable, "-m", "pipelines.cli", *map(str, args)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_init_generate_ingest_status(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "COACHLENS_SECRET"}
+    env.update(COACHLENS_KEY_FILE=str(tmp_path / "keys" / "secret.key"), COLUMNS="200")
+    db = tmp_path / "wh.duckdb"
+    # without a key, ingest says how to get one
+    out = run("ingest", ROOT / "sample_data", "--db", db, env=env)
+    assert out.returncode == 2 and "coachlens init" in out.stderr
+    out = run("init", env=env)
+    assert out.returncode == 0, out.stderr
+    assert stat.S_IMODE((tmp_path / "keys" / "secret.key").stat().st_mode) == 0o600
+    out = run("generate", "--people", 600, "--seed", 3, "--out", tmp_path / "data", env=env)
+    assert out.returncode == 0, out.stderr
+    truth = json.loads((tmp_path / "data" / "truth.json").read_text())
+    out = run("ingest", tmp_path / "data", "--db", db, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "Load report" in out.stdout and "email, date_of_birth" in out.stdout
+    out = run("status", "--db", db, env=env)
+    assert out.returncode == 0, out.stderr
+    assert f"{truth['counts']['people']:,}" in out.stdout
+    assert f"{truth['counts']['coached_people']:,}" in out.stdout
+    assert "duplicate submission for the same survey" in out.stdout
+    # a second run of the same files changes nothing and says so
+    out = run("ingest", tmp_path / "data", "--db", db, env=env)
+    assert out.returncode == 0 and "Nothing new" in out.stdout
+
+
+def test_status_without_a_warehouse_says_how_to_build_one(tmp_path):
+    out = run("status", "--db", tmp_path / "none.duckdb", env=dict(os.environ))
+    assert out.returncode == 1 and "coachlens ingest" in out.stderr
