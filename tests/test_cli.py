@@ -46,3 +46,16 @@ def test_init_generate_ingest_status(tmp_path):
 def test_status_without_a_warehouse_says_how_to_build_one(tmp_path):
     out = run("status", "--db", tmp_path / "none.duckdb", env=dict(os.environ))
     assert out.returncode == 1 and "coachlens ingest" in out.stderr
+
+
+def test_readme_documents_every_command():
+    from typer.main import get_command
+
+    from pipelines.cli import app
+
+    readme = (ROOT / "README.md").read_text()
+    commands = sorted(get_command(app).commands)
+    assert {"init", "generate", "ingest", "status", "dashboard", "export", "report", "mapping"} <= set(commands)
+    missing = [c for c in commands if f"coachlens {c}" not in readme]
+    assert missing == []
+    assert "make run" in readme and "make test" in readme
