@@ -283,21 +283,24 @@ def _bound(key: str, default: str | None, valid) -> str | None:
 
 
 def url_select(container, label: str, options, key: str, default=None, format_func=str, help: str | None = None,
-               kind: str = "selectbox"):
-    """A select box (or segmented control) whose value is mirrored in the URL as `key`=value."""
+               kind: str = "selectbox", placeholder: str | None = None):
+    """A select box (or segmented control) whose value is mirrored in the URL as `key`=value. With a
+    placeholder, the select box starts empty (None) until a value is chosen."""
     options = list(options)
     texts = {str(o): o for o in options}
-    if default is None:
+    if default is None and placeholder is None:
         default = options[0] if options else None
     text = _bound(key, None if default is None else str(default), lambda v: v in texts)
     value = texts.get(text, default) if text is not None else default
     wkey = f"w_{key}"
-    if wkey not in st.session_state or st.session_state[wkey] != value:
-        st.session_state[wkey] = value
+    # Always (re)assign: after a page switch the widget is new and would otherwise start at its default.
+    st.session_state[wkey] = value
     kwargs = dict(key=wkey, format_func=format_func, help=help, on_change=_widget_changed,
                   args=(key, lambda v: None if v is None else str(v)))
     if kind == "segmented":
         return container.segmented_control(label, options, required=True, **kwargs)
+    if placeholder is not None:
+        return container.selectbox(label, options, index=None, placeholder=placeholder, **kwargs)
     return container.selectbox(label, options, **kwargs)
 
 
@@ -312,8 +315,8 @@ def url_date(container, label: str, key: str, lo: dt.date | None, hi: dt.date | 
     text = _bound(key, None, valid)
     value = dt.date.fromisoformat(text) if text else None
     wkey = f"w_{key}"
-    if wkey not in st.session_state or st.session_state[wkey] != value:
-        st.session_state[wkey] = value
+    # Always (re)assign: after a page switch the widget is new and would otherwise start at its default.
+    st.session_state[wkey] = value
     return container.date_input(label, min_value=lo, max_value=hi, key=wkey, format="YYYY-MM-DD",
                                 on_change=_widget_changed, args=(key, lambda v: v.isoformat() if v else None))
 

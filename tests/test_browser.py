@@ -208,6 +208,19 @@ def test_changing_a_filter_updates_the_url_and_the_page(server, page):
     after = page.locator(".js-plotly-plot").first.inner_text()
     assert after != before, "the chart did not change with the filter"
     _shoot(page, SHOTS / "outcomes-filtered.png")
+    # Switching pages keeps the filters, in the sidebar and in the address.
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Cohorts and programs").click()
+    page.wait_for_url("**/cohorts**", timeout=15000)
+    _settle(page)
+    _assert_no_exception(page, "cohorts after a page switch")
+    assert page.locator('[data-testid="stSidebar"]').get_by_role(
+        "combobox", name="Career phase", exact=True).input_value() == "Mid career"
+    deadline = time.monotonic() + 10
+    while "career_phase=mid" not in page.url and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "career_phase=mid" in page.url, page.url
+    page.go_back()
+    _settle(page)
     # The link carries the view: opening it fresh shows the same selection.
     shared = page.url
     page.goto("about:blank")

@@ -349,3 +349,23 @@ def test_choosing_a_department_drills_down_to_its_teams(on_sample, coachlens_env
     assert teams and all(opts.team_department[t] == department for t in teams), teams
     assert_same(shown, export(on_sample, coachlens_env, "outcomes", "--department", department,
                               "--rows", "career_phase", "--cols", "team")["table"])
+
+
+def test_filters_survive_a_page_switch(on_sample):
+    """The sidebar filters are the view's state: switching pages keeps them (and puts them back in
+    the address, which a page switch clears)."""
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    selectbox(at, "career_phase").set_value("late").run()
+    assert at.query_params.get("career_phase") in ("late", ["late"])
+    at.switch_page(str(PAGES_DIR / "outcomes.py")).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert selectbox(at, "career_phase").value == "late"
+    shown = shown_table(at, {"career_phase", "estimate"})
+    assert set(shown["career_phase"]) <= {"late", "All"}
+
+
+def test_coach_page_asks_for_a_coach_first(on_sample):
+    at = page("coach")
+    assert any("Choose a coach" in i.value for i in at.info)
+    assert not at.dataframe

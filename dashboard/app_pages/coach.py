@@ -11,7 +11,11 @@ opts = ui.filter_options()
 if not opts.coaches:
     ui.empty_state("No coaches in the warehouse: enrolments carry no coach_id.")
     st.stop()
-coach = ui.url_select(st, "Coach", opts.coaches, "coach_id")
+coach = ui.url_select(st, "Coach", opts.coaches, "coach_id", placeholder="Choose a coach")
+if coach is None:
+    st.info("**Choose a coach** to see the pooled change of their clients. A coach's figures are shown only "
+            f"where at least {ui.k()} of their clients answered both survey waves.")
+    st.stop()
 
 res = ui.run_view("coach_impact", f, coach_id=coach)
 shown = res.table[~res.table["suppressed"].fillna(False).astype(bool)] if not res.table.empty else res.table
