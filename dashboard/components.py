@@ -304,6 +304,19 @@ def url_select(container, label: str, options, key: str, default=None, format_fu
     return container.selectbox(label, options, **kwargs)
 
 
+def url_multiselect(container, label: str, options, key: str, default: list, format_func=str,
+                    help: str | None = None) -> list:
+    """A multiselect mirrored in the URL as `key`=a,b,c (each part one of the options)."""
+    options = [str(o) for o in options]
+    default_text = ",".join(str(d) for d in default)
+    text = _bound(key, default_text, lambda v: v == "" or all(part in options for part in v.split(",")))
+    value = [part for part in (text or "").split(",") if part in options]
+    wkey = f"w_{key}"
+    st.session_state[wkey] = value
+    return container.multiselect(label, options, key=wkey, format_func=format_func, help=help,
+                                 on_change=_widget_changed, args=(key, lambda v: ",".join(v or [])))
+
+
 def url_date(container, label: str, key: str, lo: dt.date | None, hi: dt.date | None) -> dt.date | None:
     def valid(v: str) -> bool:
         try:

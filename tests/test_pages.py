@@ -369,3 +369,15 @@ def test_coach_page_asks_for_a_coach_first(on_sample):
     at = page("coach")
     assert any("Choose a coach" in i.value for i in at.info)
     assert not at.dataframe
+
+
+def test_the_cohorts_compared_are_in_the_link(on_sample):
+    at = page("cohorts")
+    options = at.multiselect(key="w_pick_cohort").options
+    assert len(options) >= 3
+    picked = [options[-1], options[-2]]
+    at = page("cohorts", {"pick_cohort": ",".join(picked)})
+    assert at.multiselect(key="w_pick_cohort").value == picked
+    assert set(shown_table(at, {"cohort_id", "did"})["cohort_id"]) == set(picked)
+    at.multiselect(key="w_pick_cohort").select(options[0]).run()
+    assert at.query_params.get("pick_cohort") in (",".join(picked + [options[0]]), [",".join(picked + [options[0]])])

@@ -19,8 +19,8 @@ if res.table.empty:
     st.stop()
 
 available = list(dict.fromkeys(res.table[key].tolist()))
-picked = st.multiselect(f"{compare.capitalize()}s to compare (two or more)", available,
-                        default=available[: min(3, len(available))], key=f"pick_{compare}")
+picked = ui.url_multiselect(st, f"{compare.capitalize()}s to compare (two or more)", available, f"pick_{compare}",
+                            default=available[: min(3, len(available))])
 if len(picked) < 2:
     st.info(f"Pick at least two {compare}s to compare.")
     st.stop()
