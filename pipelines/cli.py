@@ -66,8 +66,8 @@ def generate(
             bar.update(task, description=message, completed=done, total=total)
 
         truth = run_generate(people=people, seed=seed, out=out, progress=step)
-    console.print(f"Wrote {out}/ for {people:,} people (seed {seed}); planted effects in {out}/truth.json.")
-    _ = truth
+    console.print(f"Wrote {out}/ for {people:,} people (seed {seed}): {truth['counts']['coached_people']:,} coached "
+                  f"in {len(truth['counts']['per_cohort'])} cohorts; planted effects in {out}/truth.json.")
 
 
 @app.command()

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from pipelines.ingest.errors import RefusedFile
 from pipelines.ingest.identifiers import is_birth_date, is_identifier, normalise_column
-from pipelines.ingest.schemas import SCHEMAS, alias_map, required_columns
+from pipelines.ingest.schemas import alias_map, required_columns
 from pipelines.ingest.sniff import sniff
 
 csv.field_size_limit(1 << 28)  # a very long cell is data, not a reason to stop reading
@@ -308,4 +308,3 @@ def _map_columns(src: SourceTable, item_codes: set[str], entity: str | None) -> 
         raise RefusedFile(src.path, "item columns named by the instrument config (e.g. eng_vig1, val1, enps)",
                           f"none among {', '.join(src.header[:12])}; for a survey-tool export use a mapping "
                           "(coachlens mapping suggest)", row=1)
-    _ = SCHEMAS  # the schemas define aliases and required columns used above
