@@ -72,7 +72,7 @@ def filter_options(cur) -> FilterOptions:
 
 def _guard(cur, f: Filters, k: int, measure: str = "engagement") -> dict:
     """Rule 3 on the view's base counts; returns the counts of the selection itself."""
-    sql = Q.guard_sql(measure)
+    sql = Q.guard_fast_sql(measure, f.pre, f.post)
     cache: dict = {}
 
     def count(filters: Filters) -> dict:
@@ -104,8 +104,21 @@ def _check_measure(measure: str) -> None:
 # -- change and DiD ----------------------------------------------------------------------------------
 
 def _panel_stats(cur, f: Filters, measure: str, groups: list[str]) -> pd.DataFrame:
-    cols = Q.group_cols(groups)
-    return _df(cur, Q.panel_stats_sql(measure, cols), _params(f))
+    return _panel_multi(cur, f, [measure], [groups])[(measure, tuple(groups))]
+
+
+def _panel_multi(cur, f: Filters, measures: list[str], sets: list[list[str]]) -> dict:
+    """The sufficient statistics of panel_stats_sql for every measure x grouping set (breakdown names),
+    from one statement on mart_panel: {(measure, tuple(set)): DataFrame as panel_stats_sql returns}."""
+    cols = [Q.group_cols(s) for s in sets]
+    raw = _df(cur, Q.panel_multi_sql(list(measures), cols, f.pre, f.post), _params(f))
+    stat_cols = [c for c in raw.columns if c not in ("_m", "_s") and c not in Q.PANEL_GROUPS]
+    out = {}
+    for mi, m in enumerate(measures):
+        for si, s in enumerate(sets):
+            part = raw[(raw["_m"] == mi) & (raw["_s"] == si)]
+            out[(m, tuple(s))] = part[cols[si] + stat_cols].reset_index(drop=True)
+    return out
 
 
 def _estimates(raw: pd.DataFrame, measure: str, per_cohort_welch: bool = False) -> pd.DataFrame:
@@ -139,14 +152,15 @@ def _estimates(raw: pd.DataFrame, measure: str, per_cohort_welch: bool = False) 
 
 
 def _crosstab(cur, f: Filters, k: int, measure: str, rows: str, cols: str | None,
-              per_cohort_welch: bool = False) -> pd.DataFrame:
+              per_cohort_welch: bool = False, pre_raws: dict | None = None) -> pd.DataFrame:
     """Change and DiD per cell of rows x cols with margins ("All"), suppressed (rule 1 and 2)."""
     rc = GROUP_COLUMNS[rows]
     cc = GROUP_COLUMNS[cols] if cols else None
     sets = [[rows, cols], [rows], [cols], []] if cols else [[rows], []]
+    raws = pre_raws if pre_raws is not None else _panel_multi(cur, f, [measure], [[x for x in s if x] for s in sets])
     frames = []
     for s in sets:
-        raw = _panel_stats(cur, f, measure, [x for x in s if x])
+        raw = raws[(measure, tuple(x for x in s if x))]
         est = _estimates(raw, measure, per_cohort_welch=per_cohort_welch and s == [rows])
         est.insert(0, rc, raw[rc].astype(str).to_numpy() if rows in s else ALL)
         if cc:
@@ -239,7 +253,7 @@ def cohorts(cur, f: Filters, settings, measure: str = "engagement", compare: str
                                                                    ("cohort_id", "program_id", "start_date")]]
         table = table.sort_values(["start_date", "cohort_id"]).reset_index(drop=True)
     # trajectories: mean level of the wave's respondents, per group x role x wave
-    traj = _df(cur, Q.trajectory_sql(measure, Q.group_cols([compare])), _params(f))
+    traj = _df(cur, Q.trajectory_fast_sql(measure, Q.group_cols([compare])), _params(f))
     traj = traj.rename(columns={"mean": "estimate"})
     lo_hi = [stats.mean_interval(n, m, s) for n, m, s in zip(traj["n"], traj["estimate"], traj["sd"])]
     traj["ci_low"] = [x[0] for x in lo_hi]
@@ -265,14 +279,15 @@ def coach_impact(cur, f: Filters, settings, coach_id: str, measure: str | None =
     f = f.with_(coach=coach_id)
     _guard(cur, f, k, measures[0])
     rows = []
+    raws = _panel_multi(cur, f, list(dict.fromkeys(measures + [measures[0]])), [["coach"], [], ["program"]])
     for m in measures:
-        df = _crosstab(cur, f, k, m, "coach", None)
+        df = _crosstab(cur, f, k, m, "coach", None, pre_raws=raws)
         df = df[df["coach_id"] == ALL]
         rows.append(df.assign(coach_id=coach_id))
     table = pd.concat(rows, ignore_index=True)
     table = table[["coach_id", "measure", "n", "estimate", "ci_low", "ci_high", "flags", "suppressed",
                    "mean_pre", "mean_post", "g", "p_value"]]
-    by_program = _crosstab(cur, f, k, measures[0], "program", None)
+    by_program = _crosstab(cur, f, k, measures[0], "program", None, pre_raws=raws)
     by_program = by_program[["program_id", "measure", "n", "estimate", "ci_low", "ci_high", "g", "flags", "suppressed"]]
     notes = _notes_change(table.assign(flags=table["flags"]), k)[:-1]
     notes.append("The coach's clients only: paired change between the chosen waves, pooled over their cohorts.")
@@ -486,8 +501,9 @@ def overview(cur, f: Filters, settings, waves: str | None = None) -> ViewResult:
     add("completion_rate", n=int(comp.n), estimate=p, lo=lo, hi=hi, flags=stats.flags(int(comp.n)))
     add("matched_panel", "engagement", n=counts["people in the coached matched panel"],
         estimate=float(counts["people in the coached matched panel"]))
+    raws = _panel_multi(cur, f, list(MEASURES), [[]])
     for m in MEASURES:
-        raw = _panel_stats(cur, f, m, [])
+        raw = raws[(m, ())]
         e = _estimates(raw, m).iloc[0] if not raw.empty else None
         if e is None:
             add("change", m, n=0, suppressed=True)

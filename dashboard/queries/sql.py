@@ -222,3 +222,248 @@ SELECT coalesce(
              (SELECT max(submitted_at)::DATE FROM survey_responses),
              (SELECT max(start_date) FROM enrolments)))
 """
+
+
+
+# -- the fast path (issue 7) ----------------------------------------------------------------------------
+# Everything below reads the precomputed panel mart_panel (pipelines/marts/04_mart_panel.sql: one row per
+# cohort x person x role, every measure's score in every wave as a column <wave>_<measure>, `pid` an
+# integer person key) instead of joining mart_response_waves, survey_responses, mart_people and
+# enrolments on 64-character keys. Several measures and several grouping sets go into one statement:
+# the heavy aggregates are computed once, wide (one column per measure), over the panel rows repeated
+# once per grouping set; the small aggregated tables are then cut into one slice per measure and
+# joined exactly as panel_stats_sql joins them, so each (measure, set) part of the result equals what
+# panel_stats_sql returns for that measure and set.
+
+WAVE_NAMES = ("baseline", "mid", "post", "follow_up")
+# group columns of the panel relation `p`, in a fixed order (the values of GROUP_COLUMNS)
+PANEL_GROUPS = ("career_phase", "department", "team", "program_id", "cohort_id", "coach_id", "_all")
+
+PANEL_PEOPLE_FILTER = """
+    ($f_department IS NULL OR k.department = $f_department)
+    AND ($f_team IS NULL OR k.team_id = $f_team)
+    AND ($f_phase IS NULL OR k.career_phase = $f_phase)"""
+
+PANEL_SCOPE = """
+    k.cohort_id IN (SELECT cohort_id FROM scope_cohorts)
+    AND """ + PANEL_PEOPLE_FILTER + """
+    AND ($f_coach IS NULL OR k.role = 'comparison' OR k.coach_id = $f_coach)"""
+
+
+def score_col(wave: str, measure: str) -> str:
+    """Column of mart_panel holding `measure` in `wave` (both from the fixed whitelists)."""
+    if wave not in WAVE_NAMES:
+        raise ValueError(f"unknown wave {wave!r}")
+    measure_sql(measure)
+    return f"{wave}_{measure}"
+
+
+def _check_sets(sets: list[list[str]]) -> list[str]:
+    for s in sets:
+        for col in s:
+            if col not in PANEL_GROUPS:
+                raise ValueError(f"unknown group column {col!r}")
+    return [c for c in PANEL_GROUPS if any(c in s for s in sets)]
+
+
+def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: str) -> str:
+    """Sufficient statistics per measure (`_m`, index into `measures`) x grouping set (`_s`, index into
+    `sets`) x group: the columns of panel_stats_sql; every group column used by any set is present
+    (named as in `p`), holding 'All' on the rows of a set that does not group by it.
+
+    One scan of mart_panel (rows repeated once per set): per set x group x cohort x role the counts,
+    means and population variances of d, y0 and y1 of every measure (the per-role moments over the
+    cohorts are combined from these exactly as a parallel aggregate combines its partial states), and
+    one pass per set x group x person x role for the distinct counts and the clustered DiD variance."""
+    used = _check_sets(sets)
+    nm = len(measures)
+    I = range(nm)
+    # grouping keys: the set (when there are several) and the non-constant group columns ('_all' is 'All')
+    keys = (["_s"] if len(sets) > 1 else []) + [c for c in used if c != "_all"]
+    K = ", ".join(keys)
+    K_ = "".join(f"{c}, " for c in keys)          # as a prefix of a key list
+    part = f"PARTITION BY {K}" if keys else ""
+    out_cols = ", ".join([("_s" if "_s" in keys else "0 AS _s")] + [("'All' AS _all" if c == "_all" else c) for c in used])
+    gsel = "".join(
+        ",\n           CASE " + " ".join(f"WHEN sets._s = {si} THEN {'p.' + c if c in s else repr('All')}"
+                                         for si, s in enumerate(sets)) + f" END AS {c}"
+        for c in used if c != "_all")
+    excl = [c for c in used if c != "_all"]
+    pstar = f"p.* EXCLUDE ({', '.join(excl)})" if excl else "p.*"
+    cols = ",\n           ".join(
+        f"k.{score_col(post, m)} - k.{score_col(pre, m)} AS d_{i}, "
+        f"CASE WHEN d_{i} IS NOT NULL THEN k.{score_col(pre, m)} END AS y0_{i}, "
+        f"CASE WHEN d_{i} IS NOT NULL THEN k.{score_col(post, m)} END AS y1_{i}" for i, m in enumerate(measures))
+    any_d = " OR ".join(f"d_{i} IS NOT NULL" for i in I)
+    sets_values = ", ".join(f"({i})" for i in range(len(sets)))
+    cst = ",\n           ".join(
+        f"count(d_{i}) AS n_{i}, avg(d_{i}) AS md_{i}, var_pop(d_{i}) AS vd_{i}, "
+        f"avg(y0_{i}) AS m0_{i}, var_pop(y0_{i}) AS v0_{i}, avg(y1_{i}) AS m1_{i}" for i in I)
+    cw = ",\n           ".join(
+        f"coalesce(max(n_{i}) FILTER (WHERE coached), 0) AS n1_{i}, max(md_{i}) FILTER (WHERE coached) AS m1_{i}, "
+        f"coalesce(max(n_{i}) FILTER (WHERE NOT coached), 0) AS n0_{i}, max(md_{i}) FILTER (WHERE NOT coached) AS m0_{i}"
+        for i in I)
+    ok = {i: f"n1_{i} >= 2 AND n0_{i} >= 2" for i in I}
+    wts = ",\n           ".join(
+        f"CASE WHEN {ok[i]} THEN n1_{i} / sum(CASE WHEN {ok[i]} THEN n1_{i} END) OVER ({part}) END AS w_{i}"
+        for i in I)
+    psi = ",\n           ".join(
+        f"sum(w_{i} * CASE WHEN coached THEN (d_{i} - m1_{i}) / n1_{i} * sqrt(n1_{i} / (n1_{i} - 1)) "
+        f"ELSE -(d_{i} - m0_{i}) / n0_{i} * sqrt(n0_{i} / (n0_{i} - 1)) END) AS psi_{i}, count(d_{i}) AS c_{i}"
+        for i in I)
+    per_role = ",\n           ".join(
+        f"count(*) FILTER (WHERE c_{i} > 0) AS n_{i}, sum(psi_{i} * psi_{i}) AS var_{i}, count(psi_{i}) AS g_{i}"
+        for i in I)
+    # per role: combine the cohorts' (count, mean, population variance) into the role's moments
+    grand = ",\n           ".join(
+        f"sum(n_{i} * md_{i}) OVER r / sum(n_{i}) OVER r AS gd_{i}, sum(n_{i} * m0_{i}) OVER r / sum(n_{i}) OVER r AS g0_{i}"
+        for i in I)
+    moments = ",\n           ".join(
+        f"sum(n_{i}) AS rows_{i}, any_value(gd_{i}) AS mean_d_{i}, "
+        f"CASE WHEN sum(n_{i}) > 1 THEN sqrt(sum(n_{i} * vd_{i} + n_{i} * (md_{i} - gd_{i}) ^ 2) / (sum(n_{i}) - 1)) END AS sd_d_{i}, "
+        f"any_value(g0_{i}) AS mean_pre_{i}, "
+        f"CASE WHEN sum(n_{i}) > 1 THEN sqrt(sum(n_{i} * v0_{i} + n_{i} * (m0_{i} - g0_{i}) ^ 2) / (sum(n_{i}) - 1)) END AS sd_pre_{i}, "
+        f"sum(n_{i} * m1_{i}) / sum(n_{i}) AS mean_post_{i}"
+        for i in I)
+    on = " AND ".join(f"m.{c} IS NOT DISTINCT FROM r.{c}" for c in keys + ["coached"])
+    xk = f", {K}" if keys else ""
+    rng = f"unnest(range({nm}))"
+
+    def lst(name: str) -> str:
+        return "unnest([" + ", ".join(f"{name}_{i}" for i in I) + "])"
+
+    didw = ",\n                     ".join(f"sum(w_{i} * (m1_{i} - m0_{i})) AS did_{i}, count(w_{i}) AS dc_{i}" for i in I)
+    return f"""
+WITH scope_cohorts AS (
+    SELECT c.cohort_id FROM cohorts c WHERE {COHORT_FILTER}
+),
+p AS (
+    SELECT k.cohort_id AS _cohort, k.cohort_id, k.program_id, k.pid, k.role = 'coached' AS coached, k.department,
+           k.team_id AS team, k.career_phase, k.coach_id,
+           {cols}
+    FROM mart_panel k
+    WHERE {PANEL_SCOPE}
+      AND ({any_d})
+),
+px AS NOT MATERIALIZED (
+    SELECT {pstar}, sets._s{gsel}
+    FROM p CROSS JOIN (VALUES {sets_values}) sets(_s)
+),
+cst AS (
+    SELECT {K_}_cohort, coached,
+           {cst}
+    FROM px GROUP BY ALL
+),
+wts AS (
+    SELECT *,
+           {wts}
+    FROM (SELECT {K_}_cohort,
+           {cw}
+          FROM cst GROUP BY ALL)
+),
+person AS (
+    SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
+           {psi}
+    FROM px LEFT JOIN wts USING ({K_}_cohort)
+    GROUP BY ALL
+),
+person_role AS (
+    SELECT {K_}pk % 2 = 1 AS coached,
+           {per_role}
+    FROM person GROUP BY ALL
+),
+role_moments AS (
+    SELECT {K_}coached,
+           {moments}
+    FROM (SELECT *,
+           {grand}
+          FROM cst WINDOW r AS (PARTITION BY {K_}coached))
+    GROUP BY ALL
+),
+roles_l AS (
+    SELECT {", ".join(f"m.{c}" for c in keys + ["coached"])}, {rng} AS _m, {lst("rows")} AS rows_, {lst("n")} AS n_,
+           {lst("mean_d")} AS mean_d_, {lst("sd_d")} AS sd_d_, {lst("mean_pre")} AS mean_pre_,
+           {lst("sd_pre")} AS sd_pre_, {lst("mean_post")} AS mean_post_, {lst("var")} AS var_, {lst("g")} AS g_
+    FROM role_moments m JOIN person_role r ON {on}
+),
+coached AS (
+    SELECT _m{xk}, n_ AS n, rows_::BIGINT AS n_rows, mean_d_ AS mean_d, sd_d_ AS sd_d, mean_pre_ AS mean_pre,
+           sd_pre_ AS sd_pre, mean_post_ AS mean_post
+    FROM roles_l WHERE coached AND rows_ > 0
+),
+comp AS (
+    SELECT _m{xk}, n_ AS n_comparison, rows_::BIGINT AS n0_rows, mean_d_ AS comparison_change,
+           sd_d_ AS comparison_sd, mean_pre_ AS comparison_mean_pre, sd_pre_ AS comparison_sd_pre
+    FROM roles_l WHERE NOT coached AND rows_ > 0
+),
+did AS (
+    SELECT _m{xk}, did, did_cohorts FROM (
+        SELECT {K_}{rng} AS _m, {lst("did")} AS did, {lst("dc")} AS did_cohorts
+        FROM (SELECT {K_}
+                     {didw}
+              FROM wts GROUP BY ALL))
+    WHERE did_cohorts > 0
+),
+didvar AS (
+    SELECT _m{xk},
+           sum(var_) FILTER (WHERE coached) AS did_var1,
+           sum(var_) FILTER (WHERE NOT coached) AS did_var0,
+           coalesce(sum(g_) FILTER (WHERE coached), 0)::BIGINT AS did_g1,
+           coalesce(sum(g_) FILTER (WHERE NOT coached), 0)::BIGINT AS did_g0
+    FROM roles_l WHERE g_ > 0 GROUP BY ALL
+)
+SELECT _m, {out_cols}, * EXCLUDE (_m{xk}) FROM coached
+FULL JOIN comp USING (_m{xk})
+LEFT JOIN did USING (_m{xk})
+LEFT JOIN didvar USING (_m{xk})
+ORDER BY ALL"""
+
+
+def trajectory_fast_sql(measure: str, groups: list[str]) -> str:
+    """trajectory_sql on mart_panel: respondents' mean level per group x role x wave."""
+    _check_sets([groups])
+    g = ", ".join(groups)
+    waves = ", ".join(f"k.{score_col(w, measure)} AS {w}" for w in WAVE_NAMES)
+    return f"""
+WITH scope_cohorts AS (
+    SELECT c.cohort_id FROM cohorts c WHERE {COHORT_FILTER}
+),
+resp AS (
+    UNPIVOT (
+        SELECT k.cohort_id, k.program_id, k.pid, k.role, k.department, k.team_id AS team, k.career_phase,
+               k.coach_id, 'All' AS _all, {waves}
+        FROM mart_panel k
+        WHERE {PANEL_SCOPE}
+    ) ON {", ".join(WAVE_NAMES)} INTO NAME wave VALUE y
+)
+SELECT {g}, role, wave, count(DISTINCT pid) AS n, avg(y) AS mean, stddev_samp(y) AS sd
+FROM resp GROUP BY ALL ORDER BY ALL"""
+
+
+def guard_fast_sql(measure: str, pre: str, post: str) -> str:
+    """guard_sql with the panel counts from mart_panel."""
+    y0, y1 = score_col(pre, measure), score_col(post, measure)
+    return f"""
+WITH scope_cohorts AS (
+    SELECT c.* FROM cohorts c WHERE {COHORT_FILTER}
+),
+enrolled AS (
+    SELECT e.participant_key, mp.department, mp.team_id, mp.career_phase
+    FROM enrolments e JOIN scope_cohorts c USING (cohort_id)
+    JOIN mart_people mp ON mp.participant_key = e.participant_key
+    WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach)
+),
+panel AS (
+    SELECT count(DISTINCT pid) FILTER (WHERE role = 'coached') AS coached_panel,
+           count(DISTINCT pid) FILTER (WHERE role = 'comparison') AS comparison_panel
+    FROM mart_panel k
+    WHERE {PANEL_SCOPE} AND k.{y0} IS NOT NULL AND k.{y1} IS NOT NULL
+)
+SELECT
+    CASE WHEN $f_program IS NULL AND $f_cohort IS NULL AND $f_coach IS NULL AND $f_date_from IS NULL
+              AND $f_date_to IS NULL
+         THEN (SELECT count(*) FROM mart_people mp WHERE {PEOPLE_FILTER})
+         ELSE (SELECT count(DISTINCT mp.participant_key) FROM enrolled mp WHERE {PEOPLE_FILTER}) END AS people,
+    (SELECT count(DISTINCT mp.participant_key) FROM enrolled mp WHERE {PEOPLE_FILTER}) AS coached,
+    panel.coached_panel, panel.comparison_panel
+FROM panel"""

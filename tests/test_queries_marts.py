@@ -1,0 +1,131 @@
+"""The precomputed panel (pipelines/marts/04_mart_panel.sql) and the fast statements of the query layer
+that read it equal the slow path (mart_response_waves x survey_responses x mart_people x enrolments)
+on the sample warehouse and on the analytics fixture."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.filters import Filters
+from dashboard.queries import sql as Q
+
+WAVES = Q.WAVE_NAMES
+
+
+def _df(con, sql, f: Filters, **extra):
+    params = {**f.params(), "pre": f.pre, "post": f.post, **extra}
+    return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).df()
+
+
+@pytest.fixture(scope="module")
+def sample_con(sample_warehouse):
+    con = duckdb.connect(str(sample_warehouse), read_only=True)
+    yield con
+    con.close()
+
+
+def _slow_long(con) -> pd.DataFrame:
+    scores = ", ".join(f"{Q.MEASURE_SQL[m]} AS {m}" for m in Q.MEASURES)
+    return con.execute(f"""
+        SELECT w.cohort_id, w.program_id, w.role, w.participant_key, w.wave, mp.department, mp.team_id,
+               mp.career_phase, e.coach_id, {scores}
+        FROM mart_response_waves w
+        JOIN survey_responses r ON r.response_id = w.response_id
+        JOIN mart_people mp ON mp.participant_key = w.participant_key
+        LEFT JOIN enrolments e ON w.role = 'coached' AND e.participant_key = w.participant_key
+                              AND e.cohort_id = w.cohort_id""").df()
+
+
+def _fast_long(con) -> pd.DataFrame:
+    wide = con.execute("SELECT k.*, ids.participant_key FROM mart_panel k JOIN mart_person_ids ids USING (pid)").df()
+    parts = []
+    for wave in WAVES:
+        part = wide[["cohort_id", "program_id", "role", "participant_key", "department", "team_id", "career_phase",
+                     "coach_id"] + [f"{wave}_{m}" for m in Q.MEASURES]].copy()
+        part.columns = [c.removeprefix(f"{wave}_") for c in part.columns]
+        part["wave"] = wave
+        # a wave without a response: every score empty (a response with no score at all stays)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_mart_panel_equals_slow_path(sample_con):
+    con = sample_con
+    slow = _slow_long(con)
+    fast = _fast_long(con)
+    keys = ["cohort_id", "role", "participant_key", "wave"]
+    # mart_panel holds one row per cohort x person x role; the waves without a response are empty
+    n_rows = con.execute("SELECT count(*) FROM mart_panel").fetchone()[0]
+    assert n_rows == len(slow.drop_duplicates(["cohort_id", "role", "participant_key"]))
+    assert con.execute("SELECT count(*) FROM mart_person_ids").fetchone()[0] == \
+        con.execute("SELECT count(*) FROM mart_people").fetchone()[0]
+    merged = slow.merge(fast, on=keys, how="left", suffixes=("", "_fast"), indicator=True)
+    assert (merged["_merge"] == "both").all()
+    for col in ["program_id", "department", "team_id", "career_phase", "coach_id"]:
+        a, b = merged[col].astype(object), merged[f"{col}_fast"].astype(object)
+        assert ((a == b) | (a.isna() & b.isna())).all(), col
+    for m in Q.MEASURES:
+        np.testing.assert_array_equal(merged[m].to_numpy(float), merged[f"{m}_fast"].to_numpy(float), err_msg=m)
+    # and the waves the slow path does not have are empty in the mart
+    extra = fast.merge(slow[keys], on=keys, how="left", indicator=True)
+    assert extra.loc[extra["_merge"] == "left_only", list(Q.MEASURES)].isna().all().all()
+
+
+CASES = [
+    (["engagement"], [["_all"]], Filters()),
+    (["engagement", "enps_score"], [["career_phase", "department"], ["career_phase"], ["department"], ["_all"]],
+     Filters()),
+    (list(Q.MEASURES), [["_all"]], Filters(waves="baseline-follow_up")),
+    (["vigour"], [["cohort_id"], ["_all"]], Filters(waves="mid-post")),
+    (["intent_to_stay"], [["program_id", "cohort_id"], ["program_id"], ["cohort_id"], ["_all"]],
+     Filters(career_phase="mid")),
+    (["engagement", "amotivation"], [["coach_id"], ["_all"], ["program_id"]], Filters()),
+    (["engagement"], [["team"], ["_all"]], Filters(date_from=pd.Timestamp("2024-06-01").date())),
+]
+
+
+def _compare(con, measures, sets, f):
+    new = _df(con, Q.panel_multi_sql(measures, sets, f.pre, f.post), f)
+    for mi, m in enumerate(measures):
+        for si, s in enumerate(sets):
+            old = _df(con, Q.panel_stats_sql(m, s), f)
+            part = new[(new["_m"] == mi) & (new["_s"] == si)][list(old.columns)].reset_index(drop=True)
+            assert len(part) == len(old), (m, s)
+            for col in old.columns:
+                a, b = old[col], part[col]
+                if col in Q.PANEL_GROUPS:
+                    assert list(a.astype(object).where(a.notna(), None)) == \
+                        list(b.astype(object).where(b.notna(), None)), (m, s, col)
+                else:
+                    np.testing.assert_allclose(pd.to_numeric(a).to_numpy(float), pd.to_numeric(b).to_numpy(float),
+                                               rtol=1e-9, atol=1e-12, err_msg=f"{m} {s} {col}")
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_panel_multi_equals_panel_stats_sample(sample_con, case):
+    measures, sets, f = CASES[case]
+    _compare(sample_con, measures, sets, f)
+
+
+def test_panel_multi_equals_panel_stats_fixture(small_wh):
+    con, _ = small_wh
+    coach = con.execute("SELECT min(coach_id) FROM enrolments").fetchone()[0]
+    for measures, sets, f in CASES[:4] + [(["engagement", "vigour"], [["coach_id"], ["_all"]], Filters(coach=coach))]:
+        _compare(con.cursor(), measures, sets, f)
+
+
+@pytest.mark.parametrize("f", [Filters(), Filters(career_phase="early"), Filters(waves="baseline-follow_up"),
+                               Filters(date_from=pd.Timestamp("2024-06-01").date())])
+def test_fast_guard_and_trajectories_equal_slow_path(sample_con, f):
+    con = sample_con
+    for measure in ("engagement", "enps_score"):
+        a = _df(con, Q.guard_sql(measure), f)
+        b = _df(con, Q.guard_fast_sql(measure, f.pre, f.post), f)
+        assert a.to_dict("records") == b.to_dict("records")
+        for groups in (["cohort_id"], ["program_id"]):
+            a = _df(con, Q.trajectory_sql(measure, groups), f)
+            b = _df(con, Q.trajectory_fast_sql(measure, groups), f)
+            pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-9)
