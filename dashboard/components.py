@@ -512,6 +512,9 @@ def headline_sentence(table: pd.DataFrame, measure: str = "engagement") -> None:
                                                        & table["flags"].fillna("").str.contains("regression_to_mean"),
                                                        "measure"]]
     if rtm:
+        heads = [charts.measure_label(m) for m in charts.HEADLINE_MEASURES if charts.measure_label(m) in rtm]
+        rest = len(rtm) - len(heads)
+        rtm = heads + ([f"{rest} subscale{'s' if rest > 1 else ''}"] if rest else [])
         st.warning("Coached people started lower than the comparison group on " + ", ".join(rtm)
                    + ": part of their rise may be regression to the mean (a return towards the average). "
                    "The difference in differences (orange) allows for it better than the raw change (blue).",
