@@ -128,8 +128,15 @@ def query(view: str, f: Filters, **options: Any):
 
 
 def run_view(view: str, f: Filters, **options: Any):
-    """query(), and on a refusal the reason on the page and a stop (never an exception)."""
-    res = query(view, f, **options)
+    """query(), and on a refusal the reason on the page and a stop (never an exception). A warehouse
+    built by an older coachlens (a mart missing) gets the command that rebuilds it."""
+    try:
+        res = query(view, f, **options)
+    except duckdb.CatalogException as exc:
+        st.error(f"**This warehouse was built by an older version of coachlens** and lacks a table the "
+                 f"dashboard needs ({str(exc).splitlines()[0]}). Rebuild it by loading your files again:\n\n"
+                 f"```\ncoachlens ingest path/to/files/ --db {db_path()}\n```", icon=":material/update:")
+        st.stop()
     if isinstance(res, Refused):
         refused(res.message)
         st.stop()

@@ -381,3 +381,21 @@ def test_the_cohorts_compared_are_in_the_link(on_sample):
     assert set(shown_table(at, {"cohort_id", "did"})["cohort_id"]) == set(picked)
     at.multiselect(key="w_pick_cohort").select(options[0]).run()
     assert at.query_params.get("pick_cohort") in (",".join(picked + [options[0]]), [",".join(picked + [options[0]])])
+
+
+def test_an_out_of_date_warehouse_says_how_to_rebuild_it(dashboard_db, tmp_path, monkeypatch):
+    import shutil
+
+    import duckdb
+
+    db = tmp_path / "old.duckdb"
+    shutil.copy(dashboard_db, db)
+    con = duckdb.connect(str(db))
+    for (name,) in con.execute("SELECT table_name FROM information_schema.tables "
+                               "WHERE table_name LIKE 'mart_%'").fetchall():
+        con.execute(f'DROP TABLE "{name}"')
+    con.close()
+    monkeypatch.setenv("COACHLENS_DB", str(db))
+    at = page("outcomes")
+    assert any("older version of coachlens" in e.value and "coachlens ingest" in e.value for e in at.error), \
+        [e.value for e in at.error]
