@@ -18,13 +18,22 @@ import duckdb
 from pipelines.config import Paths
 from pipelines.warehouse import data_version, open_read_only
 
+_CONFIG = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+
 
 def default_db() -> Path:
     return Paths.resolve(os.environ.get("COACHLENS_DB")).db
 
 
 class Reader:
-    """A read-only connection to the current warehouse file, reopened after each swap."""
+    """A read-only connection to the current warehouse file, reopened after each swap.
+
+    DuckDB keeps one database instance per path within a process: while any connection or cursor
+    to the old file lives, `duckdb.connect(path)` would hand back that old instance (the replaced
+    inode). So each data version is ATTACHed read-only to its own in-memory instance, which always
+    opens the file now at the path; cursors get `USE wh`, so unqualified table names work. An old
+    instance is freed when its last cursor is gone.
+    """
 
     def __init__(self, db: str | Path):
         self.db = Path(db)
@@ -41,8 +50,13 @@ class Reader:
         with self._lock:
             current = data_version(self.db)
             if self._con is None or current != self._version:
+                if not self.db.exists():
+                    open_read_only(self.db)  # raises WarehouseMissing with the how-to message
                 # The old connection is not closed here: cursors handed out earlier may still be
                 # running on it. It is freed (and the replaced file with it) when they are done.
-                self._con = open_read_only(self.db)
-                self._version = current
-            return self._con.cursor()
+                con = duckdb.connect(":memory:", config=dict(_CONFIG))
+                con.execute("ATTACH ? AS wh (READ_ONLY)", [str(self.db)])
+                self._con, self._version = con, current
+            cur = self._con.cursor()
+        cur.execute("USE wh")
+        return cur

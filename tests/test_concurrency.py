@@ -54,11 +54,8 @@ def _ingest(paths: list[Path], db: Path, env, timeout: float = 120) -> subproces
 READERS = [
     # What the dashboard uses (dashboard.components._reader).
     "dashboard.components:FollowingReader",
-    # The foundation's reader: DuckDB's per-path instance cache hands it the replaced file again
-    # while its old connection lives, so it never sees the new load. Strict: when dashboard/db.py
-    # is fixed this XPASSes and fails, and the marker should go.
-    pytest.param("dashboard.db:Reader", marks=pytest.mark.xfail(
-        strict=True, reason="dashboard.db.Reader reopens through DuckDB's instance cache and keeps the old file")),
+    # The reader the query layer and `coachlens export` use.
+    "dashboard.db:Reader",
 ]
 
 
