@@ -29,7 +29,7 @@ from dashboard import charts, theme
 from dashboard.db import Reader, default_db
 from dashboard.filters import DEFAULT_WAVES, WAVE_PAIRS, FilterOptions, Filters, InvalidFilter
 from pipelines.config import ConfigError, load_settings
-from pipelines.warehouse import WarehouseMissing, data_version, open_read_only
+from pipelines.warehouse import WarehouseMissing, data_version
 
 ALL = "All"
 WAVE_PAIR_LABELS = {
@@ -43,35 +43,10 @@ def db_path() -> Path:
     return default_db()
 
 
-class FollowingReader(Reader):
-    """dashboard.db.Reader that really reopens after a swap.
-
-    DuckDB keeps one database instance per path in a process: while any connection or cursor to
-    the old file is still alive, `duckdb.connect(path)` hands back that *old* instance (the
-    replaced inode), so Reader would report the new data version and keep serving the old data.
-    Here each data version is ATTACHed read-only to its own in-memory instance, which always
-    opens the file now at the path; cursors get `USE wh` so unqualified table names work. Old
-    instances are freed when their last cursor is gone. (Reported upstream: dashboard/db.py.)
-    """
-
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        with self._lock:
-            current = data_version(self.db)
-            if self._con is None or current != self._version:
-                if not self.db.exists():
-                    open_read_only(self.db)  # raises WarehouseMissing with the how-to message
-                con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": "false",
-                                                         "autoload_known_extensions": "false"})
-                con.execute("ATTACH ? AS wh (READ_ONLY)", [str(self.db)])
-                self._con, self._version = con, current
-            cur = self._con.cursor()
-        cur.execute("USE wh")
-        return cur
-
-
 @st.cache_resource(show_spinner=False)
 def _reader(db: str) -> Reader:
-    return FollowingReader(db)
+    # One Reader per warehouse path for the whole server: it reopens after every swap.
+    return Reader(db)
 
 
 def reader() -> Reader:

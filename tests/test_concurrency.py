@@ -52,9 +52,7 @@ def _ingest(paths: list[Path], db: Path, env, timeout: float = 120) -> subproces
 
 
 READERS = [
-    # What the dashboard uses (dashboard.components._reader).
-    "dashboard.components:FollowingReader",
-    # The reader the query layer and `coachlens export` use.
+    # What the dashboard (dashboard.components._reader), the query layer and `coachlens export` use.
     "dashboard.db:Reader",
 ]
 
