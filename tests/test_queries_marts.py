@@ -129,3 +129,28 @@ def test_fast_guard_and_trajectories_equal_slow_path(sample_con, f):
             a = _df(con, Q.trajectory_sql(measure, groups), f)
             b = _df(con, Q.trajectory_fast_sql(measure, groups), f)
             pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-9)
+
+
+@pytest.mark.parametrize("split", [None, "program", "career_phase"])
+@pytest.mark.parametrize("f", [Filters(), Filters(department="Finance"), Filters(date_from=pd.Timestamp("2024-06-01").date())])
+def test_fast_retention_equals_slow_path(sample_con, split, f):
+    from dashboard import queries as q
+
+    con = sample_con
+    as_of = q._as_of(con)
+    col = {"program": "program", "career_phase": "career_phase", None: "_all"}[split]
+    per = ", c.program_id" if split == "program" else ""
+    groupings = [(col, split == "program")] + ([("_all", False)] if split else [])
+    both = _df(con, Q.retention_fast_sql(groupings), f, as_of=as_of)
+    for g, per_program in [(col, per)] + ([("_all", "")] if split else []):
+        grp = "All" if g == "_all" else None
+        agg = _df(con, Q.RETENTION_SQL.replace("{g}", g).replace("{per_program}", per_program), f, as_of=as_of)
+        people = _df(con, Q.RETENTION_PEOPLE_SQL.replace("{g}", g).replace("{per_program}", per_program), f,
+                     as_of=as_of)
+        mine = both[(both["grp"] == "All") if grp else (both["grp"] != "All")]
+        a = mine[mine["kind"] == "agg"][["grp", "role", "days", "event", "weight"]].reset_index(drop=True)
+        a = a.astype({"days": "int64", "event": bool})
+        pd.testing.assert_frame_equal(a, agg[["grp", "role", "days", "event", "weight"]].astype(
+            {"days": "int64", "event": bool}).reset_index(drop=True), check_dtype=False)
+        p = mine[mine["kind"] == "people"][["grp", "role", "n", "exits"]].reset_index(drop=True)
+        pd.testing.assert_frame_equal(p, people.reset_index(drop=True), check_dtype=False)

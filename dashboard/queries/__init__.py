@@ -308,18 +308,12 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
     as_of = _as_of(cur)
     col = {"program": "program", "career_phase": "career_phase", None: "_all"}[split]
     params = _params(f, as_of=as_of)
-    per = ", c.program_id" if split == "program" else ""
-
-    def sql(template: str, g: str, per_program: str) -> str:
-        return template.replace("{g}", g).replace("{per_program}", per_program)
-
-    agg = _df(cur, sql(Q.RETENTION_SQL, col, per), params)
-    people = _df(cur, sql(Q.RETENTION_PEOPLE_SQL, col, per), params)
-    if split:
-        total_people = _df(cur, sql(Q.RETENTION_PEOPLE_SQL, "_all", ""), params)
-        total_agg = _df(cur, sql(Q.RETENTION_SQL, "_all", ""), params)
-        agg = pd.concat([agg, total_agg], ignore_index=True)
-        people = pd.concat([people, total_people], ignore_index=True)
+    groupings = [(col, split == "program")] + ([("_all", False)] if split else [])
+    both = _df(cur, Q.retention_fast_sql(groupings), params)
+    agg = both[both["kind"] == "agg"][["grp", "role", "days", "event", "weight"]].reset_index(drop=True)
+    agg["days"] = agg["days"].astype("int64")
+    agg["event"] = agg["event"].astype(bool)
+    people = both[both["kind"] == "people"][["grp", "role", "n", "exits"]].reset_index(drop=True)
     summary, curves = [], []
     fits = {}
     for (grp, role), part in agg.groupby(["grp", "role"], sort=True):

@@ -467,3 +467,84 @@ SELECT
     (SELECT count(DISTINCT mp.participant_key) FROM enrolled mp WHERE {PEOPLE_FILTER}) AS coached,
     panel.coached_panel, panel.comparison_panel
 FROM panel"""
+
+
+def retention_fast_sql(groupings: list[tuple[str, bool]]) -> str:
+    """RETENTION_SQL and RETENTION_PEOPLE_SQL in one statement, for one or more (group column,
+    comparison entry once per program) pairs. Rows with kind 'agg': grp, role, days, event, weight
+    (as RETENTION_SQL); rows with kind 'people': grp, role, n, exits (as RETENTION_PEOPLE_SQL).
+    The comparison group's entry is found with an ASOF join (the first in-scope cohort start on or after
+    the hire date; it qualifies when the person has neither left nor been coached by then, and then no
+    later start can qualify either, both being upper bounds), not by joining every person to every cohort."""
+    for g, _ in groupings:
+        if g not in ("program", "career_phase", "_all"):
+            raise ValueError(f"unknown retention group {g!r}")
+    variants = sorted({pp for _, pp in groupings})
+    comp = []
+    for pp in variants:
+        name = "comparison_pp" if pp else "comparison_once"
+        if pp:
+            # once per program: an ASOF join on (program rank, date) folded into one integer key, the
+            # match kept only when it falls in the person's program
+            src = ("FROM (SELECT mp.*, pr.prank, pr.prank * 10000000 + date_diff('day', DATE '0001-01-01', mp.from_date) "
+                   "AS akey FROM persons mp CROSS JOIN (SELECT DISTINCT prank FROM scope_ranked) pr) mp "
+                   "ASOF JOIN scope_ranked c ON mp.akey <= c.akey")
+        else:
+            src = "FROM persons mp ASOF JOIN scope_cohorts c ON mp.from_date <= c.start_date"
+        comp.append(f"""{name} AS (
+    SELECT 'comparison' AS role, mp.pid, c.start_date AS entry, c.program_id AS program, 1.0 AS weight,
+           mp.first_start_date AS crossover, mp.exit_date, mp.exit_type, mp.career_phase
+    {src}
+    WHERE (mp.exit_date IS NULL OR mp.exit_date > c.start_date)
+      AND (mp.first_start_date IS NULL OR mp.first_start_date > c.start_date){" AND c.prank = mp.prank" if pp else ""}
+)""")
+    ends = []
+    for g, pp in groupings:
+        col = {"program": "s.program", "career_phase": "s.career_phase", "_all": "'All'"}[g]
+        spells = "comparison_pp" if pp else "comparison_once"
+        ends.append(f"""SELECT {col} AS grp, s.role, s.pid, s.entry, s.weight,
+           least(coalesce(s.exit_date, a.as_of), a.as_of, coalesce(s.crossover, a.as_of)) AS stop,
+           coalesce(s.exit_type = 'voluntary' AND s.exit_date <= a.as_of
+            AND (s.crossover IS NULL OR s.exit_date <= s.crossover), false) AS event
+    FROM (SELECT * FROM coached UNION ALL SELECT * FROM {spells}) s CROSS JOIN as_of a
+    WHERE s.entry < a.as_of""")
+    comp_sql = ",\n".join(comp)
+    ends_sql = "\n    UNION ALL\n    ".join(ends)
+    return f"""
+WITH scope_cohorts AS (
+    SELECT c.* FROM cohorts c WHERE {COHORT_FILTER}
+),
+scope_ranked AS (
+    SELECT c.*, dense_rank() OVER (ORDER BY c.program_id) AS prank,
+           prank * 10000000 + date_diff('day', DATE '0001-01-01', c.start_date) AS akey
+    FROM scope_cohorts c
+),
+as_of AS (SELECT $as_of::DATE AS as_of),
+persons AS (
+    SELECT mp.pid, coalesce(mp.hire_date, DATE '0001-01-01') AS from_date, mp.exit_date, mp.exit_type,
+           mp.first_start_date, mp.career_phase
+    FROM mart_person_ids mp WHERE {PEOPLE_FILTER}
+),
+coached AS (
+    SELECT 'coached' AS role, mp.pid, min(e.start_date) AS entry,
+           arg_min(c.program_id, e.start_date) AS program, 1.0 AS weight, NULL::DATE AS crossover,
+           any_value(mp.exit_date) AS exit_date, any_value(mp.exit_type) AS exit_type,
+           any_value(mp.career_phase) AS career_phase
+    FROM enrolments e JOIN scope_cohorts c USING (cohort_id)
+    JOIN mart_person_ids mp ON mp.participant_key = e.participant_key
+    WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach) AND {PEOPLE_FILTER}
+    GROUP BY mp.pid
+),
+{comp_sql},
+ends AS (
+    {ends_sql}
+)
+SELECT 'agg' AS kind, grp, role, date_diff('day', entry, stop) AS days, event, sum(weight) AS weight,
+       NULL::BIGINT AS n, NULL::BIGINT AS exits
+FROM ends GROUP BY ALL
+UNION ALL
+-- every spell set holds one row per person (per program where the entry is once per program, and then
+-- grp is the program), so count(*) is the number of distinct people of the group
+SELECT 'people', grp, role, NULL, NULL, NULL, count(*), count(*) FILTER (WHERE event)
+FROM ends GROUP BY grp, role
+ORDER BY ALL"""

@@ -5,13 +5,14 @@
 -- +100 promoter 9-10, 0 passive, -100 detractor 0-6). A view's matched panel for a measure and a wave
 -- pair is then a scan of two columns of one table, where it joined mart_response_waves,
 -- survey_responses, mart_people and enrolments on 64-character keys. `pid` is a small integer
--- surrogate of participant_key (mart_person_ids), so that distinct counts and per-person
--- aggregation run on integers. Column names and the eNPS points follow dashboard/queries/sql.py
--- (MEASURES, ENPS_POINTS); tests/test_queries_marts.py checks this mart against the slow path.
+-- surrogate of participant_key (mart_person_ids, which also carries the person's groups and the
+-- dates retention needs), so that distinct counts and per-person aggregation run on integers.
+-- Column names and the eNPS points follow dashboard/queries/sql.py (MEASURES, ENPS_POINTS);
+-- tests/test_queries_marts.py checks this mart against the slow path.
 
 CREATE OR REPLACE TABLE mart_person_ids AS
 SELECT participant_key, (row_number() OVER (ORDER BY participant_key))::INTEGER AS pid,
-       department, team_id, career_phase
+       department, team_id, career_phase, hire_date, exit_date, exit_type, first_start_date
 FROM mart_people;
 
 CREATE OR REPLACE TABLE mart_panel AS
