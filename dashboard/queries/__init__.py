@@ -70,8 +70,9 @@ def filter_options(cur) -> FilterOptions:
         team_department=dict(teams), date_min=dmin, date_max=dmax, waves=WAVE_PAIRS)
 
 
-def _guard(cur, f: Filters, k: int, measure: str = "engagement") -> dict:
-    """Rule 3 on the view's base counts; returns the counts of the selection itself."""
+def _guard(cur, f: Filters, k: int, measure: str = "engagement", counts: bool = False) -> dict | None:
+    """Rule 3 on the view's base counts; with counts=True returns the counts of the selection itself
+    (without a filter nothing can be refused, and nothing is counted unless the caller needs it)."""
     sql = Q.guard_fast_sql(measure, f.pre, f.post)
     cache: dict = {}
 
@@ -87,7 +88,7 @@ def _guard(cur, f: Filters, k: int, measure: str = "engagement") -> dict:
     if f.active():
         opts = _maps(cur)
         guard(f, k, count, team_department=opts[0], cohort_program=opts[1])
-    return count(f)
+    return count(f) if counts else None
 
 
 def _maps(cur):
@@ -234,6 +235,30 @@ def outcomes(cur, f: Filters, settings, measure: str = "engagement", rows: str =
     _guard(cur, f, k, measure)
     df = _crosstab(cur, f, k, measure, rows, cols)
     return ViewResult(df, _notes_change(df, k), {}, k)
+
+
+def _outcomes_many(cur, f: Filters, settings, measures, rows: str = "career_phase",
+                   cols: str | None = "department") -> list:
+    """outcomes() for several measures, their panels from one statement: [(measure, ViewResult or the
+    AnonymityRefused it raises)], in order, ending at the first refusal (each measure has its own guard)."""
+    k = k_of(settings)
+    for m in measures:
+        _check_measure(m)
+    if rows == cols:
+        cols = None
+    sets = [[rows, cols], [rows], [cols], []] if cols else [[rows], []]
+    raws, out = None, []
+    for m in measures:
+        try:
+            _guard(cur, f, k, m)
+        except AnonymityRefused as exc:
+            out.append((m, exc))
+            break
+        if raws is None:
+            raws = _panel_multi(cur, f, list(measures), [[x for x in s if x] for s in sets])
+        df = _crosstab(cur, f, k, m, rows, cols, pre_raws=raws)
+        out.append((m, ViewResult(df, _notes_change(df, k), {}, k)))
+    return out
 
 
 def cohorts(cur, f: Filters, settings, measure: str = "engagement", compare: str = "cohort") -> ViewResult:
@@ -425,7 +450,7 @@ FROM scoped r
 
 def quality(cur, f: Filters, settings) -> ViewResult:
     k = k_of(settings)
-    counts = _guard(cur, f, k)
+    _guard(cur, f, k)
     missing = ", ".join(f"count(*) FILTER (WHERE {Q.MEASURE_SQL[m]} IS NULL) AS miss_{m}" for m in MEASURES)
     row = _df(cur, QUALITY_SQL.replace("{missing}", missing), _params(f)).iloc[0]
     rows = []
@@ -466,7 +491,6 @@ def quality(cur, f: Filters, settings) -> ViewResult:
     loads = _df(cur, "SELECT finished_at, file_name, entity, source_format, rows_in, rows_loaded, rows_quarantined, "
                      "status FROM load_batches ORDER BY finished_at DESC, batch_id DESC", {})
     notes = ["Quarantined rows are file rows that failed validation (not people); the reasons come from the loader."]
-    _ = counts
     return ViewResult(table, notes, {"loads": loads, "response_rates": rr}, k)
 
 
@@ -476,7 +500,7 @@ def overview(cur, f: Filters, settings, waves: str | None = None) -> ViewResult:
     k = k_of(settings)
     if waves:
         f = f.with_(waves=waves)
-    counts = _guard(cur, f, k)
+    counts = _guard(cur, f, k, counts=True)
     rows = []
 
     def add(metric, measure=None, n=None, estimate=math.nan, lo=math.nan, hi=math.nan, flags="", suppressed=False,

@@ -80,21 +80,19 @@ ORDER BY ALL;
 -- name: baseline
 -- Baseline comparability: coached vs comparison baseline level of intent to stay and engagement,
 -- per group (the comparison people of the group's cohorts over the same calendar window).
+-- Read from mart_panel (one row per cohort x person x role, baseline scores as columns; it carries the
+-- person's groups under mart_people's column names, so {people_filter} applies to it as `mp`).
 WITH scope_cohorts AS (
     SELECT c.* FROM cohorts c WHERE {cohort_filter}
 ),
 b AS (
-    SELECT w.role, w.participant_key, w.cohort_id, w.program_id, mp.career_phase, 'All' AS _all,
-           r.intent_to_stay, r.engagement
-    FROM mart_response_waves w
-    JOIN scope_cohorts c USING (cohort_id)
-    JOIN survey_responses r ON r.response_id = w.response_id
-    JOIN mart_people mp ON mp.participant_key = w.participant_key
-    LEFT JOIN enrolments e ON w.role = 'coached' AND e.participant_key = w.participant_key
-                          AND e.cohort_id = w.cohort_id
-    WHERE w.wave = 'baseline'
+    SELECT mp.role, mp.pid AS participant_key, mp.cohort_id, mp.program_id, mp.career_phase, 'All' AS _all,
+           mp.baseline_intent_to_stay AS intent_to_stay, mp.baseline_engagement AS engagement
+    FROM mart_panel mp
+    WHERE mp.cohort_id IN (SELECT cohort_id FROM scope_cohorts)
+      AND (mp.baseline_intent_to_stay IS NOT NULL OR mp.baseline_engagement IS NOT NULL)
       AND {people_filter}
-      AND ($f_coach IS NULL OR w.role = 'comparison' OR e.coach_id = $f_coach)
+      AND ($f_coach IS NULL OR mp.role = 'comparison' OR mp.coach_id = $f_coach)
 )
 SELECT {g}::VARCHAR AS grp, role,
        count(DISTINCT participant_key) FILTER (WHERE intent_to_stay IS NOT NULL) AS n_stay,

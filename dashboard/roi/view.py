@@ -266,11 +266,10 @@ def _intangibles(cur, f: Filters, settings, by: str | None, key: str) -> tuple[p
     outcomes() (its suppression applies). Reported beside the ROI, never monetised."""
     rows_dim = by or "program"
     frames, notes = [], []
-    for m in INTANGIBLES:
-        try:
-            res = Qy.outcomes(cur, f, settings, measure=m, rows=rows_dim, cols=None)
-        except AnonymityRefused as exc:
-            notes.append(f"Intangibles not shown: {exc}")
+    # outcomes() of each measure, the panels of all three from one statement
+    for m, res in Qy._outcomes_many(cur, f, settings, INTANGIBLES, rows=rows_dim, cols=None):
+        if isinstance(res, AnonymityRefused):
+            notes.append(f"Intangibles not shown: {res}")
             break
         t = res.table.copy()
         col = Q.GROUP_COLUMNS[rows_dim]
