@@ -37,7 +37,7 @@ browser-deps:
 	@if [ -x /usr/bin/chromium ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  echo "installing Debian chromium for the browser tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null) \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core fonts-liberation >/dev/null) \
 	    || echo "warning: could not install chromium; browser tests will be skipped"; \
 	else echo "warning: /usr/bin/chromium missing and not root: run 'sudo apt-get install chromium'"; fi
 

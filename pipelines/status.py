@@ -32,7 +32,7 @@ def warehouse_status(db: Path) -> dict:
                    rows_quarantined, status
             FROM load_batches ORDER BY batch_id DESC LIMIT 10""").fetchall()
         quarantine = con.execute("""
-            SELECT regexp_replace(reason, 'row [0-9]+ replaces', 'a later row replaces'), count(*)
+            SELECT reason, count(*)
             FROM quarantine GROUP BY 1 ORDER BY 2 DESC""").fetchall()
         version = one("SELECT max(version) FROM schema_version")
     finally:

@@ -43,7 +43,8 @@ def test_bad_rows_are_quarantined_with_reasons_and_good_rows_load(small, load, t
     assert ("enrolments.csv", 3, "employee_id not found in the people data (load people first)") in reasons
     assert ("enrolments.csv", 4, "program_id not found in programs (load programs first)") in reasons
     assert ("enrolments.csv", 5, "end_date is before start_date") in reasons
-    assert ("survey_2024-01.csv", 1, "duplicate submission for the same survey: row 2 replaces it") in reasons
+    assert ("survey_2024-01.csv", 1, "duplicate submission for the same survey: a later row replaces it") in reasons
+    assert q(db, "SELECT value FROM quarantine WHERE reason LIKE 'duplicate%'") == [("kept row 2",)]
     assert ("survey_2024-01.csv", 3, "outside the scale 0-6") in reasons
     assert ("survey_2024-01.csv", 5, "no item answered") in reasons
     # rows in = loaded + quarantined, per batch, as stored

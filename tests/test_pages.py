@@ -165,6 +165,12 @@ def test_overview_shows_the_export(on_sample, coachlens_env):
     assert any(m.value == f"{int(value):,}" for m in at.metric), [m.value for m in at.metric]
 
 
+def test_overview_offers_the_sponsor_report(on_sample):
+    at = page("overview")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download sponsor report (HTML)" in labels, labels
+
+
 def test_outcomes_by_team_shows_the_export_and_fewer_than_k(on_sample, coachlens_env):
     at = page("outcomes", {"level": "team", "measure": "engagement"})
     shown = shown_table(at, {"career_phase", "team", "estimate"})

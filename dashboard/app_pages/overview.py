@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, components as ui
+from dashboard.report.ui import report_download_button
 
 ui.page_header("Overview", "Does coaching make a measurable difference here?",
                "HR sponsors and program leads")
@@ -23,3 +24,8 @@ st.caption(
 )
 ui.chart_and_table(charts.headline_effects(res.table, res.k), res.table, "overview", res)
 ui.notes(res)
+
+st.subheader("Report for sponsors")
+st.caption("One self-contained HTML file with the headline figures, the ROI, the method, the assumptions "
+           "and the anonymity rules applied: no figure in it rests on fewer than k people.")
+report_download_button(f)

@@ -49,7 +49,7 @@ def _flag_duplicates(con, staged: Staged, partition: str, order: str, what: str)
     """Among rows with no other problem, keep the last of each `partition`; flag the others."""
     con.execute(f"""
         INSERT INTO {staged.problems}
-        SELECT _source_row, NULL, NULL, 'duplicate {what}: row ' || keeper || ' replaces it'
+        SELECT _source_row, NULL, 'kept row ' || keeper, 'duplicate {what}: a later row replaces it'
         FROM (
             SELECT _source_row,
                    last_value(_source_row) OVER w AS keeper,
@@ -122,7 +122,7 @@ def quarantine(con, staged: Staged, batch_id: int) -> tuple[int, Counter]:
                         [(batch_id, row, column, value, reason) for row, column, value, reason in staged.rejected])
     reasons = Counter()
     for reason, n in con.execute(
-        f"SELECT regexp_replace(reason, 'row [0-9]+ replaces', 'a later row replaces'), count(*) "
+        f"SELECT reason, count(*) "
         f"FROM {staged.problems} GROUP BY 1"
     ).fetchall():
         reasons[reason] += n
