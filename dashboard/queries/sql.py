@@ -307,10 +307,30 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
     wts = ",\n           ".join(
         f"CASE WHEN {ok[i]} THEN n1_{i} / sum(CASE WHEN {ok[i]} THEN n1_{i} END) OVER ({part}) END AS w_{i}"
         for i in I)
-    psi = ",\n           ".join(
-        f"sum(w_{i} * CASE WHEN coached THEN (d_{i} - m1_{i}) / n1_{i} * sqrt(n1_{i} / (n1_{i} - 1)) "
-        f"ELSE -(d_{i} - m0_{i}) / n0_{i} * sqrt(n0_{i} / (n0_{i} - 1)) END) AS psi_{i}, count(d_{i}) AS c_{i}"
-        for i in I)
+    term = {i: f"w_{i} * CASE WHEN coached THEN (d_{i} - m1_{i}) / n1_{i} * sqrt(n1_{i} / (n1_{i} - 1)) "
+               f"ELSE -(d_{i} - m0_{i}) / n0_{i} * sqrt(n0_{i} / (n0_{i} - 1)) END" for i in I}
+    psi = ",\n           ".join(f"sum({term[i]}) AS psi_{i}, count(d_{i}) AS c_{i}" for i in I)
+    # a set grouping by cohort has one panel row per group x person x role (mart_panel is unique on
+    # cohort x person x role): there the person's sums are the row's own terms, no aggregation needed
+    by_row = [si for si, s in enumerate(sets) if "cohort_id" in s]
+    psi_row = ",\n           ".join(f"{term[i]} AS psi_{i}, (d_{i} IS NOT NULL)::BIGINT AS c_{i}" for i in I)
+    if not by_row:
+        person_sql = f"""SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
+           {psi}
+    FROM px LEFT JOIN wts USING ({K_}_cohort)
+    GROUP BY ALL"""
+    else:
+        rowset = ", ".join(str(si) for si in by_row)
+        person_sql = f"""SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
+           {psi}
+    FROM px LEFT JOIN wts USING ({K_}_cohort)
+    WHERE px._s NOT IN ({rowset})
+    GROUP BY ALL
+    UNION ALL
+    SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
+           {psi_row}
+    FROM px LEFT JOIN wts USING ({K_}_cohort)
+    WHERE px._s IN ({rowset})"""
     per_role = ",\n           ".join(
         f"count(*) FILTER (WHERE c_{i} > 0) AS n_{i}, sum(psi_{i} * psi_{i}) AS var_{i}, count(psi_{i}) AS g_{i}"
         for i in I)
@@ -362,10 +382,7 @@ wts AS (
           FROM cst GROUP BY ALL)
 ),
 person AS (
-    SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
-           {psi}
-    FROM px LEFT JOIN wts USING ({K_}_cohort)
-    GROUP BY ALL
+    {person_sql}
 ),
 person_role AS (
     SELECT {K_}pk % 2 = 1 AS coached,
@@ -424,6 +441,8 @@ def trajectory_fast_sql(measure: str, groups: list[str]) -> str:
     _check_sets([groups])
     g = ", ".join(groups)
     waves = ", ".join(f"k.{score_col(w, measure)} AS {w}" for w in WAVE_NAMES)
+    # by cohort a person has one row per role and wave (mart_panel is unique on cohort x person x role)
+    n = "count(*)" if "cohort_id" in groups else "count(DISTINCT pid)"
     return f"""
 WITH scope_cohorts AS (
     SELECT c.cohort_id FROM cohorts c WHERE {COHORT_FILTER}
@@ -436,7 +455,7 @@ resp AS (
         WHERE {PANEL_SCOPE}
     ) ON {", ".join(WAVE_NAMES)} INTO NAME wave VALUE y
 )
-SELECT {g}, role, wave, count(DISTINCT pid) AS n, avg(y) AS mean, stddev_samp(y) AS sd
+SELECT {g}, role, wave, {n} AS n, avg(y) AS mean, stddev_samp(y) AS sd
 FROM resp GROUP BY ALL ORDER BY ALL"""
 
 
