@@ -154,3 +154,25 @@ def test_fast_retention_equals_slow_path(sample_con, split, f):
             {"days": "int64", "event": bool}).reset_index(drop=True), check_dtype=False)
         p = mine[mine["kind"] == "people"][["grp", "role", "n", "exits"]].reset_index(drop=True)
         pd.testing.assert_frame_equal(p, people.reset_index(drop=True), check_dtype=False)
+
+
+def test_coach_groups_equal_panel_stats_by_coach(sample_con):
+    from dashboard import queries as q
+
+    con = sample_con
+    coaches = [c for (c,) in con.execute("SELECT DISTINCT coach_id FROM enrolments WHERE coach_id IS NOT NULL "
+                                         "ORDER BY 1 LIMIT 3").fetchall()]
+    for coach in coaches:
+        f = Filters(coach=coach)
+        for m in ("engagement", "enps_score"):
+            old = _df(con, Q.panel_stats_sql(m, ["coach_id"]), f)
+            total = _df(con, Q.panel_stats_sql(m, ["_all"]), f)
+            new = q._coach_groups(total, coach)
+            assert list(new.columns) == list(old.columns)
+            assert len(new) == len(old)
+            for col in old.columns:
+                a, b = old[col].astype(object), new[col].astype(object)
+                same = [(pd.isna(x) and pd.isna(y)) if (pd.isna(x) or pd.isna(y)) else
+                        (x == y or abs(float(x) - float(y)) <= 1e-12 * max(1.0, abs(float(x))))
+                        for x, y in zip(a, b)]
+                assert all(same), (coach, m, col)

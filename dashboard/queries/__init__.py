@@ -296,6 +296,27 @@ def cohorts(cur, f: Filters, settings, measure: str = "engagement", compare: str
     return ViewResult(table, notes, {"pooled": pooled, "trajectories": traj.reset_index(drop=True)}, k)
 
 
+COACHED_STATS = ["n", "n_rows", "mean_d", "sd_d", "mean_pre", "sd_pre", "mean_post"]
+COMPARISON_STATS = ["n_comparison", "n0_rows", "comparison_change", "comparison_sd", "comparison_mean_pre",
+                    "comparison_sd_pre"]
+
+
+def _coach_groups(total: pd.DataFrame, coach_id: str) -> pd.DataFrame:
+    """panel_stats_sql grouped by coach under a coach filter, from the ungrouped statistics: the coached
+    rows all carry that coach and the comparison rows none (NULL), so the groups are the coach (the
+    coached statistics) and NULL (the comparison statistics); neither has both roles, so there is no DiD
+    (and a NULL key joins nothing)."""
+    stat_cols = [c for c in total.columns if c != "_all"]
+    rows = []
+    if len(total):
+        r = total.iloc[0]
+        if pd.notna(r["n_rows"]):
+            rows.append({"coach_id": coach_id, **{c: (r[c] if c in COACHED_STATS else None) for c in stat_cols}})
+        if pd.notna(r["n0_rows"]):
+            rows.append({"coach_id": None, **{c: (r[c] if c in COMPARISON_STATS else None) for c in stat_cols}})
+    return pd.DataFrame(rows, columns=["coach_id"] + stat_cols)
+
+
 def coach_impact(cur, f: Filters, settings, coach_id: str, measure: str | None = None) -> ViewResult:
     k = k_of(settings)
     measures = [measure] if measure else list(MEASURES)
@@ -304,7 +325,10 @@ def coach_impact(cur, f: Filters, settings, coach_id: str, measure: str | None =
     f = f.with_(coach=coach_id)
     _guard(cur, f, k, measures[0])
     rows = []
-    raws = _panel_multi(cur, f, list(dict.fromkeys(measures + [measures[0]])), [["coach"], [], ["program"]])
+    raws = _panel_multi(cur, f, measures, [[]])
+    raws.update(_panel_multi(cur, f, [measures[0]], [["program"], []]))
+    for m in measures:
+        raws[(m, ("coach",))] = _coach_groups(raws[(m, ())], coach_id)
     for m in measures:
         df = _crosstab(cur, f, k, m, "coach", None, pre_raws=raws)
         df = df[df["coach_id"] == ALL]
