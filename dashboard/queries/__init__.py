@@ -524,7 +524,16 @@ def overview(cur, f: Filters, settings, waves: str | None = None) -> ViewResult:
     k = k_of(settings)
     if waves:
         f = f.with_(waves=waves)
-    counts = _guard(cur, f, k, counts=True)
+    raws = _panel_multi(cur, f, list(MEASURES), [[]])
+    if f.active():
+        counts = _guard(cur, f, k, counts=True)
+    else:
+        # nothing to refuse: people and coached counted alone, the matched panel is the engagement panel's n
+        base = _df(cur, Q.guard_fast_sql("engagement", f.pre, f.post, panel=False), _params(f)).iloc[0]
+        eng = raws[("engagement", ())]
+        panel_n = 0 if eng.empty or pd.isna(eng["n"].iloc[0]) else int(eng["n"].iloc[0])
+        counts = {"people in scope": int(base.people), "coached people": int(base.coached),
+                  "people in the coached matched panel": panel_n}
     rows = []
 
     def add(metric, measure=None, n=None, estimate=math.nan, lo=math.nan, hi=math.nan, flags="", suppressed=False,
@@ -543,7 +552,6 @@ def overview(cur, f: Filters, settings, waves: str | None = None) -> ViewResult:
     add("completion_rate", n=int(comp.n), estimate=p, lo=lo, hi=hi, flags=stats.flags(int(comp.n)))
     add("matched_panel", "engagement", n=counts["people in the coached matched panel"],
         estimate=float(counts["people in the coached matched panel"]))
-    raws = _panel_multi(cur, f, list(MEASURES), [[]])
     for m in MEASURES:
         raw = raws[(m, ())]
         e = _estimates(raw, m).iloc[0] if not raw.empty else None

@@ -459,10 +459,10 @@ SELECT {g}, role, wave, {n} AS n, avg(y) AS mean, stddev_samp(y) AS sd
 FROM resp GROUP BY ALL ORDER BY ALL"""
 
 
-def guard_fast_sql(measure: str, pre: str, post: str) -> str:
-    """guard_sql with the panel counts from mart_panel."""
+def guard_fast_sql(measure: str, pre: str, post: str, panel: bool = True) -> str:
+    """guard_sql with the panel counts from mart_panel (panel=False: people and coached only)."""
     y0, y1 = score_col(pre, measure), score_col(post, measure)
-    return f"""
+    sql = f"""
 WITH scope_cohorts AS (
     SELECT c.* FROM cohorts c WHERE {COHORT_FILTER}
 ),
@@ -486,6 +486,9 @@ SELECT
     (SELECT count(DISTINCT mp.participant_key) FROM enrolled mp WHERE {PEOPLE_FILTER}) AS coached,
     panel.coached_panel, panel.comparison_panel
 FROM panel"""
+    if not panel:
+        sql = sql.replace(",\n    panel.coached_panel, panel.comparison_panel\nFROM panel", "")
+    return sql
 
 
 def retention_fast_sql(groupings: list[tuple[str, bool]]) -> str:
