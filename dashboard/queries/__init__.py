@@ -104,10 +104,6 @@ def _check_measure(measure: str) -> None:
 
 # -- change and DiD ----------------------------------------------------------------------------------
 
-def _panel_stats(cur, f: Filters, measure: str, groups: list[str]) -> pd.DataFrame:
-    return _panel_multi(cur, f, [measure], [groups])[(measure, tuple(groups))]
-
-
 def _panel_multi(cur, f: Filters, measures: list[str], sets: list[list[str]]) -> dict:
     """The sufficient statistics of panel_stats_sql for every measure x grouping set (breakdown names),
     from one statement on mart_panel: {(measure, tuple(set)): DataFrame as panel_stats_sql returns}."""

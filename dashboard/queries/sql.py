@@ -1,5 +1,12 @@
 """The SQL of the query layer. Filter values are always bound parameters ($f_*); the only text ever
-formatted into a statement comes from the fixed whitelists below (measure expressions, group columns).
+formatted into a statement comes from the fixed whitelists below (measure expressions, group columns,
+wave names).
+
+The views run the fast statements at the end of this module (panel_multi_sql, trajectory_fast_sql,
+guard_fast_sql, retention_fast_sql), which read the precomputed panel mart_panel and mart_person_ids
+(pipelines/marts/04_mart_panel.sql). The statements above them (panel_cte, panel_stats_sql,
+trajectory_sql, guard_sql, RETENTION_SQL, RETENTION_PEOPLE_SQL) are the definitions on the base marts;
+they are kept as the reference that tests/test_queries_marts.py checks the fast statements against.
 """
 
 from __future__ import annotations
