@@ -1,5 +1,5 @@
--- The query layer's panel, precomputed (issue 7). One row per cohort x person x role of
 -- depends on: people, enrolments, survey
+-- The query layer's panel, precomputed (issue 7). One row per cohort x person x role of
 -- mart_response_waves: the person's groups (department, team, career phase), the enrolment's coach
 -- (coached rows) and every measure's score in every wave, wide: column <wave>_<measure>, NULL when
 -- the person has no response in that wave or the response has no score (enps_score: eNPS points,
