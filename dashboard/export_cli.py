@@ -134,7 +134,7 @@ def register(app: typer.Typer) -> None:
         from pipelines.warehouse import WarehouseMissing, open_read_only
 
         from dashboard.anonymity import AnonymityRefused
-        from dashboard.filters import Filters, InvalidFilter
+        from dashboard.filters import InvalidFilter, cli_filters
 
         def fail(msg: str, code: int) -> None:
             typer.echo(f"error: {msg}", err=True)
@@ -148,13 +148,10 @@ def register(app: typer.Typer) -> None:
         except (ConfigError, WarehouseMissing) as exc:
             fail(str(exc), 1)
         try:
-            from dashboard.queries import filter_options
-
             cur = con.cursor()
-            params = {k: v for k, v in dict(program=program, cohort=cohort, coach=coach, department=department,
-                                            team=team, career_phase=career_phase, date_from=date_from,
-                                            date_to=date_to, waves=waves).items() if v}
-            filters = Filters.from_query_params(params, options=filter_options(cur))
+            filters = cli_filters(cur, program=program, cohort=cohort, coach=coach, department=department,
+                                  team=team, career_phase=career_phase, date_from=date_from, date_to=date_to,
+                                  waves=waves)
             result = run_view(cur, view, filters, settings, measure=measure, rows=rows, cols=cols, compare=compare,
                               split=split, coach_id=coach_id)
             if table and table not in result.extras:

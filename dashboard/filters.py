@@ -120,3 +120,11 @@ class Filters:
                 raise InvalidFilter(f"{f.name}: {raw!r} is not a known value")
             values[f.name] = raw
         return cls(**values)
+
+
+def cli_filters(cur, **values: str | None) -> "Filters":
+    """Filters from command-line options (`--program` ... `--waves`), checked against the warehouse's
+    known values like a link's query parameters; options left out are no filter."""
+    from dashboard.queries import filter_options
+
+    return Filters.from_query_params({k: v for k, v in values.items() if v}, options=filter_options(cur))

@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the sponsor report: headline ROI with its interval, charts, method, assumptions, anonymity rules."""
         from dashboard.anonymity import AnonymityRefused
-        from dashboard.filters import Filters, InvalidFilter
+        from dashboard.filters import InvalidFilter, cli_filters
         from dashboard.report import ChromiumMissing, build_report, write_pdf
         from dashboard.roi.model import AssumptionError
         from pipelines.config import ConfigError, Paths, load_settings
@@ -49,13 +49,9 @@ def register(app: typer.Typer) -> None:
         except (ConfigError, WarehouseMissing) as exc:
             fail(str(exc), 1)
         try:
-            from dashboard.queries import filter_options
-
             cur = con.cursor()
-            params = {k: v for k, v in dict(program=program, cohort=cohort, coach=coach, department=department,
-                                            team=team, career_phase=career_phase, date_from=date_from,
-                                            date_to=date_to).items() if v}
-            filters = Filters.from_query_params(params, options=filter_options(cur))
+            filters = cli_filters(cur, program=program, cohort=cohort, coach=coach, department=department,
+                                  team=team, career_phase=career_phase, date_from=date_from, date_to=date_to)
             text = build_report(cur, filters, settings, by=None if by == "none" else by)
         except AnonymityRefused as exc:
             fail(f"refused: {exc}", 2)
