@@ -430,10 +430,14 @@ enr AS (
     JOIN mart_people mp ON mp.participant_key = e.participant_key
     WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach) AND """ + Q.PEOPLE_FILTER + """
 ),
-waves AS (SELECT unnest(['baseline', 'mid', 'post', 'follow_up']) AS wave, unnest([0, 1, 2, 3]) AS o)
+waves AS (SELECT unnest(['baseline', 'mid', 'post', 'follow_up']) AS wave, unnest([0, 1, 2, 3]) AS o),
+-- a wave counts for a cohort only where a survey was held in its window (someone, coached or
+-- comparison, answered then): not yet due, or no survey in that window, is not a response rate of 0
+held AS (SELECT DISTINCT cohort_id, wave FROM mart_response_waves)
 SELECT enr.cohort_id, enr.program_id, waves.wave, count(DISTINCT enr.participant_key) AS n,
        count(DISTINCT w.participant_key) AS responded
 FROM enr CROSS JOIN waves
+JOIN held h ON h.cohort_id = enr.cohort_id AND h.wave = waves.wave
 LEFT JOIN mart_response_waves w ON w.cohort_id = enr.cohort_id AND w.participant_key = enr.participant_key
      AND w.role = 'coached' AND w.wave = waves.wave
 GROUP BY enr.cohort_id, enr.program_id, waves.wave, waves.o
@@ -451,7 +455,8 @@ def response_rates(cur, f: Filters, settings) -> ViewResult:
     df["ci_high"] = [w[2] for w in wil]
     df["flags"] = [stats.flags(n) for n in df["n"]]
     df = blank_suppressed(df, df["n"].to_numpy() < k, ["n", "responded", "estimate", "ci_low", "ci_high", "flags"])
-    notes = ["Share of the cohort's enrolled (non-waitlist) people with a response in each wave window."]
+    notes = ["Share of the cohort's enrolled (non-waitlist) people with a response in each wave window. "
+             "Waves with no survey held in their window (not yet due, or no survey then) are not listed."]
     return ViewResult(df, notes, {}, k)
 
 
