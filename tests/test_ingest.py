@@ -83,6 +83,28 @@ def test_reload_of_the_same_files_changes_nothing(small, load, tmp_path):
     assert db.stat().st_mtime_ns == mtime  # not even rewritten: the dashboard's data version holds
 
 
+def test_a_warehouse_from_before_the_panel_view_is_upgraded_by_the_next_run(small, load, tmp_path):
+    """Migration 002 drops the old long-form table mart_response_waves and the panel without rid
+    columns; the next run, even with nothing new to load, rebuilds them and swaps the file in."""
+    load(small)
+    db = tmp_path / "wh.duckdb"
+    expected = q(db, "SELECT * FROM mart_response_waves ORDER BY ALL")
+    assert expected
+    con = duckdb.connect(str(db))
+    # the layout of schema version 1: a table, and no <wave>_rid columns in the panel
+    con.execute("CREATE TABLE old_waves AS SELECT * FROM mart_response_waves")
+    con.execute("DROP VIEW mart_response_waves")
+    con.execute("ALTER TABLE old_waves RENAME TO mart_response_waves")
+    con.execute("ALTER TABLE mart_panel DROP COLUMN baseline_rid")
+    con.execute("DELETE FROM schema_version WHERE version >= 2")
+    con.close()
+    report = load(small)
+    assert [f.status for f in report.files] == ["unchanged"] * 4
+    assert q(db, "SELECT table_type FROM information_schema.tables WHERE table_name = 'mart_response_waves'") == [("VIEW",)]
+    assert q(db, "SELECT * FROM mart_response_waves ORDER BY ALL") == expected
+    assert q(db, "SELECT count(baseline_rid) > 0 FROM mart_panel") == [(True,)]
+
+
 def test_corrected_survey_file_replaces_its_wave(small, load, tmp_path, key):
     load(small)
     db = tmp_path / "wh.duckdb"

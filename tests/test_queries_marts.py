@@ -1,4 +1,4 @@
-"""The precomputed panel (pipelines/marts/04_mart_panel.sql) and the fast statements of the query layer
+"""The precomputed panel (pipelines/marts/03_mart_panel.sql) and the fast statements of the query layer
 that read it equal the slow path (mart_response_waves x survey_responses x mart_people x enrolments)
 on the sample warehouse and on the analytics fixture."""
 

@@ -88,7 +88,7 @@ def ingest(paths: Iterable[str | Path], db: str | Path, key: Key, settings: Mapp
                 _load_one(con, src, sha, n, fr, key, settings, instruments, report.run_id)
             if progress:
                 progress("marts", len(sources), len(sources))
-            if report.changed:
+            if report.changed or marts.missing(con):
                 marts.rebuild(con, settings, changed={f.entity for f in report.files if f.status != "unchanged"})
                 con.execute("COMMIT")
             else:

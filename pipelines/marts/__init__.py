@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Mapping
 
@@ -39,12 +40,15 @@ def rebuild(con: duckdb.DuckDBPyConnection, settings: Mapping, changed: set[str]
 
 
 def _built(con, sql: str) -> bool:
-    """Every table the file creates exists already."""
-    import re
-
-    targets = re.findall(r"CREATE OR REPLACE TABLE (\w+)", sql)
+    """Every table and view the file creates (temporary ones aside) exists already."""
+    targets = re.findall(r"CREATE OR REPLACE (?:TABLE|VIEW) (\w+)", sql)
     have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     return all(t in have for t in targets)
+
+
+def missing(con: duckdb.DuckDBPyConnection) -> bool:
+    """Some mart is not built (a new warehouse, or a migration dropped one): the next run rebuilds."""
+    return not all(_built(con, path.read_text()) for path in sorted(MARTS_DIR.glob("*.sql")))
 
 
 def _statements(sql: str) -> list[str]:
