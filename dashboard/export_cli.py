@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import typer
 
+from dashboard import cli_options as O
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 VIEWS = ("overview", "outcomes", "cohorts", "retention", "coach", "quality", "roi")
 
@@ -110,17 +112,10 @@ def register(app: typer.Typer) -> None:
         view: str = typer.Argument(..., help="overview, outcomes, cohorts, retention, coach, quality or roi."),
         fmt: Fmt = typer.Option(Fmt.json, "--format", help="json or csv."),
         out: Optional[Path] = typer.Option(None, "--out", help="Write here instead of standard output."),
-        db: Optional[Path] = typer.Option(None, "--db", help="Warehouse file (default $COACHLENS_DB)."),
-        config: Optional[Path] = typer.Option(None, "--config", help="Settings TOML ($COACHLENS_CONFIG)."),
-        program: Optional[str] = typer.Option(None, "--program"),
-        cohort: Optional[str] = typer.Option(None, "--cohort"),
-        coach: Optional[str] = typer.Option(None, "--coach"),
-        department: Optional[str] = typer.Option(None, "--department"),
-        team: Optional[str] = typer.Option(None, "--team", help="team_id, 'Department / Team'."),
-        career_phase: Optional[str] = typer.Option(None, "--career-phase"),
-        date_from: Optional[str] = typer.Option(None, "--date-from", help="Cohorts starting on or after (ISO)."),
-        date_to: Optional[str] = typer.Option(None, "--date-to", help="Cohorts starting on or before (ISO)."),
-        waves: Optional[str] = typer.Option(None, "--waves", help="Wave pair, e.g. baseline-post."),
+        db: O.Db = None, config: O.Config = None,
+        program: O.Program = None, cohort: O.Cohort = None, coach: O.Coach = None,
+        department: O.Department = None, team: O.Team = None, career_phase: O.CareerPhase = None,
+        date_from: O.DateFrom = None, date_to: O.DateTo = None, waves: O.Waves = None,
         measure: Optional[str] = typer.Option(None, "--measure"),
         rows: Optional[str] = typer.Option(None, "--rows", help="outcomes: career_phase, department, team, program, cohort."),
         cols: Optional[str] = typer.Option(None, "--cols", help="outcomes: as --rows, or none."),
@@ -130,39 +125,23 @@ def register(app: typer.Typer) -> None:
         table: Optional[str] = typer.Option(None, "--table", help="CSV: an extra table instead of the main one."),
     ) -> None:
         """Export a view's suppressed aggregates (what its page shows) as JSON or CSV."""
-        from pipelines.config import ConfigError, Paths, load_settings
-        from pipelines.warehouse import WarehouseMissing, open_read_only
-
         from dashboard.anonymity import AnonymityRefused
-        from dashboard.filters import InvalidFilter, cli_filters
-
-        def fail(msg: str, code: int) -> None:
-            typer.echo(f"error: {msg}", err=True)
-            raise typer.Exit(code)
 
         if view not in VIEWS:
-            fail(f"unknown view {view!r}; use one of {', '.join(VIEWS)}", 2)
-        try:
-            settings = load_settings(config)
-            con = open_read_only(Paths.resolve(db).db)
-        except (ConfigError, WarehouseMissing) as exc:
-            fail(str(exc), 1)
-        try:
-            cur = con.cursor()
-            filters = cli_filters(cur, program=program, cohort=cohort, coach=coach, department=department,
-                                  team=team, career_phase=career_phase, date_from=date_from, date_to=date_to,
-                                  waves=waves)
-            result = run_view(cur, view, filters, settings, measure=measure, rows=rows, cols=cols, compare=compare,
-                              split=split, coach_id=coach_id)
-            if table and table not in result.extras:
-                fail(f"view {view} has no table {table!r}; it has {', '.join(result.extras) or 'none'}", 2)
-            text = render(result, view, filters, fmt.value, table)
-        except AnonymityRefused as exc:
-            fail(f"refused: {exc}", 2)
-        except (InvalidFilter, ValueError) as exc:
-            fail(str(exc), 2)
-        finally:
-            con.close()
+            O.fail(f"unknown view {view!r}; use one of {', '.join(VIEWS)}", 2)
+        with O.open_filtered(db, config, program=program, cohort=cohort, coach=coach, department=department,
+                             team=team, career_phase=career_phase, date_from=date_from, date_to=date_to,
+                             waves=waves) as (cur, filters, settings):
+            try:
+                result = run_view(cur, view, filters, settings, measure=measure, rows=rows, cols=cols,
+                                  compare=compare, split=split, coach_id=coach_id)
+                if table and table not in result.extras:
+                    O.fail(f"view {view} has no table {table!r}; it has {', '.join(result.extras) or 'none'}", 2)
+                text = render(result, view, filters, fmt.value, table)
+            except AnonymityRefused as exc:
+                O.fail(f"refused: {exc}", 2)
+            except ValueError as exc:
+                O.fail(str(exc), 2)
         if out:
             out.write_text(text, encoding="utf-8")
             typer.echo(f"wrote {out}", err=True)
