@@ -397,9 +397,9 @@ def test_an_out_of_date_warehouse_says_how_to_rebuild_it(dashboard_db, tmp_path,
     db = tmp_path / "old.duckdb"
     shutil.copy(dashboard_db, db)
     con = duckdb.connect(str(db))
-    for (name,) in con.execute("SELECT table_name FROM information_schema.tables "
-                               "WHERE table_name LIKE 'mart_%'").fetchall():
-        con.execute(f'DROP TABLE "{name}"')
+    for name, kind in con.execute("SELECT table_name, table_type FROM information_schema.tables "
+                                  "WHERE table_name LIKE 'mart_%' ORDER BY table_type DESC").fetchall():
+        con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} "{name}"')
     con.close()
     monkeypatch.setenv("COACHLENS_DB", str(db))
     at = page("outcomes")
