@@ -1,0 +1,114 @@
+"""Headline figures of the Overview page: metric cards and the sentences that read them out."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts
+from dashboard.components.data import k
+
+
+def _row(table: pd.DataFrame, metric: str, measure: str | None = None):
+    d = table[table["metric"] == metric] if "metric" in table else table.iloc[0:0]
+    if measure is not None and "measure" in d:
+        d = d[d["measure"] == measure]
+    return None if d.empty else d.iloc[0]
+
+
+def metric_card(col, label: str, row, kind: str = "count", help: str | None = None) -> None:
+    """One headline figure with its n and CI underneath; "fewer than k" when suppressed."""
+    kk = k()
+    if row is None:
+        col.metric(label, "-", help=help, border=True)
+        col.caption("not available for this selection")
+        return
+    if charts._is_suppressed(row) or (kind != "count" and charts._missing(row.get("estimate"))):
+        col.metric(label, f"fewer than {kk}" if charts._is_suppressed(row) else "-", help=help, border=True)
+        col.caption("hidden to protect anonymity" if charts._is_suppressed(row) else "not computable")
+        return
+    if kind == "count":
+        value = row.get("n") if charts._missing(row.get("estimate")) else row.get("estimate")
+        col.metric(label, "-" if charts._missing(value) else f"{int(value):,}", help=help, border=True)
+        return
+    pct = kind == "share"
+    value = charts.fmt_num(row["estimate"], 1 if pct else 2, signed=kind == "change", pct=pct)
+    col.metric(label, value, help=help, border=True)
+    col.caption(f"{charts.fmt_n(row.get('n'))}, {charts.fmt_ci(row.get('ci_low'), row.get('ci_high'), 1 if pct else 2, pct=pct)}")
+
+
+def headline_sentence(table: pd.DataFrame, measure: str = "engagement") -> None:
+    """One plain-language sentence for a sponsor, read off the overview table (no new numbers)."""
+    did, change = _row(table, "did", measure), _row(table, "change", measure)
+    label = charts.measure_label(measure).split(" (")[0].lower()
+    if did is None or change is None or charts._is_suppressed(did) or charts._missing(did.get("estimate")):
+        return
+    lo, hi = did.get("ci_low"), did.get("ci_high")
+    clear = not charts._missing(lo) and not charts._missing(hi) and (float(lo) > 0 or float(hi) < 0)
+    direction = "rose" if float(change["estimate"]) >= 0 else "fell"
+    st.markdown(
+        f"**In short:** {label} of the {int(change['n']):,} coached people with surveys before and after "
+        f"{direction} by {charts.fmt_num(change['estimate'], signed=True)} points, "
+        f"{charts.fmt_num(did['estimate'], signed=True)} more than colleagues who were not coached "
+        f"({charts.fmt_ci(lo, hi)}). "
+        + ("That difference is clear of zero." if clear else
+           "The interval includes zero, so this could be chance.")
+    )
+    rtm = [charts.measure_label(m) for m in table.loc[(table["metric"] == "change")
+                                                       & table["flags"].fillna("").str.contains("regression_to_mean"),
+                                                       "measure"]]
+    if rtm:
+        heads = [charts.measure_label(m) for m in charts.HEADLINE_MEASURES if charts.measure_label(m) in rtm]
+        rest = len(rtm) - len(heads)
+        rtm = heads + ([f"{rest} subscale{'s' if rest > 1 else ''}"] if rest else [])
+        st.warning("Coached people started lower than the comparison group on " + ", ".join(rtm)
+                   + ": part of their rise may be regression to the mean (a return towards the average). "
+                   "The difference in differences (orange) allows for it better than the raw change (blue).",
+                   icon=":material/trending_up:")
+
+
+def retention_sentence(table: pd.DataFrame) -> None:
+    """12-month retention, coached vs comparison, in one sentence (read off the retention table)."""
+    if table.empty or "group" not in table:
+        return
+    rows = table[table["group"] == "All"]
+    get = lambda role: None if rows[rows["role"] == role].empty else rows[rows["role"] == role].iloc[0]  # noqa: E731
+    coached, comparison = get("coached"), get("comparison")
+    if coached is None or comparison is None or charts._is_suppressed(coached) or charts._is_suppressed(comparison):
+        return
+    p = coached.get("logrank_p")
+    verdict = ("" if charts._missing(p) else
+               " The curves differ beyond chance (log-rank p = {:.3f}).".format(float(p)) if float(p) < 0.05 else
+               " The difference could be chance (log-rank p = {:.2f}).".format(float(p)))
+    st.markdown(
+        f"**In short:** 12 months after their cohort started, {charts.fmt_num(coached['estimate'], 1, pct=True)} of "
+        f"coached people were still here ({charts.fmt_ci(coached['ci_low'], coached['ci_high'], 1, pct=True)}, "
+        f"{charts.fmt_n(coached['n'])}), against {charts.fmt_num(comparison['estimate'], 1, pct=True)} of the "
+        f"comparison group ({charts.fmt_ci(comparison['ci_low'], comparison['ci_high'], 1, pct=True)}, "
+        f"{charts.fmt_n(comparison['n'])}).{verdict}")
+
+
+def headline_metrics(table: pd.DataFrame) -> None:
+    c = st.columns(4)
+    metric_card(c[0], "People in scope", _row(table, "people_in_scope"),
+                help="Everyone in the HR extract who matches the filters, coached or not.")
+    metric_card(c[1], "People coached", _row(table, "coached"),
+                help="People with at least one coaching enrolment (waitlists excluded).")
+    metric_card(c[2], "Completion rate", _row(table, "completion_rate"), kind="share",
+                help="Completed enrolments / (completed + withdrawn), with a Wilson 95% CI.")
+    metric_card(c[3], "Matched panel", _row(table, "matched_panel"),
+                help="Coached people with both a baseline and a post survey: the people every change figure rests on.")
+    c = st.columns(4)
+    metric_card(c[0], "Retained 12 months: coached", _row(table, "retention_12m_coached"), kind="share",
+                help="Kaplan-Meier share still employed 12 months after their cohort started (voluntary exits).")
+    metric_card(c[1], "Retained: comparison", _row(table, "retention_12m_comparison"), kind="share",
+                help="The same for people not coached, from the same start dates.")
+    fresh = _row(table, "data_freshness")
+    as_of = None if fresh is None else fresh.get("as_of")
+    loaded = None if fresh is None else fresh.get("loaded_at")
+    c[2].metric("Data as of", "-" if charts._missing(as_of) else str(as_of)[:10], border=True,
+                help="The newest survey response or exit in the warehouse.")
+    c[3].metric("Last load", "-" if charts._missing(loaded) else str(loaded)[:10], border=True,
+                help="When `coachlens ingest` last changed the warehouse.")
+    if not charts._missing(loaded):
+        c[3].caption(f"at {str(loaded)[11:16]}")

@@ -1,0 +1,90 @@
+"""The chart + table + download block: exactly the suppressed numbers the page shows, as CSV or XLSX
+with text cells neutralised against formula injection."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import theme
+from dashboard.components.data import k
+
+
+def plot(fig) -> None:
+    st.plotly_chart(fig, width="stretch", theme=None, config=theme.PLOTLY_CONFIG)
+
+
+def display_frame(table: pd.DataFrame, kk: int) -> pd.DataFrame:
+    """The table as the page shows it: the query layer's table unchanged, plus a "note" column
+    (before the numbers) saying "fewer than k" on suppressed rows, whose values are already empty."""
+    out = table.copy()
+    if "suppressed" in out:
+        sup = out["suppressed"].fillna(False).astype(bool)
+        where = list(out.columns).index("n") if "n" in out.columns else len(out.columns)
+        out.insert(where, "note", sup.map({True: f"fewer than {kk} people: not shown", False: ""}))
+    return out
+
+
+def _column_config(table: pd.DataFrame) -> dict:
+    cfg: dict = {}
+    for col in table.columns:
+        if col in ("n", "n_comparison", "responded", "exits", "at_risk", "rows_in", "rows_loaded", "rows_quarantined"):
+            cfg[col] = st.column_config.NumberColumn(col, format="%d")
+        elif pd.api.types.is_float_dtype(table[col]) and col not in ("p_value", "did_p_value", "logrank_p"):
+            cfg[col] = st.column_config.NumberColumn(col, format="%.3f")
+        elif col in ("p_value", "did_p_value", "logrank_p"):
+            cfg[col] = st.column_config.NumberColumn(col, format="%.4f")
+    return cfg
+
+
+def safe_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Text cells neutralised against spreadsheet formula injection (the query layer's function)."""
+    from dashboard.export_cli import safe_csv_frame
+
+    return safe_csv_frame(table)
+
+
+def to_csv_bytes(table: pd.DataFrame) -> bytes:
+    return safe_frame(table).to_csv(index=False).encode("utf-8")
+
+
+def to_xlsx_bytes(table: pd.DataFrame, sheet: str = "table", notes: list[str] | None = None) -> bytes:
+    buf = io.BytesIO()
+    frame = safe_frame(table)
+    # strings_to_formulas=False: xlsxwriter writes every text cell as text, never as a formula.
+    with pd.ExcelWriter(buf, engine="xlsxwriter",
+                        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}}) as xl:
+        frame.to_excel(xl, sheet_name=sheet[:31], index=False)
+        if notes:
+            pd.DataFrame({"note": notes}).pipe(safe_frame).to_excel(xl, sheet_name="notes", index=False)
+    return buf.getvalue()
+
+
+def table_and_downloads(table: pd.DataFrame, name: str, res=None) -> None:
+    """The table behind a chart and its CSV / XLSX downloads: exactly result.table, suppressed cells
+    empty, text cells neutralised."""
+    kk = getattr(res, "k", None) or k()
+    st.dataframe(display_frame(table, kk), hide_index=True, column_config=_column_config(table), key=f"df_{name}",
+                 placeholder="-")
+    stamp = dt.date.today().isoformat()
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button("Download CSV", to_csv_bytes(table), file_name=f"coachlens-{name}-{stamp}.csv",
+                       mime="text/csv", key=f"csv_{name}", on_click="ignore", icon=":material/download:")
+    c2.download_button("Download XLSX", to_xlsx_bytes(table, name, list(getattr(res, "notes", []) or [])),
+                       file_name=f"coachlens-{name}-{stamp}.xlsx", key=f"xlsx_{name}", on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       icon=":material/download:")
+
+
+def chart_and_table(fig, table: pd.DataFrame, name: str, res=None, caption: str | None = None) -> None:
+    """A chart with its table one click away (the "Table" tab), and the downloads there."""
+    tab_chart, tab_table = st.tabs([":material/bar_chart: Chart", ":material/table: Table and downloads"])
+    with tab_chart:
+        plot(fig)
+        if caption:
+            st.caption(caption)
+    with tab_table:
+        table_and_downloads(table, name, res)
