@@ -1,0 +1,130 @@
+"""What every figure shares: the plotly template, labels of measures, waves, phases, roles and
+flags, number formatting, and the empty figure."""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import theme
+
+
+TEMPLATE = theme.register()
+
+MEASURES: dict[str, str] = {
+    "engagement": "Work engagement (0-6)",
+    "vigour": "Engagement: vigour",
+    "dedication": "Engagement: dedication",
+    "absorption": "Engagement: absorption",
+    "motivation_sdi": "Motivation index (SDI)",
+    "intrinsic": "Motivation: intrinsic",
+    "integrated": "Motivation: integrated",
+    "identified": "Motivation: identified",
+    "introjected": "Motivation: introjected",
+    "external": "Motivation: external",
+    "amotivation": "Motivation: amotivation",
+    "values_alignment": "Values alignment (1-7)",
+    "intent_to_stay": "Intent to stay (1-5)",
+    "enps_score": "eNPS (-100 to +100)",
+}
+HEADLINE_MEASURES = ("engagement", "motivation_sdi", "values_alignment", "intent_to_stay", "enps_score")
+WAVE_LABELS = {"baseline": "Baseline", "mid": "Mid-program", "post": "Post", "follow_up": "Follow-up"}
+WAVE_ORDER = list(WAVE_LABELS)
+PHASE_LABELS = {"early": "Early career", "mid": "Mid career", "late": "Late career", "unknown": "Phase unknown"}
+ROLE_LABELS = {"coached": "Coached", "comparison": "Comparison group"}
+FLAG_LABELS = {
+    "indicative": "indicative (n < 30)",
+    "implausible": "implausibly large (|g| > 1)",
+    "regression_to_mean": "coached started lower: regression to the mean likely",
+    "no_comparison": "no comparison group",
+}
+
+
+def measure_label(measure: str) -> str:
+    return MEASURES.get(measure, str(measure).replace("_", " ").capitalize())
+
+
+def fewer_than(k: int) -> str:
+    return f"fewer than {k}"
+
+
+# -- small formatting helpers (presentation only) -------------------------------------------------
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or (
+        not isinstance(value, (str, bool)) and pd.isna(value))
+
+
+def fmt_num(value, digits: int = 2, signed: bool = False, pct: bool = False) -> str:
+    if _missing(value):
+        return "-"
+    v = float(value) * (100 if pct else 1)
+    text = f"{v:+.{digits}f}" if signed else f"{v:.{digits}f}"
+    return text + ("%" if pct else "")
+
+
+def fmt_ci(low, high, digits: int = 2, pct: bool = False) -> str:
+    if _missing(low) or _missing(high):
+        return "95% CI not computable"
+    return f"95% CI {fmt_num(low, digits, pct=pct)} to {fmt_num(high, digits, pct=pct)}"
+
+
+def fmt_n(n) -> str:
+    return "n -" if _missing(n) else f"n = {int(n):,}"
+
+
+def fmt_flags(flags) -> str:
+    if _missing(flags) or not str(flags).strip():
+        return ""
+    return "; ".join(FLAG_LABELS.get(f.strip(), f.strip()) for f in str(flags).split(";") if f.strip())
+
+
+def _is_suppressed(row) -> bool:
+    value = row.get("suppressed", False)
+    return bool(value) and not _missing(value)
+
+
+def _label(value, kind: str | None = None) -> str:
+    if _missing(value):
+        return "(none)"
+    if kind == "career_phase":
+        return PHASE_LABELS.get(str(value), str(value))
+    if kind == "wave":
+        return WAVE_LABELS.get(str(value), str(value))
+    if kind == "role":
+        return ROLE_LABELS.get(str(value), str(value))
+    return str(value)
+
+
+def empty_figure(message: str, height: int = 260) -> go.Figure:
+    fig = go.Figure(layout=dict(template=TEMPLATE, height=height))
+    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                       font=dict(size=15, color=theme.MUTED))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def _title(fig: go.Figure, title: str | None, subtitle: str | None = None) -> None:
+    if title:
+        text = title if not subtitle else f"{title}<br><sup style='color:{theme.MUTED}'>{subtitle}</sup>"
+        fig.update_layout(title=dict(text=text))
+
+
+def _wrap(text: str, width: int = 48) -> str:
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if len(line) + len(w) + 1 > width and line:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    lines.append(line)
+    return "<br>".join(lines)
+
+
+def legend_text(items: Iterable[str]) -> str:
+    return " | ".join(items)
