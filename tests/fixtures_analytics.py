@@ -76,7 +76,6 @@ def build(con, settings, people: int = 240, coached=(60, 50), seed: int = 1, eff
     con.unregister("en_df")
     # surveys: a stable trait + noise; coached people gain `effect` at their post wave
     trait = rng.normal(0, 0.8, people)
-    start_of = {k: COHORTS[c][1] for k, c in zip(en.participant_key, en.cohort_id)} if len(en) else {}
     end_of = {k: COHORTS[c][2] for k, c in zip(en.participant_key, en.cohort_id)} if len(en) else {}
     rows = []
     rid = 0

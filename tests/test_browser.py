@@ -8,7 +8,6 @@ Needs /usr/bin/chromium (Debian package `chromium`); skips with the reason when 
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys

@@ -10,7 +10,6 @@ both; this test proves it with two real processes.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys

@@ -103,7 +103,7 @@ def build_report(cur, filters: Filters | None, settings, assumptions: Assumption
     as_of = _as_of(cur)
     figs = []
 
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
              "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
              "script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:\">",
              f"<title>Coaching ROI report</title><style>{CSS}</style></head><body>",

@@ -168,7 +168,6 @@ def assemble(people, seed, pop, exit_kind, enr, sessions, waves, scores, expecte
              coached_share_target, waves_cfg) -> dict:
     """The whole truth.json (layout: docs/synthetic-data.md)."""
     live = enr.live()
-    cohort_ids = [c.cohort_id for c in design.COHORTS]
     wave_days = [int(design.day(w)) for w in design.WAVE_DATES]
     per_cohort = {}
     for ci, c in enumerate(design.COHORTS):

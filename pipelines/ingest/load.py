@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Mapping
 
-import duckdb
 
 from pipelines.ingest.readers import SourceTable
 from pipelines.ingest.stage import Staged
