@@ -26,3 +26,11 @@ SELECT p.participant_key,
        f.first_start_date
 FROM people p
 LEFT JOIN first_enrolment f USING (participant_key);
+
+-- participant_key -> pid, a small integer surrogate (ordered by participant_key), with the person's
+-- groups and the dates retention needs: distinct counts and per-person aggregation in the query
+-- layer and the panel mart (03_mart_panel.sql) run on integers.
+CREATE OR REPLACE TABLE mart_person_ids AS
+SELECT participant_key, (row_number() OVER (ORDER BY participant_key))::INTEGER AS pid,
+       department, team_id, career_phase, hire_date, exit_date, exit_type, first_start_date
+FROM mart_people;

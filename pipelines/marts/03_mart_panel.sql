@@ -6,8 +6,7 @@
 -- coached or not coached until after the cohort's post window, employed at the cohort's start.
 -- Parameters: $baseline_before, $baseline_after, $post_around, $follow_up_after (days).
 --
--- mart_person_ids: participant_key -> pid, a small integer surrogate (ordered by participant_key),
--- with the person's groups and the dates retention needs.
+-- pid: the small integer surrogate of participant_key from mart_person_ids (02_mart_people.sql).
 -- mart_panel: one row per cohort x person x role; columns <wave>_rid (the chosen response) and
 -- <wave>_<measure>, NULL when the person has no response in that wave or the response has no score
 -- (enps_score: eNPS points, +100 promoter 9-10, 0 passive, -100 detractor 0-6). A view's matched
@@ -20,11 +19,6 @@
 -- wave) and names are joined on once, at the end; the long form is not stored.
 -- Column names and the eNPS points follow dashboard/queries/sql.py (MEASURES, ENPS_POINTS);
 -- tests/test_queries_marts.py checks the panel against the slow path over mart_response_waves.
-
-CREATE OR REPLACE TABLE mart_person_ids AS
-SELECT participant_key, (row_number() OVER (ORDER BY participant_key))::INTEGER AS pid,
-       department, team_id, career_phase, hire_date, exit_date, exit_type, first_start_date
-FROM mart_people;
 
 CREATE OR REPLACE TEMP TABLE _mp_person AS
 SELECT pid, hire_date, exit_date FROM mart_person_ids;
