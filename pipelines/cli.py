@@ -134,6 +134,10 @@ def _print_report(report, db: Path) -> None:
             console.print(f"  {f.file}: columns not used: {', '.join(f.ignored_columns)}", highlight=False)
     if not report.changed:
         console.print("Nothing new: every file was loaded before. The warehouse is unchanged.")
+    if report.seconds:
+        console.print("Took " + ", ".join(f"{phase} {s:.1f} s" for phase, s in report.seconds.items())
+                      + " (open: copy the warehouse; load: read, check and insert every file; marts: rebuild the "
+                      "derived tables; swap: commit, write and replace the warehouse file).", highlight=False)
 
 
 @app.command()

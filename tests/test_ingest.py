@@ -78,6 +78,8 @@ def test_reload_of_the_same_files_changes_nothing(small, load, tmp_path):
     mtime = db.stat().st_mtime_ns
     report = load(small)
     assert [f.status for f in report.files] == ["unchanged"] * 4
+    assert list(report.seconds) == ["open", "load", "marts", "swap"]
+    assert report.seconds["marts"] == 0.0 and all(s >= 0 for s in report.seconds.values())
     assert table_dump(db) == before
     assert db.stat().st_mtime_ns == mtime  # not even rewritten: the dashboard's data version holds
 

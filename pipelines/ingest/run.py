@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,10 @@ class KeyMismatch(RuntimeError):
 class RunReport:
     run_id: str
     files: list[FileReport] = field(default_factory=list)
+    # wall-clock seconds per phase: open (copy the warehouse for the atomic swap), load (read, check,
+    # quarantine, insert every file), marts (rebuild the derived tables), swap (commit, checkpoint,
+    # replace the live file)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -63,8 +68,11 @@ def ingest(paths: Iterable[str | Path], db: str | Path, key: Key, settings: Mapp
     items = set(all_item_codes(instruments))
     report = RunReport(run_id=uuid.uuid4().hex[:12])
     read = reader or (lambda path, codes, workdir: read_canonical(path, codes, workdir))
+    clock = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="coachlens-") as workdir, writer(db) as session:
         con = session.con
+        report.seconds["open"] = time.perf_counter() - clock
+        clock = time.perf_counter()
         con.execute("BEGIN")
         try:
             _check_key(con, key)
@@ -88,15 +96,22 @@ def ingest(paths: Iterable[str | Path], db: str | Path, key: Key, settings: Mapp
                 _load_one(con, src, sha, n, fr, key, settings, instruments, report.run_id)
             if progress:
                 progress("marts", len(sources), len(sources))
+            report.seconds["load"] = time.perf_counter() - clock
+            clock = time.perf_counter()
             if report.changed or marts.missing(con):
                 marts.rebuild(con, settings, changed={f.entity for f in report.files if f.status != "unchanged"})
+                report.seconds["marts"] = time.perf_counter() - clock
+                clock = time.perf_counter()
                 con.execute("COMMIT")
             else:
                 con.execute("ROLLBACK")
                 session.changed = False
+                report.seconds["marts"] = 0.0
+                clock = time.perf_counter()
         except BaseException:
             con.execute("ROLLBACK")
             raise
+    report.seconds["swap"] = time.perf_counter() - clock
     return report
 
 
