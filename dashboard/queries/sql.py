@@ -279,9 +279,10 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
     (named as in `p`), holding 'All' on the rows of a set that does not group by it.
 
     One scan of mart_panel (rows repeated once per set): per set x group x cohort x role the counts,
-    means and population variances of d, y0 and y1 of every measure (the per-role moments over the
-    cohorts are combined from these exactly as a parallel aggregate combines its partial states), and
-    one pass per set x group x person x role for the distinct counts and the clustered DiD variance."""
+    means and population variances of d and y0 of every measure (the per-role moments over the cohorts
+    are combined from these exactly as a parallel aggregate combines its partial states; the mean of y1
+    over the panel is the mean of y0 plus the mean of d, so y1 is not aggregated), and one pass per
+    set x group x person x role for the distinct counts and the clustered DiD variance."""
     used = _check_sets(sets)
     nm = len(measures)
     I = range(nm)
@@ -299,13 +300,12 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
     pstar = f"p.* EXCLUDE ({', '.join(excl)})" if excl else "p.*"
     cols = ",\n           ".join(
         f"k.{score_col(post, m)} - k.{score_col(pre, m)} AS d_{i}, "
-        f"CASE WHEN d_{i} IS NOT NULL THEN k.{score_col(pre, m)} END AS y0_{i}, "
-        f"CASE WHEN d_{i} IS NOT NULL THEN k.{score_col(post, m)} END AS y1_{i}" for i, m in enumerate(measures))
+        f"CASE WHEN d_{i} IS NOT NULL THEN k.{score_col(pre, m)} END AS y0_{i}" for i, m in enumerate(measures))
     any_d = " OR ".join(f"d_{i} IS NOT NULL" for i in I)
     sets_values = ", ".join(f"({i})" for i in range(len(sets)))
     cst = ",\n           ".join(
         f"count(d_{i}) AS n_{i}, avg(d_{i}) AS md_{i}, var_pop(d_{i}) AS vd_{i}, "
-        f"avg(y0_{i}) AS m0_{i}, var_pop(y0_{i}) AS v0_{i}, avg(y1_{i}) AS m1_{i}" for i in I)
+        f"avg(y0_{i}) AS m0_{i}, var_pop(y0_{i}) AS v0_{i}" for i in I)
     cw = ",\n           ".join(
         f"coalesce(max(n_{i}) FILTER (WHERE coached), 0) AS n1_{i}, max(md_{i}) FILTER (WHERE coached) AS m1_{i}, "
         f"coalesce(max(n_{i}) FILTER (WHERE NOT coached), 0) AS n0_{i}, max(md_{i}) FILTER (WHERE NOT coached) AS m0_{i}"
@@ -314,8 +314,12 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
     wts = ",\n           ".join(
         f"CASE WHEN {ok[i]} THEN n1_{i} / sum(CASE WHEN {ok[i]} THEN n1_{i} END) OVER ({part}) END AS w_{i}"
         for i in I)
-    term = {i: f"w_{i} * CASE WHEN coached THEN (d_{i} - m1_{i}) / n1_{i} * sqrt(n1_{i} / (n1_{i} - 1)) "
-               f"ELSE -(d_{i} - m0_{i}) / n0_{i} * sqrt(n0_{i} / (n0_{i} - 1)) END" for i in I}
+    # a row's term of its person's influence: f * (d - the cohort x role mean), the factor f (weight, role
+    # sign, 1 / n and the sqrt(n / (n - 1)) scaling) worked out once per cohort x role in `fac`
+    fac = ",\n           ".join(
+        f"w_{i} * sqrt(c.n_{i} / (c.n_{i} - 1)) / c.n_{i} * CASE WHEN c.coached THEN 1 ELSE -1 END AS f_{i}, "
+        f"c.md_{i} AS mu_{i}" for i in I)
+    term = {i: f"f_{i} * (d_{i} - mu_{i})" for i in I}
     psi = ",\n           ".join(f"sum({term[i]}) AS psi_{i}, count(d_{i}) AS c_{i}" for i in I)
     # a set grouping by cohort has one panel row per group x person x role (mart_panel is unique on
     # cohort x person x role): there the person's sums are the row's own terms, no aggregation needed
@@ -324,19 +328,19 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
     if not by_row:
         person_sql = f"""SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
            {psi}
-    FROM px LEFT JOIN wts USING ({K_}_cohort)
+    FROM px LEFT JOIN fac USING ({K_}_cohort, coached)
     GROUP BY ALL"""
     else:
         rowset = ", ".join(str(si) for si in by_row)
         person_sql = f"""SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
            {psi}
-    FROM px LEFT JOIN wts USING ({K_}_cohort)
+    FROM px LEFT JOIN fac USING ({K_}_cohort, coached)
     WHERE px._s NOT IN ({rowset})
     GROUP BY ALL
     UNION ALL
     SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
            {psi_row}
-    FROM px LEFT JOIN wts USING ({K_}_cohort)
+    FROM px LEFT JOIN fac USING ({K_}_cohort, coached)
     WHERE px._s IN ({rowset})"""
     per_role = ",\n           ".join(
         f"count(*) FILTER (WHERE c_{i} > 0) AS n_{i}, sum(psi_{i} * psi_{i}) AS var_{i}, count(psi_{i}) AS g_{i}"
@@ -350,7 +354,7 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
         f"CASE WHEN sum(n_{i}) > 1 THEN sqrt(sum(n_{i} * vd_{i} + n_{i} * (md_{i} - gd_{i}) ^ 2) / (sum(n_{i}) - 1)) END AS sd_d_{i}, "
         f"any_value(g0_{i}) AS mean_pre_{i}, "
         f"CASE WHEN sum(n_{i}) > 1 THEN sqrt(sum(n_{i} * v0_{i} + n_{i} * (m0_{i} - g0_{i}) ^ 2) / (sum(n_{i}) - 1)) END AS sd_pre_{i}, "
-        f"sum(n_{i} * m1_{i}) / sum(n_{i}) AS mean_post_{i}"
+        f"any_value(g0_{i}) + any_value(gd_{i}) AS mean_post_{i}"
         for i in I)
     on = " AND ".join(f"m.{c} IS NOT DISTINCT FROM r.{c}" for c in keys + ["coached"])
     xk = f", {K}" if keys else ""
@@ -387,6 +391,11 @@ wts AS (
     FROM (SELECT {K_}_cohort,
            {cw}
           FROM cst GROUP BY ALL)
+),
+fac AS (
+    SELECT {K_}_cohort, c.coached,
+           {fac}
+    FROM cst c JOIN wts USING ({K_}_cohort)
 ),
 person AS (
     {person_sql}
