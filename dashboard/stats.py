@@ -169,6 +169,22 @@ def km_at(kmf, t: float) -> tuple[float, float, float]:
     return est, float(row.iloc[0]), float(row.iloc[1])
 
 
+def km_at_many(kmf, times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """km_at at several times at once: arrays of S(t), interval low and high (one lookup, not one per time)."""
+    times = np.asarray(times, dtype=float)
+    est = np.asarray(kmf.survival_function_at_times(times), dtype=float).reshape(-1)
+    ci = kmf.confidence_interval_survival_function_
+    index = ci.index.to_numpy(dtype=float)
+    if not ci.index.is_monotonic_increasing:
+        rows = [km_at(kmf, t) for t in times]
+        return est, np.array([r[1] for r in rows], dtype=float), np.array([r[2] for r in rows], dtype=float)
+    pos = np.searchsorted(index, times, side="right") - 1   # the last interval row at or before t
+    vals = ci.to_numpy(dtype=float)
+    at = vals[np.maximum(pos, 0)] if len(vals) else np.ones((len(times), 2))
+    before = pos < 0
+    return est, np.where(before, 1.0, at[:, 0]), np.where(before, 1.0, at[:, 1])
+
+
 def logrank_p(d1, e1, w1, d0, e0, w0) -> float:
     import warnings
 

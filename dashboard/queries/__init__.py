@@ -120,8 +120,8 @@ def _panel_multi(cur, f: Filters, measures: list[str], sets: list[list[str]]) ->
 
 def _estimates(raw: pd.DataFrame, measure: str, per_cohort_welch: bool = False) -> pd.DataFrame:
     """Aggregates -> estimates and flags (no suppression yet)."""
-    out = []
-    for _, r in raw.iterrows():
+    cols: dict[str, list] = {c: [] for c in ["measure"] + CHANGE_VALUES + ["_rtm"]}
+    for r in raw.to_dict("records"):
         n = 0 if pd.isna(r.get("n")) else int(r["n"])
         ch = stats.paired_change(r.get("n_rows", 0) if not pd.isna(r.get("n_rows")) else 0,
                                  r.get("mean_d"), r.get("sd_d"), r.get("sd_pre"))
@@ -135,17 +135,22 @@ def _estimates(raw: pd.DataFrame, measure: str, per_cohort_welch: bool = False) 
         rtm = stats.rtm_flag(r.get("mean_pre"), r.get("comparison_mean_pre"), r.get("sd_pre"),
                              r.get("comparison_sd_pre"), n, n0)
         extra = [] if n0 else ["no_comparison"]
-        out.append({"measure": measure, "n": n, "mean_pre": r.get("mean_pre"), "mean_post": r.get("mean_post"),
-                    "estimate": ch["estimate"], "ci_low": ch["ci_low"], "ci_high": ch["ci_high"],
-                    "g": ch["g"], "p_value": ch["p_value"],
-                    "flags": stats.flags(n, ch["g"], rtm, extra),
-                    "n_comparison": n0, "comparison_change": r.get("comparison_change"),
-                    "did": did["did"], "did_ci_low": did["did_ci_low"], "did_ci_high": did["did_ci_high"],
-                    "did_p_value": did["did_p_value"], "_rtm": rtm})
-    df = pd.DataFrame(out, columns=["measure"] + CHANGE_VALUES + ["_rtm"])
-    for c in ("mean_pre", "mean_post", "comparison_change"):
-        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
-    return df
+        row = {"measure": measure, "n": n, "mean_pre": stats._nan(r.get("mean_pre")),
+               "mean_post": stats._nan(r.get("mean_post")),
+               "estimate": ch["estimate"], "ci_low": ch["ci_low"], "ci_high": ch["ci_high"],
+               "g": ch["g"], "p_value": ch["p_value"],
+               "flags": stats.flags(n, ch["g"], rtm, extra),
+               "n_comparison": n0, "comparison_change": stats._nan(r.get("comparison_change")),
+               "did": did["did"], "did_ci_low": did["did_ci_low"], "did_ci_high": did["did_ci_high"],
+               "did_p_value": did["did_p_value"], "_rtm": rtm}
+        for c, v in row.items():
+            cols[c].append(v)
+    if not cols["measure"]:
+        df = pd.DataFrame(cols, columns=list(cols), dtype=object)
+        for c in ("mean_pre", "mean_post", "comparison_change"):
+            df[c] = df[c].astype(float)
+        return df
+    return pd.DataFrame(cols)
 
 
 def _crosstab(cur, f: Filters, k: int, measure: str, rows: str, cols: str | None,
@@ -365,7 +370,9 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
         kmf = stats.km_fit(part["days"].to_numpy() / MONTH_DAYS, part["event"].to_numpy(dtype=bool),
                            part["weight"].to_numpy(dtype=float))
         fits[(grp, role)] = part
-        est, lo, hi = stats.km_at(kmf, horizon_months)
+        months = np.arange(25)
+        ests, los, his = stats.km_at_many(kmf, np.concatenate([[horizon_months], months]))
+        est, lo, hi = float(ests[0]), float(los[0]), float(his[0])
         pr = people[(people.grp == grp) & (people.role == role)]
         n = int(pr["n"].iloc[0]) if len(pr) else 0
         summary.append({"group": grp, "role": role, "n": n, "exits": int(pr["exits"].iloc[0]) if len(pr) else 0,
@@ -373,11 +380,11 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
         # monthly curve: risk set (weighted) and S(t)
         d = part["days"].to_numpy() / MONTH_DAYS
         w = part["weight"].to_numpy(dtype=float)
-        for month in range(0, 25):
+        for month in months:
             at_risk = float(w[d >= month].sum())
-            s, clo, chi = stats.km_at(kmf, month)
-            curves.append({"group": grp, "role": role, "month": month, "at_risk": int(round(at_risk)),
-                           "estimate": s, "ci_low": clo, "ci_high": chi})
+            curves.append({"group": grp, "role": role, "month": int(month), "at_risk": int(round(at_risk)),
+                           "estimate": float(ests[month + 1]), "ci_low": float(los[month + 1]),
+                           "ci_high": float(his[month + 1])})
     table = pd.DataFrame(summary, columns=["group", "role", "n", "exits", "estimate", "ci_low", "ci_high"])
     table["group"] = table["group"].astype(str)
     pvals = {}
