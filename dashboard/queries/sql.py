@@ -511,36 +511,41 @@ def retention_fast_sql(groupings: list[tuple[str, bool]]) -> str:
     """RETENTION_SQL and RETENTION_PEOPLE_SQL in one statement, for one or more (group column,
     comparison entry once per program) pairs. Rows with kind 'agg': grp, role, days, event, weight
     (as RETENTION_SQL); rows with kind 'people': grp, role, n, exits (as RETENTION_PEOPLE_SQL).
+
     The comparison group's entry is found with an ASOF join (the first in-scope cohort start on or after
     the hire date; it qualifies when the person has neither left nor been coached by then, and then no
-    later start can qualify either, both being upper bounds), not by joining every person to every cohort."""
+    later start can qualify either, both being upper bounds), not by joining every person to every cohort.
+    A comparison spell depends only on that first start (and its cohort's program), the exit date and
+    type, the first coaching start and the career phase, so the people are counted per such tuple first
+    (`cnt`: a few tens of thousands of rows at 250,000 people) and every later step runs on the tuples,
+    each weighing `cnt` people. Entry once per program: the program's first in-scope cohort start on or
+    after that first start (no in-scope cohort starts between the hire date and it), a small lookup."""
     for g, _ in groupings:
         if g not in ("program", "career_phase", "_all"):
             raise ValueError(f"unknown retention group {g!r}")
     variants = sorted({pp for _, pp in groupings})
+    qualifies = ("(s.exit_date IS NULL OR s.exit_date > {e}) AND (s.first_start_date IS NULL OR s.first_start_date > {e})")
     comp = []
     for pp in variants:
-        name = "comparison_pp" if pp else "comparison_once"
         if pp:
-            # once per program: an ASOF join on (program rank, date) folded into one integer key, the
-            # match kept only when it falls in the person's program
-            src = ("FROM (SELECT mp.*, pr.prank, pr.prank * 10000000 + date_diff('day', DATE '0001-01-01', mp.from_date) "
-                   "AS akey FROM persons mp CROSS JOIN (SELECT DISTINCT prank FROM scope_ranked) pr) mp "
-                   "ASOF JOIN scope_ranked c ON mp.akey <= c.akey")
+            comp.append(f"""comparison_pp AS (
+    SELECT 'comparison' AS role, pe.entry, pe.program_id AS program, s.cnt, s.first_start_date AS crossover,
+           s.exit_date, s.exit_type, s.career_phase
+    FROM first_start s JOIN program_entry pe USING (bstart)
+    WHERE {qualifies.format(e="pe.entry")}
+)""")
         else:
-            src = "FROM persons mp ASOF JOIN scope_cohorts c ON mp.from_date <= c.start_date"
-        comp.append(f"""{name} AS (
-    SELECT 'comparison' AS role, mp.pid, c.start_date AS entry, c.program_id AS program, 1.0 AS weight,
-           mp.first_start_date AS crossover, mp.exit_date, mp.exit_type, mp.career_phase
-    {src}
-    WHERE (mp.exit_date IS NULL OR mp.exit_date > c.start_date)
-      AND (mp.first_start_date IS NULL OR mp.first_start_date > c.start_date){" AND c.prank = mp.prank" if pp else ""}
+            comp.append(f"""comparison_once AS (
+    SELECT 'comparison' AS role, s.bstart AS entry, s.bprogram AS program, s.cnt, s.first_start_date AS crossover,
+           s.exit_date, s.exit_type, s.career_phase
+    FROM first_start s
+    WHERE {qualifies.format(e="s.bstart")}
 )""")
     ends = []
     for g, pp in groupings:
         col = {"program": "s.program", "career_phase": "s.career_phase", "_all": "'All'"}[g]
         spells = "comparison_pp" if pp else "comparison_once"
-        ends.append(f"""SELECT {col} AS grp, s.role, s.pid, s.entry, s.weight,
+        ends.append(f"""SELECT {col} AS grp, s.role, s.entry, s.cnt,
            least(coalesce(s.exit_date, a.as_of), a.as_of, coalesce(s.crossover, a.as_of)) AS stop,
            coalesce(s.exit_type = 'voluntary' AND s.exit_date <= a.as_of
             AND (s.crossover IS NULL OR s.exit_date <= s.crossover), false) AS event
@@ -548,14 +553,16 @@ def retention_fast_sql(groupings: list[tuple[str, bool]]) -> str:
     WHERE s.entry < a.as_of""")
     comp_sql = ",\n".join(comp)
     ends_sql = "\n    UNION ALL\n    ".join(ends)
+    program_entry = """
+program_entry AS (
+    -- per first start: each program's first in-scope cohort start on or after it
+    SELECT b.bstart, c.program_id, min(c.start_date) AS entry
+    FROM (SELECT DISTINCT bstart FROM first_start) b JOIN scope_cohorts c ON c.start_date >= b.bstart
+    GROUP BY ALL
+),""" if True in variants else ""
     return f"""
 WITH scope_cohorts AS (
     SELECT c.* FROM cohorts c WHERE {COHORT_FILTER}
-),
-scope_ranked AS (
-    SELECT c.*, dense_rank() OVER (ORDER BY c.program_id) AS prank,
-           prank * 10000000 + date_diff('day', DATE '0001-01-01', c.start_date) AS akey
-    FROM scope_cohorts c
 ),
 as_of AS (SELECT $as_of::DATE AS as_of),
 persons AS (
@@ -563,11 +570,17 @@ persons AS (
            mp.first_start_date, mp.career_phase
     FROM mart_person_ids mp WHERE {PEOPLE_FILTER}
 ),
+first_start AS (
+    -- the first in-scope cohort start on or after the hire date, people counted per spell-defining tuple
+    SELECT c.start_date AS bstart, c.program_id AS bprogram, mp.exit_date, mp.exit_type, mp.first_start_date,
+           mp.career_phase, count(*) AS cnt
+    FROM persons mp ASOF JOIN scope_cohorts c ON mp.from_date <= c.start_date
+    GROUP BY ALL
+),{program_entry}
 coached AS (
-    SELECT 'coached' AS role, mp.pid, min(e.start_date) AS entry,
-           arg_min(c.program_id, e.start_date) AS program, 1.0 AS weight, NULL::DATE AS crossover,
-           any_value(mp.exit_date) AS exit_date, any_value(mp.exit_type) AS exit_type,
-           any_value(mp.career_phase) AS career_phase
+    SELECT 'coached' AS role, min(e.start_date) AS entry, arg_min(c.program_id, e.start_date) AS program,
+           1 AS cnt, NULL::DATE AS crossover, any_value(mp.exit_date) AS exit_date,
+           any_value(mp.exit_type) AS exit_type, any_value(mp.career_phase) AS career_phase
     FROM enrolments e JOIN scope_cohorts c USING (cohort_id)
     JOIN mart_person_ids mp ON mp.participant_key = e.participant_key
     WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach) AND {PEOPLE_FILTER}
@@ -577,12 +590,12 @@ coached AS (
 ends AS (
     {ends_sql}
 )
-SELECT 'agg' AS kind, grp, role, date_diff('day', entry, stop) AS days, event, sum(weight) AS weight,
+SELECT 'agg' AS kind, grp, role, date_diff('day', entry, stop) AS days, event, sum(cnt)::DOUBLE AS weight,
        NULL::BIGINT AS n, NULL::BIGINT AS exits
 FROM ends GROUP BY ALL
 UNION ALL
--- every spell set holds one row per person (per program where the entry is once per program, and then
--- grp is the program), so count(*) is the number of distinct people of the group
-SELECT 'people', grp, role, NULL, NULL, NULL, count(*), count(*) FILTER (WHERE event)
+-- every spell set holds one person per row and count (per program where the entry is once per program,
+-- and then grp is the program), so the sum of the counts is the number of distinct people of the group
+SELECT 'people', grp, role, NULL, NULL, NULL, sum(cnt)::BIGINT, coalesce(sum(cnt) FILTER (WHERE event), 0)::BIGINT
 FROM ends GROUP BY grp, role
 ORDER BY ALL"""
