@@ -196,6 +196,33 @@ def sample_db(tmp_path_factory, key, settings, instruments) -> Path:
     return db
 
 
+@pytest.mark.parametrize("by", ["program", "cohort", "career_phase"])
+def test_grouped_statements_equal_one_statement_per_group(sample_db, by):
+    """costs, salary_mix and baseline give a breakdown's groups and its total row "All" from one statement
+    (grouping sets): each group's rows equal the ungrouped statement under the filter selecting that group,
+    and the total rows the ungrouped statement."""
+    import pandas as pd
+
+    from dashboard.db import Reader
+    from dashboard.filters import Filters
+    from dashboard.roi.view import _G_BASE, _G_COSTS, _G_MIX, _grouped
+
+    cur = Reader(sample_db).cursor()
+    field = {"program": "program", "cohort": "cohort", "career_phase": "career_phase"}[by]
+
+    def params(f):
+        return {**f.params(), "session_hours": 1.0}
+
+    for name, gmap in (("costs", _G_COSTS), ("salary_mix", _G_MIX), ("baseline", _G_BASE)):
+        both = _grouped(cur, name, params(Filters()), by, gmap)
+        groups = [g for g in both["grp"].unique() if g != "All"]
+        assert len(groups) >= 2, name
+        expected = [_grouped(cur, name, params(Filters(**{field: g})), None, gmap).assign(grp=g) for g in groups]
+        expected.append(_grouped(cur, name, params(Filters()), None, gmap))
+        pd.testing.assert_frame_equal(both, pd.concat(expected, ignore_index=True), check_dtype=False, rtol=1e-9,
+                                      obj=f"{name} by {by}")
+
+
 def test_roi_view_suppresses_groups_under_k(sample_db, settings):
     from dashboard.db import Reader
     from dashboard.filters import Filters

@@ -1,8 +1,10 @@
 -- name: costs
 -- Fully loaded costs and the coached headcount per group (Phillips ROI, DOMAIN.md).
 -- Every value is a bound parameter ($f_* filters, $session_hours). The only text formatted in is
--- {cohort_filter} / {people_filter} (the query layer's constant filter clauses, dashboard.queries.sql)
--- and {g}, a column name from the whitelist in dashboard/roi/view.py.
+-- {cohort_filter} / {people_filter} (the query layer's constant filter clauses, dashboard.queries.sql),
+-- {g}, a column name from the whitelist in dashboard/roi/view.py, and {sets(...)}: the grouping sets,
+-- ((_g, ...), (...)) for a breakdown (its groups and the total row "All" in one statement), ((_g, ...))
+-- without one (then _g is the constant 'All').
 -- Fees: programs.cost_per_participant per enrolment, else programs.total_cost shared equally over
 -- the program's non-waitlist enrolments. Program admin: programs.admin_cost shared the same way.
 -- Hours: the participant's logged sessions within the enrolment's dates; where none are logged,
@@ -45,7 +47,7 @@ priced AS (
     JOIN programs pr USING (program_id)
     JOIN program_enrolments pe USING (program_id)
 )
-SELECT {g}::VARCHAR AS grp,
+SELECT CASE WHEN grouping(_g) = 1 THEN 'All' ELSE _g END AS grp,
        count(DISTINCT participant_key) AS headcount,
        count(*) AS enrolments,
        sum(fee) AS coaching_fees,
@@ -53,9 +55,9 @@ SELECT {g}::VARCHAR AS grp,
        sum(program_admin) AS program_admin_cost,
        count(*) FILTER (WHERE hours_logged) AS enrolments_hours_logged,
        list(DISTINCT currency ORDER BY currency) AS currencies
-FROM priced
-GROUP BY grp
-ORDER BY grp;
+FROM (SELECT *, {g}::VARCHAR AS _g FROM priced)
+GROUP BY GROUPING SETS {sets()}
+ORDER BY grouping(_g), grp;
 
 -- name: salary_mix
 -- The coached headcount of each group by job level and salary band, to price one exit. Internal
@@ -64,7 +66,7 @@ WITH scope_cohorts AS (
     SELECT c.* FROM cohorts c WHERE {cohort_filter}
 ),
 enr AS (
-    SELECT DISTINCT {g}::VARCHAR AS grp, e.participant_key, mp.job_level, mp.salary_band
+    SELECT {g}::VARCHAR AS _g, e.participant_key, mp.job_level, mp.salary_band
     FROM enrolments e
     JOIN scope_cohorts c USING (cohort_id)
     JOIN (SELECT *, 'All' AS _all FROM mart_people) mp ON mp.participant_key = e.participant_key
@@ -72,33 +74,53 @@ enr AS (
       AND ($f_coach IS NULL OR e.coach_id = $f_coach)
       AND {people_filter}
 )
-SELECT grp, job_level, salary_band, count(*) AS people
+-- a person's job level and salary band are the person's (mart_people), so the distinct people of a
+-- group x level x band are its distinct keys
+SELECT CASE WHEN grouping(_g) = 1 THEN 'All' ELSE _g END AS grp, job_level, salary_band,
+       count(DISTINCT participant_key) AS people
 FROM enr
-GROUP BY ALL
-ORDER BY ALL;
+GROUP BY GROUPING SETS {sets(job_level, salary_band)}
+ORDER BY grouping(_g), grp, job_level, salary_band;
 
 -- name: baseline
 -- Baseline comparability: coached vs comparison baseline level of intent to stay and engagement,
 -- per group (the comparison people of the group's cohorts over the same calendar window).
 -- Read from mart_panel (one row per cohort x person x role, baseline scores as columns; it carries the
 -- person's groups under mart_people's column names, so {people_filter} applies to it as `mp`).
+-- Means and SDs are over the panel rows; the counts are of distinct people, from one row per
+-- group x role x person (a comparison person is in the panel of every cohort they serve).
 WITH scope_cohorts AS (
     SELECT c.* FROM cohorts c WHERE {cohort_filter}
 ),
-b AS (
-    SELECT mp.role, mp.pid AS participant_key, mp.cohort_id, mp.program_id, mp.career_phase, 'All' AS _all,
+b AS MATERIALIZED (
+    SELECT mp.role, mp.pid, {g}::VARCHAR AS _g,
            mp.baseline_intent_to_stay AS intent_to_stay, mp.baseline_engagement AS engagement
-    FROM mart_panel mp
+    FROM (SELECT *, 'All' AS _all FROM mart_panel) mp
     WHERE mp.cohort_id IN (SELECT cohort_id FROM scope_cohorts)
       AND (mp.baseline_intent_to_stay IS NOT NULL OR mp.baseline_engagement IS NOT NULL)
       AND {people_filter}
       AND ($f_coach IS NULL OR mp.role = 'comparison' OR mp.coach_id = $f_coach)
+),
+people AS (
+    SELECT grouping(_g) AS _total, _g, role,
+           bool_or(intent_to_stay IS NOT NULL) AS has_stay, bool_or(engagement IS NOT NULL) AS has_eng
+    FROM b
+    GROUP BY GROUPING SETS {sets(role, pid)}
+),
+counts AS (
+    SELECT _total, _g, role, count(*) FILTER (WHERE has_stay) AS n_stay, count(*) FILTER (WHERE has_eng) AS n_eng
+    FROM people
+    GROUP BY ALL
+),
+moments AS (
+    SELECT grouping(_g) AS _total, _g, role,
+           avg(intent_to_stay) AS mean_stay, stddev_samp(intent_to_stay) AS sd_stay,
+           avg(engagement) AS mean_eng, stddev_samp(engagement) AS sd_eng
+    FROM b
+    GROUP BY GROUPING SETS {sets(role)}
 )
-SELECT {g}::VARCHAR AS grp, role,
-       count(DISTINCT participant_key) FILTER (WHERE intent_to_stay IS NOT NULL) AS n_stay,
-       avg(intent_to_stay) AS mean_stay, stddev_samp(intent_to_stay) AS sd_stay,
-       count(DISTINCT participant_key) FILTER (WHERE engagement IS NOT NULL) AS n_eng,
-       avg(engagement) AS mean_eng, stddev_samp(engagement) AS sd_eng
-FROM b
-GROUP BY ALL
-ORDER BY ALL;
+SELECT CASE WHEN m._total = 1 THEN 'All' ELSE m._g END AS grp, m.role,
+       c.n_stay, m.mean_stay, m.sd_stay, c.n_eng, m.mean_eng, m.sd_eng
+FROM moments m
+JOIN counts c ON c._total = m._total AND c.role = m.role AND c._g IS NOT DISTINCT FROM m._g
+ORDER BY m._total, grp, m.role;

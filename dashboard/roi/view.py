@@ -53,9 +53,17 @@ def _statements() -> dict[str, str]:
     return {name: strip.sub("", body).strip().rstrip(";") for name, body in zip(parts[1::2], parts[2::2])}
 
 
-def _sql(name: str, g: str) -> str:
-    return (_statements()[name].replace("{cohort_filter}", Q.COHORT_FILTER)
-            .replace("{people_filter}", Q.PEOPLE_FILTER).replace("{g}", g))
+def _sql(name: str, g: str, total: bool = False) -> str:
+    """Statement `name` grouped by `g`; {sets(x, y)} -> ((_g, x, y), (x, y)) with the total row (`total`),
+    else ((_g, x, y))."""
+    def sets(m: re.Match) -> str:
+        rest = m.group(1).strip()
+        own = "(_g" + (f", {rest})" if rest else ")")
+        return f"({own}, ({rest}))" if total else f"({own})"
+
+    sql = (_statements()[name].replace("{cohort_filter}", Q.COHORT_FILTER)
+           .replace("{people_filter}", Q.PEOPLE_FILTER).replace("{g}", g))
+    return re.sub(r"\{sets\(([\w, ]*)\)\}", sets, sql)
 
 
 def _df(cur, sql: str, params: Mapping) -> pd.DataFrame:
@@ -200,12 +208,10 @@ def roi(cur, f: Filters | None, settings, assumptions: Assumptions | None = None
 
 
 def _grouped(cur, name: str, params: Mapping, by: str | None, gmap: Mapping | None = None) -> pd.DataFrame:
-    """The statement per group, and (for a breakdown) once more for the total row "All"."""
+    """The statement's rows per group, then (for a breakdown) the total row(s) "All": one statement,
+    grouping sets."""
     gmap = gmap or _G_COSTS
-    frames = [_df(cur, _sql(name, gmap[by]), params)]
-    if by is not None:
-        frames.append(_df(cur, _sql(name, gmap[None]), params))
-    return pd.concat(frames, ignore_index=True)
+    return _df(cur, _sql(name, gmap[by], total=by is not None), params)
 
 
 def _currency(currencies, a: Assumptions) -> str | None:
