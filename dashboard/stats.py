@@ -4,6 +4,7 @@ functions turn them into estimates, intervals and flags (DOMAIN.md "Statistics")
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
@@ -144,58 +145,115 @@ def flags(n=None, g=None, rtm: bool = False, extra: Iterable[str] = ()) -> str:
 
 
 # -- survival ---------------------------------------------------------------------------------------
-
-def km_fit(durations: np.ndarray, events: np.ndarray, weights: np.ndarray, label: str = "km"):
-    """Kaplan-Meier from aggregated (duration, event, weight) rows (lifelines)."""
-    import warnings
-
-    from lifelines import KaplanMeierFitter
-
-    kmf = KaplanMeierFitter(label=label)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        kmf.fit(durations, event_observed=events, weights=weights)
-    return kmf
+# Kaplan-Meier with the exponential Greenwood (log(-log)) interval and the log-rank test, on aggregated
+# (duration, event, weight) rows, in numpy: the formulas and the edge cases of lifelines'
+# KaplanMeierFitter and logrank_test (which tests/test_stats_survival.py checks them against), without
+# their pandas machinery, which cost tens of milliseconds a curve.
 
 
-def km_at(kmf, t: float) -> tuple[float, float, float]:
-    """S(t) with the Greenwood log(-log) interval lifelines reports."""
-    est = float(kmf.survival_function_at_times(t).iloc[0])
-    ci = kmf.confidence_interval_survival_function_
-    idx = ci.index[ci.index <= t]
-    if len(idx) == 0:
-        return est, 1.0, 1.0
-    row = ci.loc[idx[-1]]
-    return est, float(row.iloc[0]), float(row.iloc[1])
+@dataclass(frozen=True)
+class KM:
+    """A fitted Kaplan-Meier curve: S(t) and its interval at each time of the event table."""
+
+    timeline: np.ndarray
+    survival: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
 
 
-def km_at_many(kmf, times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """km_at at several times at once: arrays of S(t), interval low and high (one lookup, not one per time)."""
+def _event_table(durations: np.ndarray, events: np.ndarray, weights: np.ndarray, birth: float):
+    """lifelines' survival_table_from_events without entry times: (times, removed, observed, at_risk),
+    every subject entering at `birth` (at most the smallest duration)."""
+    times, inv = np.unique(durations, return_inverse=True)
+    removed = np.bincount(inv, weights=weights, minlength=len(times))
+    observed = np.bincount(inv, weights=weights * events, minlength=len(times))
+    if not len(times) or times[0] != birth:
+        times = np.concatenate([[birth], times])
+        removed = np.concatenate([[0.0], removed])
+        observed = np.concatenate([[0.0], observed])
+    entrance = np.zeros(len(times))
+    entrance[0] = weights.sum()
+    at_risk = np.cumsum(entrance) - np.concatenate([[0.0], np.cumsum(removed)[:-1]])
+    if (weights.astype(int) == weights).all():    # integer weights: lifelines' table is of integers
+        removed, observed, at_risk = (np.trunc(x) for x in (removed, observed, at_risk))
+    return times, removed, observed, at_risk
+
+
+def _cumsum(x: np.ndarray) -> np.ndarray:
+    """pandas' cumsum then ffill: a NaN term leaves its own place NaN, then filled from the one before."""
+    return pd.Series(x).cumsum().ffill().to_numpy(dtype=float)
+
+
+def km_fit(durations: np.ndarray, events: np.ndarray, weights: np.ndarray, label: str = "km") -> KM:
+    """Kaplan-Meier from aggregated (duration, event, weight) rows, with the 95% exponential Greenwood
+    interval (as lifelines' KaplanMeierFitter reports them)."""
+    d = np.asarray(durations, dtype=float)
+    e = np.asarray(events).astype(bool)
+    w = np.asarray(weights, dtype=float)
+    times, _, deaths, population = _event_table(d, e, w, min(0.0, float(d.min())))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_s = _cumsum(np.log(population - deaths) - np.log(population))
+        pop = np.trunc(population)    # lifelines casts the population to unsigned integers here
+        var = deaths / (pop * (pop - deaths))
+        var = _cumsum(np.where(var == np.inf, 0.0, var))
+        survival = np.exp(log_s)
+        v = np.log(survival)
+        z = sps.norm.ppf(1 - (1 - LEVEL) / 2)
+        low = np.exp(-np.exp(np.log(-v) - z * np.sqrt(var) / v))
+        high = np.exp(-np.exp(np.log(-v) + z * np.sqrt(var) / v))
+    return KM(times, survival, np.where(np.isnan(low), 1.0, low), np.where(np.isnan(high), 1.0, high))
+
+
+def km_at_many(km: KM, times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """S(t) and its interval at each of `times` (the step function: the last time of the table at or
+    before t; before the first, S is empty and the interval 1 to 1)."""
     times = np.asarray(times, dtype=float)
-    est = np.asarray(kmf.survival_function_at_times(times), dtype=float).reshape(-1)
-    ci = kmf.confidence_interval_survival_function_
-    index = ci.index.to_numpy(dtype=float)
-    if not ci.index.is_monotonic_increasing:
-        rows = [km_at(kmf, t) for t in times]
-        return est, np.array([r[1] for r in rows], dtype=float), np.array([r[2] for r in rows], dtype=float)
-    pos = np.searchsorted(index, times, side="right") - 1   # the last interval row at or before t
-    vals = ci.to_numpy(dtype=float)
-    at = vals[np.maximum(pos, 0)] if len(vals) else np.ones((len(times), 2))
-    before = pos < 0
-    return est, np.where(before, 1.0, at[:, 0]), np.where(before, 1.0, at[:, 1])
+    valid = ~np.isnan(km.survival)
+    tl, sv = km.timeline[valid], km.survival[valid]
+    pos = np.searchsorted(tl, times, side="right") - 1
+    est = np.where(pos >= 0, sv[np.maximum(pos, 0)] if len(sv) else np.nan, np.nan)
+    pos = np.searchsorted(km.timeline, times, side="right") - 1
+    at = np.maximum(pos, 0)
+    low = np.where(pos >= 0, km.ci_low[at], 1.0)
+    high = np.where(pos >= 0, km.ci_high[at], 1.0)
+    return est.astype(float), low, high
+
+
+def km_at(km: KM, t: float) -> tuple[float, float, float]:
+    """S(t) with its 95% exponential Greenwood (log(-log)) interval."""
+    est, low, high = km_at_many(km, [t])
+    return float(est[0]), float(low[0]), float(high[0])
 
 
 def logrank_p(d1, e1, w1, d0, e0, w0) -> float:
-    import warnings
-
-    from lifelines.statistics import logrank_test
-
+    """Two-sample log-rank test on weighted (duration, event) rows: p of the chi-square (1 df)."""
     if len(d1) == 0 or len(d0) == 0:
         return math.nan
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = logrank_test(d1, d0, event_observed_A=e1, event_observed_B=e0, weights_A=w1, weights_B=w0)
-    return float(res.p_value)
+    groups = [(np.asarray(d, dtype=float), np.asarray(e).astype(bool), np.asarray(w, dtype=float))
+              for d, e, w in ((d1, e1, w1), (d0, e0, w0))]
+    birth = min(float(g[0].min()) for g in groups)
+    tables = [_event_table(d, e, w, birth) for d, e, w in groups]
+    times = np.union1d(tables[0][0], tables[1][0])
+    rm = np.zeros((len(times), 2))
+    obs = np.zeros((len(times), 2))
+    for j, (t, removed, observed, _) in enumerate(tables):
+        at = np.searchsorted(times, t)
+        rm[at, j] = removed
+        obs[at, j] = observed
+    n_ij = rm.sum(0) - np.vstack([np.zeros((1, 2)), np.cumsum(rm, 0)[:-1]])
+    d_i = obs.sum(1)
+    n_i = rm.sum() - np.concatenate([[0.0], np.cumsum(rm.sum(1))[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ev = (n_ij * (d_i / n_i)[:, None]).sum(0)
+        z = obs.sum(0) - ev
+        ratio = (n_i - d_i) / (n_i - 1)
+        factor = np.where(np.isinf(ratio) | np.isnan(ratio), 1.0, ratio) * d_i / n_i ** 2
+        v_ = np.column_stack([n_ij, n_i]) * np.sqrt(factor)[:, None]
+    v_ = np.where(np.isnan(v_), 0.0, v_)
+    v = -v_.T @ v_
+    var = v[0, 0] - v[-1, 0]
+    u = z[0] * np.linalg.pinv(np.array([[var]]))[0, 0] * z[0]
+    return float(sps.chi2.sf(u, 1))
 
 
 def nan_to_none(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,63 @@
+"""dashboard.stats' Kaplan-Meier (exponential Greenwood interval) and log-rank test, in numpy, give what
+lifelines' KaplanMeierFitter and logrank_test give on aggregated (duration, event, weight) rows: ties,
+zero and negative durations, no events, only events, fractional weights."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from dashboard import stats
+
+lifelines = pytest.importorskip("lifelines")
+
+
+def _lifelines_at(kmf, t):
+    est = float(kmf.survival_function_at_times(t).iloc[0])
+    ci = kmf.confidence_interval_survival_function_
+    idx = ci.index[ci.index <= t]
+    if len(idx) == 0:
+        return est, 1.0, 1.0
+    row = ci.loc[idx[-1]]
+    return est, float(row.iloc[0]), float(row.iloc[1])
+
+
+def _rows(rng, kind):
+    n = int(rng.integers(1, 50))
+    d = rng.integers(-3 if kind == "negative" else 0, 30, n) / (1 if kind == "whole" else 30.4375)
+    p = {"no_events": 0.0, "all_events": 1.0}.get(kind, 0.4)
+    e = rng.random(n) < p
+    w = rng.integers(1, 12, n) * 0.25 if kind == "fractional" else rng.integers(1, 5, n).astype(float)
+    return d, e, w
+
+
+def _same(a, b, rtol):
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return abs(a - b) <= rtol * max(1.0, abs(a))
+
+
+@pytest.mark.parametrize("kind", ["whole", "months", "negative", "no_events", "all_events", "fractional"])
+def test_km_and_logrank_equal_lifelines(kind):
+    rng = np.random.default_rng(["whole", "months", "negative", "no_events", "all_events", "fractional"].index(kind))
+    for _ in range(40):
+        d, e, w = _rows(rng, kind)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            kmf = lifelines.KaplanMeierFitter().fit(d, event_observed=e, weights=w)
+        km = stats.km_fit(d, e, w)
+        times = np.concatenate([np.arange(-2, 26), d[:3]])
+        est, low, high = stats.km_at_many(km, times)
+        for i, t in enumerate(times):
+            want = _lifelines_at(kmf, t)
+            assert all(_same(x, y, 1e-12) for x, y in zip(want, (est[i], low[i], high[i]))), (kind, t)
+            assert stats.km_at(km, t) == (est[i], low[i], high[i]) or math.isnan(est[i])
+        d0, e0, w0 = _rows(rng, kind)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = float(lifelines.statistics.logrank_test(d, d0, event_observed_A=e, event_observed_B=e0,
+                                                           weights_A=w, weights_B=w0).p_value)
+        assert _same(want, stats.logrank_p(d, e, w, d0, e0, w0), 1e-9), kind
