@@ -134,14 +134,18 @@ def blank_suppressed(df: pd.DataFrame, mask, value_cols: Sequence[str]) -> pd.Da
     if "suppressed" in df:
         mask = mask | df["suppressed"].fillna(False).to_numpy(dtype=bool)
     df["suppressed"] = mask
+    any_hidden = bool(mask.any())
     for col in value_cols:
         if col in df:
             if col in ("n",) or col.startswith("n_") or col in ("responded", "exits", "at_risk"):
                 df[col] = df[col].astype("Int64")
-                df.loc[mask, col] = pd.NA
+                if any_hidden:
+                    df.loc[mask, col] = pd.NA
             elif df[col].dtype == object:
-                df.loc[mask, col] = None
+                if any_hidden:
+                    df.loc[mask, col] = None
             else:
                 df[col] = df[col].astype(float)
-                df.loc[mask, col] = np.nan
+                if any_hidden:
+                    df.loc[mask, col] = np.nan
     return df

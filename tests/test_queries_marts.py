@@ -110,6 +110,19 @@ def test_panel_multi_equals_panel_stats_sample(sample_con, case):
     _compare(sample_con, measures, sets, f)
 
 
+@pytest.mark.parametrize("case", [1, 2, 3, 5])
+def test_panel_multi_without_did_equals_with_did(sample_con, case):
+    """did=False (the coach view) leaves the DiD columns empty and every other column as with the DiD."""
+    measures, sets, f = CASES[case]
+    did_cols = ["did", "did_cohorts", "did_var1", "did_var0", "did_g1", "did_g0"]
+    full = _df(sample_con, Q.panel_multi_sql(measures, sets, f.pre, f.post), f)
+    lean = _df(sample_con, Q.panel_multi_sql(measures, sets, f.pre, f.post, did=False), f)
+    assert list(lean.columns) == list(full.columns)
+    assert lean[did_cols].isna().all().all()
+    pd.testing.assert_frame_equal(lean.drop(columns=did_cols), full.drop(columns=did_cols), check_dtype=False,
+                                  rtol=1e-12)
+
+
 def test_panel_multi_equals_panel_stats_fixture(small_wh):
     con, _ = small_wh
     coach = con.execute("SELECT min(coach_id) FROM enrolments").fetchone()[0]

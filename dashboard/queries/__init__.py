@@ -104,11 +104,12 @@ def _check_measure(measure: str) -> None:
 
 # -- change and DiD ----------------------------------------------------------------------------------
 
-def _panel_multi(cur, f: Filters, measures: list[str], sets: list[list[str]]) -> dict:
+def _panel_multi(cur, f: Filters, measures: list[str], sets: list[list[str]], did: bool = True) -> dict:
     """The sufficient statistics of panel_stats_sql for every measure x grouping set (breakdown names),
-    from one statement on mart_panel: {(measure, tuple(set)): DataFrame as panel_stats_sql returns}."""
+    from one statement on mart_panel: {(measure, tuple(set)): DataFrame as panel_stats_sql returns}
+    (did=False: without the DiD, its columns empty)."""
     cols = [Q.group_cols(s) for s in sets]
-    raw = _df(cur, Q.panel_multi_sql(list(measures), cols, f.pre, f.post), _params(f))
+    raw = _df(cur, Q.panel_multi_sql(list(measures), cols, f.pre, f.post, did=did), _params(f))
     stat_cols = [c for c in raw.columns if c not in ("_m", "_s") and c not in Q.PANEL_GROUPS]
     out = {}
     for mi, m in enumerate(measures):
@@ -179,20 +180,23 @@ def _crosstab(cur, f: Filters, k: int, measure: str, rows: str, cols: str | None
     df["_c"] = df[cc] if cc else ALL
     row_vals = sorted((v for v in df[rc].unique() if v != ALL), key=_sort_key) + [ALL]
     col_vals = sorted(v for v in df["_c"].unique() if v != ALL) + [ALL]
+    # each row's cell in the grid of counts (rows x columns, margins last)
+    at = (pd.Index(row_vals).get_indexer(df[rc]), pd.Index(col_vals).get_indexer(df["_c"]))
     hidden = {}
     for count_col in ("n", "n_comparison"):
-        grid = df.pivot_table(index=rc, columns="_c", values=count_col, aggfunc="sum").reindex(
-            index=row_vals, columns=col_vals).fillna(0)
-        hidden[count_col] = suppress_crosstab(grid, k)
-    h1 = np.array([hidden["n"].loc[r, c] for r, c in zip(df[rc], df["_c"])])
-    h0 = np.array([hidden["n_comparison"].loc[r, c] for r, c in zip(df[rc], df["_c"])]) | h1
+        grid = np.zeros((len(row_vals), len(col_vals)))
+        np.add.at(grid, at, df[count_col].fillna(0).to_numpy(dtype=float))
+        hidden[count_col] = suppress_crosstab(pd.DataFrame(grid, index=row_vals, columns=col_vals), k).to_numpy()
+    h1 = hidden["n"][at]
+    h0 = hidden["n_comparison"][at] | h1
     df = df.drop(columns="_c")
     keep = (df["n"] > 0).to_numpy()  # a cell without coached people has no estimate: left out
     df, h0, h1 = df[keep].reset_index(drop=True), h0[keep], h1[keep]
     # the rtm flag looks at the comparison baseline: only where the comparison group is shown
     hide_rtm = h0 & df["_rtm"].to_numpy(dtype=bool)
-    df.loc[hide_rtm, "flags"] = df.loc[hide_rtm, "flags"].str.replace("regression_to_mean", "").str.strip(";") \
-        .str.replace(";;", ";")
+    if hide_rtm.any():
+        df.loc[hide_rtm, "flags"] = df.loc[hide_rtm, "flags"].str.replace("regression_to_mean", "") \
+            .str.strip(";").str.replace(";;", ";")
     df = blank_suppressed(df, h0, DID_VALUES)
     df["suppressed"] = False
     df = blank_suppressed(df, h1, CHANGE_VALUES)
@@ -326,8 +330,9 @@ def coach_impact(cur, f: Filters, settings, coach_id: str, measure: str | None =
     f = f.with_(coach=coach_id)
     _guard(cur, f, k, measures[0])
     rows = []
-    raws = _panel_multi(cur, f, measures, [[]])
-    raws.update(_panel_multi(cur, f, [measures[0]], [["program"], []]))
+    # the coach's table and by_program show no DiD: the statements leave it out
+    raws = _panel_multi(cur, f, measures, [[]], did=False)
+    raws.update(_panel_multi(cur, f, [measures[0]], [["program"], []], did=False))
     for m in measures:
         raws[(m, ("coach",))] = _coach_groups(raws[(m, ())], coach_id)
     for m in measures:

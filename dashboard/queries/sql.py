@@ -273,7 +273,7 @@ def _check_sets(sets: list[list[str]]) -> list[str]:
     return [c for c in PANEL_GROUPS if any(c in s for s in sets)]
 
 
-def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: str) -> str:
+def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: str, did: bool = True) -> str:
     """Sufficient statistics per measure (`_m`, index into `measures`) x grouping set (`_s`, index into
     `sets`) x group: the columns of panel_stats_sql; every group column used by any set is present
     (named as in `p`), holding 'All' on the rows of a set that does not group by it.
@@ -282,7 +282,10 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
     means and population variances of d and y0 of every measure (the per-role moments over the cohorts
     are combined from these exactly as a parallel aggregate combines its partial states; the mean of y1
     over the panel is the mean of y0 plus the mean of d, so y1 is not aggregated), and one pass per
-    set x group x person x role for the distinct counts and the clustered DiD variance."""
+    set x group x person x role for the distinct counts and the clustered DiD variance.
+
+    did=False: no DiD (did, did_cohorts, did_var1, did_var0, did_g1, did_g0 empty), for a view that shows
+    none: the person pass then only counts, with no weights, factors or influence terms."""
     used = _check_sets(sets)
     nm = len(measures)
     I = range(nm)
@@ -320,30 +323,34 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
         f"w_{i} * sqrt(c.n_{i} / (c.n_{i} - 1)) / c.n_{i} * CASE WHEN c.coached THEN 1 ELSE -1 END AS f_{i}, "
         f"c.md_{i} AS mu_{i}" for i in I)
     term = {i: f"f_{i} * (d_{i} - mu_{i})" for i in I}
-    psi = ",\n           ".join(f"sum({term[i]}) AS psi_{i}, count(d_{i}) AS c_{i}" for i in I)
+    psi = ",\n           ".join(f"sum({term[i]}) AS psi_{i}, count(d_{i}) AS c_{i}" if did else f"count(d_{i}) AS c_{i}"
+                                for i in I)
     # a set grouping by cohort has one panel row per group x person x role (mart_panel is unique on
     # cohort x person x role): there the person's sums are the row's own terms, no aggregation needed
     by_row = [si for si, s in enumerate(sets) if "cohort_id" in s]
-    psi_row = ",\n           ".join(f"{term[i]} AS psi_{i}, (d_{i} IS NOT NULL)::BIGINT AS c_{i}" for i in I)
+    psi_row = ",\n           ".join((f"{term[i]} AS psi_{i}, " if did else "") + f"(d_{i} IS NOT NULL)::BIGINT AS c_{i}"
+                                    for i in I)
+    with_fac = f"LEFT JOIN fac USING ({K_}_cohort, coached)" if did else ""
     if not by_row:
         person_sql = f"""SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
            {psi}
-    FROM px LEFT JOIN fac USING ({K_}_cohort, coached)
+    FROM px {with_fac}
     GROUP BY ALL"""
     else:
         rowset = ", ".join(str(si) for si in by_row)
         person_sql = f"""SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
            {psi}
-    FROM px LEFT JOIN fac USING ({K_}_cohort, coached)
+    FROM px {with_fac}
     WHERE px._s NOT IN ({rowset})
     GROUP BY ALL
     UNION ALL
     SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
            {psi_row}
-    FROM px LEFT JOIN fac USING ({K_}_cohort, coached)
+    FROM px {with_fac}
     WHERE px._s IN ({rowset})"""
     per_role = ",\n           ".join(
-        f"count(*) FILTER (WHERE c_{i} > 0) AS n_{i}, sum(psi_{i} * psi_{i}) AS var_{i}, count(psi_{i}) AS g_{i}"
+        f"count(*) FILTER (WHERE c_{i} > 0) AS n_{i}, "
+        + (f"sum(psi_{i} * psi_{i}) AS var_{i}, count(psi_{i}) AS g_{i}" if did else f"NULL::DOUBLE AS var_{i}, 0 AS g_{i}")
         for i in I)
     # per role: combine the cohorts' (count, mean, population variance) into the role's moments
     grand = ",\n           ".join(
@@ -364,6 +371,49 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
         return "unnest([" + ", ".join(f"{name}_{i}" for i in I) + "])"
 
     didw = ",\n                     ".join(f"sum(w_{i} * (m1_{i} - m0_{i})) AS did_{i}, count(w_{i}) AS dc_{i}" for i in I)
+    if did:
+        did_weights = f"""wts AS (
+    SELECT *,
+           {wts}
+    FROM (SELECT {K_}_cohort,
+           {cw}
+          FROM cst GROUP BY ALL)
+),
+fac AS (
+    SELECT {K_}_cohort, c.coached,
+           {fac}
+    FROM cst c JOIN wts USING ({K_}_cohort)
+),
+"""
+        did_final = f""",
+did AS (
+    SELECT _m{xk}, did, did_cohorts FROM (
+        SELECT {K_}{rng} AS _m, {lst("did")} AS did, {lst("dc")} AS did_cohorts
+        FROM (SELECT {K_}
+                     {didw}
+              FROM wts GROUP BY ALL))
+    WHERE did_cohorts > 0
+),
+didvar AS (
+    SELECT _m{xk},
+           sum(var_) FILTER (WHERE coached) AS did_var1,
+           sum(var_) FILTER (WHERE NOT coached) AS did_var0,
+           coalesce(sum(g_) FILTER (WHERE coached), 0)::BIGINT AS did_g1,
+           coalesce(sum(g_) FILTER (WHERE NOT coached), 0)::BIGINT AS did_g0
+    FROM roles_l WHERE g_ > 0 GROUP BY ALL
+)
+SELECT _m, {out_cols}, * EXCLUDE (_m{xk}) FROM coached
+FULL JOIN comp USING (_m{xk})
+LEFT JOIN did USING (_m{xk})
+LEFT JOIN didvar USING (_m{xk})
+ORDER BY ALL"""
+    else:
+        did_weights = ""
+        did_final = f"""
+SELECT _m, {out_cols}, * EXCLUDE (_m{xk}), NULL::DOUBLE AS did, NULL::BIGINT AS did_cohorts,
+       NULL::DOUBLE AS did_var1, NULL::DOUBLE AS did_var0, NULL::BIGINT AS did_g1, NULL::BIGINT AS did_g0
+FROM (SELECT * FROM coached FULL JOIN comp USING (_m{xk}))
+ORDER BY ALL"""
     return f"""
 WITH scope_cohorts AS (
     SELECT c.cohort_id FROM cohorts c WHERE {COHORT_FILTER}
@@ -385,19 +435,7 @@ cst AS (
            {cst}
     FROM px GROUP BY ALL
 ),
-wts AS (
-    SELECT *,
-           {wts}
-    FROM (SELECT {K_}_cohort,
-           {cw}
-          FROM cst GROUP BY ALL)
-),
-fac AS (
-    SELECT {K_}_cohort, c.coached,
-           {fac}
-    FROM cst c JOIN wts USING ({K_}_cohort)
-),
-person AS (
+{did_weights}person AS (
     {person_sql}
 ),
 person_role AS (
@@ -428,28 +466,7 @@ comp AS (
     SELECT _m{xk}, n_ AS n_comparison, rows_::BIGINT AS n0_rows, mean_d_ AS comparison_change,
            sd_d_ AS comparison_sd, mean_pre_ AS comparison_mean_pre, sd_pre_ AS comparison_sd_pre
     FROM roles_l WHERE NOT coached AND rows_ > 0
-),
-did AS (
-    SELECT _m{xk}, did, did_cohorts FROM (
-        SELECT {K_}{rng} AS _m, {lst("did")} AS did, {lst("dc")} AS did_cohorts
-        FROM (SELECT {K_}
-                     {didw}
-              FROM wts GROUP BY ALL))
-    WHERE did_cohorts > 0
-),
-didvar AS (
-    SELECT _m{xk},
-           sum(var_) FILTER (WHERE coached) AS did_var1,
-           sum(var_) FILTER (WHERE NOT coached) AS did_var0,
-           coalesce(sum(g_) FILTER (WHERE coached), 0)::BIGINT AS did_g1,
-           coalesce(sum(g_) FILTER (WHERE NOT coached), 0)::BIGINT AS did_g0
-    FROM roles_l WHERE g_ > 0 GROUP BY ALL
-)
-SELECT _m, {out_cols}, * EXCLUDE (_m{xk}) FROM coached
-FULL JOIN comp USING (_m{xk})
-LEFT JOIN did USING (_m{xk})
-LEFT JOIN didvar USING (_m{xk})
-ORDER BY ALL"""
+){did_final}"""
 
 
 def trajectory_fast_sql(measure: str, groups: list[str]) -> str:
