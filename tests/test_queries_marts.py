@@ -133,11 +133,17 @@ def test_panel_multi_equals_panel_stats_fixture(small_wh):
 @pytest.mark.parametrize("f", [Filters(), Filters(career_phase="early"), Filters(waves="baseline-follow_up"),
                                Filters(date_from=pd.Timestamp("2024-06-01").date())])
 def test_fast_guard_and_trajectories_equal_slow_path(sample_con, f):
+    from dashboard import queries as q
+
     con = sample_con
     for measure in ("engagement", "enps_score"):
         a = _df(con, Q.guard_sql(measure), f)
         b = _df(con, Q.guard_fast_sql(measure, f.pre, f.post), f)
         assert a.to_dict("records") == b.to_dict("records")
+        # the overview's unfiltered counts: people and coached with the completion counts, one statement
+        c = _df(con, Q.guard_fast_sql(measure, f.pre, f.post, panel=False, completion=True), f).iloc[0]
+        done = _df(con, q.COMPLETION_SQL, f).iloc[0]
+        assert (c.people, c.coached, c.completion_n, c.completion_x) == (a.people[0], a.coached[0], done.n, done.x)
         for groups in (["cohort_id"], ["program_id"]):
             a = _df(con, Q.trajectory_sql(measure, groups), f)
             b = _df(con, Q.trajectory_fast_sql(measure, groups), f)

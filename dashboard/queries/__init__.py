@@ -533,6 +533,12 @@ def quality(cur, f: Filters, settings) -> ViewResult:
 
 # -- overview ----------------------------------------------------------------------------------------
 
+COMPLETION_SQL = ("WITH scope_cohorts AS (SELECT c.* FROM cohorts c WHERE " + Q.COHORT_FILTER + ") "
+                  "SELECT count(DISTINCT e.participant_key) FILTER (WHERE e.status IN ('completed', 'withdrawn')) AS n, "
+                  "count(DISTINCT e.participant_key) FILTER (WHERE e.status = 'completed') AS x "
+                  "FROM enrolments e JOIN scope_cohorts c USING (cohort_id) JOIN mart_people mp USING (participant_key) "
+                  "WHERE ($f_coach IS NULL OR e.coach_id = $f_coach) AND " + Q.PEOPLE_FILTER)
+
 def overview(cur, f: Filters, settings, waves: str | None = None) -> ViewResult:
     k = k_of(settings)
     if waves:
@@ -540,13 +546,17 @@ def overview(cur, f: Filters, settings, waves: str | None = None) -> ViewResult:
     raws = _panel_multi(cur, f, list(MEASURES), [[]])
     if f.active():
         counts = _guard(cur, f, k, counts=True)
+        comp = _df(cur, COMPLETION_SQL, _params(f)).iloc[0]
     else:
-        # nothing to refuse: people and coached counted alone, the matched panel is the engagement panel's n
-        base = _df(cur, Q.guard_fast_sql("engagement", f.pre, f.post, panel=False), _params(f)).iloc[0]
+        # nothing to refuse: people, coached and completion counted alone (one statement), the matched panel
+        # is the engagement panel's n
+        base = _df(cur, Q.guard_fast_sql("engagement", f.pre, f.post, panel=False, completion=True),
+                   _params(f)).iloc[0]
         eng = raws[("engagement", ())]
         panel_n = 0 if eng.empty or pd.isna(eng["n"].iloc[0]) else int(eng["n"].iloc[0])
         counts = {"people in scope": int(base.people), "coached people": int(base.coached),
                   "people in the coached matched panel": panel_n}
+        comp = pd.Series({"n": base.completion_n, "x": base.completion_x})
     rows = []
 
     def add(metric, measure=None, n=None, estimate=math.nan, lo=math.nan, hi=math.nan, flags="", suppressed=False,
@@ -556,11 +566,6 @@ def overview(cur, f: Filters, settings, waves: str | None = None) -> ViewResult:
 
     add("people_in_scope", n=counts["people in scope"], estimate=float(counts["people in scope"]))
     add("coached", n=counts["coached people"], estimate=float(counts["coached people"]))
-    comp = _df(cur, "WITH scope_cohorts AS (SELECT c.* FROM cohorts c WHERE " + Q.COHORT_FILTER + ") "
-                    "SELECT count(DISTINCT e.participant_key) FILTER (WHERE e.status IN ('completed', 'withdrawn')) AS n, "
-                    "count(DISTINCT e.participant_key) FILTER (WHERE e.status = 'completed') AS x "
-                    "FROM enrolments e JOIN scope_cohorts c USING (cohort_id) JOIN mart_people mp USING (participant_key) "
-                    "WHERE ($f_coach IS NULL OR e.coach_id = $f_coach) AND " + Q.PEOPLE_FILTER, _params(f)).iloc[0]
     p, lo, hi = stats.wilson(comp.x, comp.n)
     add("completion_rate", n=int(comp.n), estimate=p, lo=lo, hi=hi, flags=stats.flags(int(comp.n)))
     add("matched_panel", "engagement", n=counts["people in the coached matched panel"],
@@ -588,7 +593,8 @@ def overview(cur, f: Filters, settings, waves: str | None = None) -> ViewResult:
             add(f"retention_12m_{role}", n=None if r.suppressed else int(r.n), estimate=r.estimate, lo=r.ci_low,
                 hi=r.ci_high, flags=r["flags"] or "", suppressed=bool(r.suppressed), p_value=r.logrank_p)
     fresh = cur.execute("SELECT max(finished_at) FROM load_batches").fetchall()[0][0]
-    add("data_freshness", as_of=str(_as_of(cur)) if _as_of(cur) else None, loaded_at=str(fresh) if fresh else None)
+    as_of = _as_of(cur)
+    add("data_freshness", as_of=str(as_of) if as_of else None, loaded_at=str(fresh) if fresh else None)
     table = pd.DataFrame(rows)
     for c in ("g", "p_value", "n_comparison", "as_of", "loaded_at"):
         if c not in table:

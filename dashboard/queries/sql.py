@@ -304,7 +304,9 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
     cols = ",\n           ".join(
         f"k.{score_col(post, m)} - k.{score_col(pre, m)} AS d_{i}, "
         f"CASE WHEN d_{i} IS NOT NULL THEN k.{score_col(pre, m)} END AS y0_{i}" for i, m in enumerate(measures))
-    any_d = " OR ".join(f"d_{i} IS NOT NULL" for i in I)
+    # a row with any change: both scores of some measure (on the stored columns, before any arithmetic)
+    any_d = " OR ".join(f"(k.{score_col(pre, m)} IS NOT NULL AND k.{score_col(post, m)} IS NOT NULL)"
+                        for m in measures)
     sets_values = ", ".join(f"({i})" for i in range(len(sets)))
     cst = ",\n           ".join(
         f"count(d_{i}) AS n_{i}, avg(d_{i}) AS md_{i}, var_pop(d_{i}) AS vd_{i}, "
@@ -492,18 +494,27 @@ SELECT {g}, role, wave, {n} AS n, avg(y) AS mean, stddev_samp(y) AS sd
 FROM resp GROUP BY ALL ORDER BY ALL"""
 
 
-def guard_fast_sql(measure: str, pre: str, post: str, panel: bool = True) -> str:
-    """guard_sql with the panel counts from mart_panel (panel=False: people and coached only)."""
+def guard_fast_sql(measure: str, pre: str, post: str, panel: bool = True, completion: bool = False) -> str:
+    """guard_sql with the panel counts from mart_panel (panel=False: people and coached only).
+    completion=True: also completion_n and completion_x, the people with a completed or withdrawn
+    enrolment and with a completed one (the overview's completion rate), from the same enrolments."""
     y0, y1 = score_col(pre, measure), score_col(post, measure)
-    sql = f"""
+    done = (",\n           count(DISTINCT mp.participant_key) FILTER (WHERE mp.status IN ('completed', 'withdrawn'))"
+            " AS completion_n,\n           count(DISTINCT mp.participant_key) FILTER (WHERE mp.status = 'completed')"
+            " AS completion_x") if completion else ""
+    return f"""
 WITH scope_cohorts AS (
     SELECT c.* FROM cohorts c WHERE {COHORT_FILTER}
 ),
 enrolled AS (
-    SELECT e.participant_key, mp.department, mp.team_id, mp.career_phase
+    SELECT e.participant_key, e.status, mp.department, mp.team_id, mp.career_phase
     FROM enrolments e JOIN scope_cohorts c USING (cohort_id)
     JOIN mart_people mp ON mp.participant_key = e.participant_key
     WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach)
+),
+base AS (
+    SELECT count(DISTINCT mp.participant_key) AS coached{done}
+    FROM enrolled mp WHERE {PEOPLE_FILTER}
 ),
 panel AS (
     SELECT count(DISTINCT pid) FILTER (WHERE role = 'coached') AS coached_panel,
@@ -515,13 +526,9 @@ SELECT
     CASE WHEN $f_program IS NULL AND $f_cohort IS NULL AND $f_coach IS NULL AND $f_date_from IS NULL
               AND $f_date_to IS NULL
          THEN (SELECT count(*) FROM mart_people mp WHERE {PEOPLE_FILTER})
-         ELSE (SELECT count(DISTINCT mp.participant_key) FROM enrolled mp WHERE {PEOPLE_FILTER}) END AS people,
-    (SELECT count(DISTINCT mp.participant_key) FROM enrolled mp WHERE {PEOPLE_FILTER}) AS coached,
-    panel.coached_panel, panel.comparison_panel
-FROM panel"""
-    if not panel:
-        sql = sql.replace(",\n    panel.coached_panel, panel.comparison_panel\nFROM panel", "")
-    return sql
+         ELSE base.coached END AS people,
+    base.*{", panel.coached_panel, panel.comparison_panel" if panel else ""}
+FROM base{" CROSS JOIN panel" if panel else ""}"""
 
 
 def retention_fast_sql(groupings: list[tuple[str, bool]]) -> str:
