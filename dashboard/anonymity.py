@@ -129,23 +129,32 @@ def guard(filters, k: int, count: Callable[[object], Mapping[str, int]], team_de
 
 def blank_suppressed(df: pd.DataFrame, mask, value_cols: Sequence[str]) -> pd.DataFrame:
     """Set suppressed=mask and empty every value column of the suppressed rows (n included)."""
-    df = df.copy()
     mask = np.asarray(mask, dtype=bool)
     if "suppressed" in df:
         mask = mask | df["suppressed"].fillna(False).to_numpy(dtype=bool)
-    df["suppressed"] = mask
     any_hidden = bool(mask.any())
-    for col in value_cols:
-        if col in df:
-            if col in ("n",) or col.startswith("n_") or col in ("responded", "exits", "at_risk"):
-                df[col] = df[col].astype("Int64")
-                if any_hidden:
-                    df.loc[mask, col] = pd.NA
-            elif df[col].dtype == object:
-                if any_hidden:
-                    df.loc[mask, col] = None
+    values = set(value_cols)
+    cols = {}
+    for col in df.columns:
+        s = df[col]
+        if col == "suppressed" or col not in values:
+            cols[col] = s
+        elif col in ("n",) or col.startswith("n_") or col in ("responded", "exits", "at_risk"):
+            arr = s.astype("Int64").array.copy()
+            if any_hidden:
+                arr[mask] = pd.NA
+            cols[col] = arr
+        elif s.dtype == object:
+            if any_hidden:
+                arr = s.to_numpy(dtype=object, copy=True)
+                arr[mask] = None
+                cols[col] = arr
             else:
-                df[col] = df[col].astype(float)
-                if any_hidden:
-                    df.loc[mask, col] = np.nan
-    return df
+                cols[col] = s
+        else:
+            arr = s.astype(float).to_numpy(copy=True)
+            if any_hidden:
+                arr[mask] = np.nan
+            cols[col] = arr
+    cols["suppressed"] = mask
+    return pd.DataFrame(cols, index=df.index)

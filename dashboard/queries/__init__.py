@@ -122,7 +122,9 @@ def _panel_multi(cur, f: Filters, measures: list[str], sets: list[list[str]], di
 def _estimates(raw: pd.DataFrame, measure: str, per_cohort_welch: bool = False) -> pd.DataFrame:
     """Aggregates -> estimates and flags (no suppression yet)."""
     cols: dict[str, list] = {c: [] for c in ["measure"] + CHANGE_VALUES + ["_rtm"]}
-    for r in raw.to_dict("records"):
+    names = list(raw.columns)
+    for values in zip(*(raw[c].tolist() for c in names)):   # the rows as to_dict("records") gives them
+        r = dict(zip(names, values))
         n = 0 if pd.isna(r.get("n")) else int(r["n"])
         ch = stats.paired_change(r.get("n_rows", 0) if not pd.isna(r.get("n_rows")) else 0,
                                  r.get("mean_d"), r.get("sd_d"), r.get("sd_pre"))
