@@ -87,40 +87,26 @@ ORDER BY grouping(_g), grp, job_level, salary_band;
 -- per group (the comparison people of the group's cohorts over the same calendar window).
 -- Read from mart_panel (one row per cohort x person x role, baseline scores as columns; it carries the
 -- person's groups under mart_people's column names, so {people_filter} applies to it as `mp`).
--- Means and SDs are over the panel rows; the counts are of distinct people, from one row per
--- group x role x person (a comparison person is in the panel of every cohort they serve).
+-- Means and SDs are over the panel rows; the counts are of distinct people (a comparison person is in
+-- the panel of every cohort they serve): the bits set in a bitstring over the integer person key.
 WITH scope_cohorts AS (
     SELECT c.* FROM cohorts c WHERE {cohort_filter}
 ),
-b AS MATERIALIZED (
-    SELECT mp.role, mp.pid, {g}::VARCHAR AS _g,
+b AS (
+    SELECT mp.role = 'coached' AS coached, mp.pid, {g}::VARCHAR AS _g,
            mp.baseline_intent_to_stay AS intent_to_stay, mp.baseline_engagement AS engagement
     FROM (SELECT *, 'All' AS _all FROM mart_panel) mp
     WHERE mp.cohort_id IN (SELECT cohort_id FROM scope_cohorts)
       AND (mp.baseline_intent_to_stay IS NOT NULL OR mp.baseline_engagement IS NOT NULL)
       AND {people_filter}
       AND ($f_coach IS NULL OR mp.role = 'comparison' OR mp.coach_id = $f_coach)
-),
-people AS (
-    SELECT grouping(_g) AS _total, _g, role,
-           bool_or(intent_to_stay IS NOT NULL) AS has_stay, bool_or(engagement IS NOT NULL) AS has_eng
-    FROM b
-    GROUP BY GROUPING SETS {sets(role, pid)}
-),
-counts AS (
-    SELECT _total, _g, role, count(*) FILTER (WHERE has_stay) AS n_stay, count(*) FILTER (WHERE has_eng) AS n_eng
-    FROM people
-    GROUP BY ALL
-),
-moments AS (
-    SELECT grouping(_g) AS _total, _g, role,
-           avg(intent_to_stay) AS mean_stay, stddev_samp(intent_to_stay) AS sd_stay,
-           avg(engagement) AS mean_eng, stddev_samp(engagement) AS sd_eng
-    FROM b
-    GROUP BY GROUPING SETS {sets(role)}
 )
-SELECT CASE WHEN m._total = 1 THEN 'All' ELSE m._g END AS grp, m.role,
-       c.n_stay, m.mean_stay, m.sd_stay, c.n_eng, m.mean_eng, m.sd_eng
-FROM moments m
-JOIN counts c ON c._total = m._total AND c.role = m.role AND c._g IS NOT DISTINCT FROM m._g
-ORDER BY m._total, grp, m.role;
+SELECT CASE WHEN grouping(_g) = 1 THEN 'All' ELSE _g END AS grp,
+       CASE WHEN coached THEN 'coached' ELSE 'comparison' END AS role,
+       coalesce(bit_count(bitstring_agg(pid) FILTER (WHERE intent_to_stay IS NOT NULL)), 0) AS n_stay,
+       avg(intent_to_stay) AS mean_stay, stddev_samp(intent_to_stay) AS sd_stay,
+       coalesce(bit_count(bitstring_agg(pid) FILTER (WHERE engagement IS NOT NULL)), 0) AS n_eng,
+       avg(engagement) AS mean_eng, stddev_samp(engagement) AS sd_eng
+FROM b
+GROUP BY GROUPING SETS {sets(coached)}
+ORDER BY grouping(_g), grp, role;
