@@ -251,10 +251,13 @@ PANEL_PEOPLE_FILTER = """
     AND ($f_team IS NULL OR k.team_id = $f_team)
     AND ($f_phase IS NULL OR k.career_phase = $f_phase)"""
 
+# the panel rows of the people in scope (the comparison people of a coach's cohorts stay)
+PANEL_ROWS = PANEL_PEOPLE_FILTER + """
+    AND ($f_coach IS NULL OR k.role = 'comparison' OR k.coach_id = $f_coach)"""
+
 PANEL_SCOPE = """
     k.cohort_id IN (SELECT cohort_id FROM scope_cohorts)
-    AND """ + PANEL_PEOPLE_FILTER + """
-    AND ($f_coach IS NULL OR k.role = 'comparison' OR k.coach_id = $f_coach)"""
+    AND """ + PANEL_ROWS
 
 
 def score_col(wave: str, measure: str) -> str:
@@ -418,14 +421,16 @@ FROM (SELECT * FROM coached FULL JOIN comp USING (_m{xk}))
 ORDER BY ALL"""
     return f"""
 WITH scope_cohorts AS (
-    SELECT c.cohort_id FROM cohorts c WHERE {COHORT_FILTER}
+    -- _cohort: a small integer per cohort in scope, the key of the per-cohort statistics and weights
+    SELECT c.cohort_id, (row_number() OVER (ORDER BY c.cohort_id))::SMALLINT AS _cohort
+    FROM cohorts c WHERE {COHORT_FILTER}
 ),
 p AS (
-    SELECT k.cohort_id AS _cohort, k.cohort_id, k.program_id, k.pid, k.role = 'coached' AS coached, k.department,
+    SELECT sc._cohort, k.cohort_id, k.program_id, k.pid, k.role = 'coached' AS coached, k.department,
            k.team_id AS team, k.career_phase, k.coach_id,
            {cols}
-    FROM mart_panel k
-    WHERE {PANEL_SCOPE}
+    FROM mart_panel k JOIN scope_cohorts sc ON sc.cohort_id = k.cohort_id
+    WHERE {PANEL_ROWS}
       AND ({any_d})
 ),
 px AS NOT MATERIALIZED (
