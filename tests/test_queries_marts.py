@@ -195,3 +195,25 @@ def test_coach_groups_equal_panel_stats_by_coach(sample_con):
                         (x == y or abs(float(x) - float(y)) <= 1e-12 * max(1.0, abs(float(x))))
                         for x, y in zip(a, b)]
                 assert all(same), (coach, m, col)
+
+
+def test_guard_with_the_views_panel_counts_equals_the_guard(sample_con):
+    """A view that passes its own panel statistics to the guard (coach impact, the filtered overview) gets
+    the same counts and the same refusals as the guard counting everything itself."""
+    from dashboard import queries as q
+    from dashboard.anonymity import AnonymityRefused
+
+    con = sample_con
+    coach = con.execute("SELECT min(coach_id) FROM enrolments").fetchone()[0]
+    program = con.execute("SELECT min(program_id) FROM programs").fetchone()[0]
+    dept = con.execute("SELECT min(department) FROM mart_people").fetchone()[0]
+    for f in (Filters(coach=coach), Filters(program=program), Filters(career_phase="late"), Filters(department=dept),
+              Filters(program=program, career_phase="mid", waves="baseline-follow_up")):
+        for k, measure in ((5, "engagement"), (40, "vigour")):
+            outcomes = []
+            for panel in (None, q._panel_multi(con, f, [measure], [[]], did=False)[(measure, ())]):
+                try:
+                    outcomes.append(q._guard(con, f, k, measure, counts=True, panel=panel))
+                except AnonymityRefused as exc:
+                    outcomes.append(str(exc))
+            assert outcomes[0] == outcomes[1], (f, k, measure)

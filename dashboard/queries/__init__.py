@@ -70,11 +70,19 @@ def filter_options(cur) -> FilterOptions:
         team_department=dict(teams), date_min=dmin, date_max=dmax, waves=WAVE_PAIRS)
 
 
-def _guard(cur, f: Filters, k: int, measure: str = "engagement", counts: bool = False) -> dict | None:
+def _guard(cur, f: Filters, k: int, measure: str = "engagement", counts: bool = False,
+           panel: pd.DataFrame | None = None) -> dict | None:
     """Rule 3 on the view's base counts; with counts=True returns the counts of the selection itself
-    (without a filter nothing can be refused, and nothing is counted unless the caller needs it)."""
+    (without a filter nothing can be refused, and nothing is counted unless the caller needs it).
+    `panel`: the view's own ungrouped panel statistics of `measure` under `f` (as _panel_multi returns
+    them), whose n and n_comparison are the selection's panel counts, so they are not counted again."""
     sql = Q.guard_fast_sql(measure, f.pre, f.post)
     cache: dict = {}
+    if panel is not None:
+        row = _df(cur, Q.guard_fast_sql(measure, f.pre, f.post, panel=False), _params(f)).iloc[0]
+        cache[f] = {"people in scope": int(row.people), "coached people": int(row.coached),
+                    "people in the coached matched panel": _count(panel, "n"),
+                    "people in the comparison panel": _count(panel, "n_comparison")}
 
     def count(filters: Filters) -> dict:
         key = filters
@@ -89,6 +97,11 @@ def _guard(cur, f: Filters, k: int, measure: str = "engagement", counts: bool = 
         opts = _maps(cur)
         guard(f, k, count, team_department=opts[0], cohort_program=opts[1])
     return count(f) if counts else None
+
+
+def _count(stats_: pd.DataFrame, col: str) -> int:
+    """A count of a one-row statistics frame (0 where the frame or the value is empty)."""
+    return 0 if stats_.empty or pd.isna(stats_[col].iloc[0]) else int(stats_[col].iloc[0])
 
 
 def _maps(cur):
@@ -330,10 +343,11 @@ def coach_impact(cur, f: Filters, settings, coach_id: str, measure: str | None =
     for m in measures:
         _check_measure(m)
     f = f.with_(coach=coach_id)
-    _guard(cur, f, k, measures[0])
     rows = []
     # the coach's table and by_program show no DiD: the statements leave it out
     raws = _panel_multi(cur, f, measures, [[]], did=False)
+    # rule 3 before anything is built (the selection's panel counts are the panel statement's)
+    _guard(cur, f, k, measures[0], panel=raws[(measures[0], ())])
     raws.update(_panel_multi(cur, f, [measures[0]], [["program"], []], did=False))
     for m in measures:
         raws[(m, ("coach",))] = _coach_groups(raws[(m, ())], coach_id)
@@ -547,17 +561,15 @@ def overview(cur, f: Filters, settings, waves: str | None = None) -> ViewResult:
         f = f.with_(waves=waves)
     raws = _panel_multi(cur, f, list(MEASURES), [[]])
     if f.active():
-        counts = _guard(cur, f, k, counts=True)
+        counts = _guard(cur, f, k, counts=True, panel=raws[("engagement", ())])
         comp = _df(cur, COMPLETION_SQL, _params(f)).iloc[0]
     else:
         # nothing to refuse: people, coached and completion counted alone (one statement), the matched panel
         # is the engagement panel's n
         base = _df(cur, Q.guard_fast_sql("engagement", f.pre, f.post, panel=False, completion=True),
                    _params(f)).iloc[0]
-        eng = raws[("engagement", ())]
-        panel_n = 0 if eng.empty or pd.isna(eng["n"].iloc[0]) else int(eng["n"].iloc[0])
         counts = {"people in scope": int(base.people), "coached people": int(base.coached),
-                  "people in the coached matched panel": panel_n}
+                  "people in the coached matched panel": _count(raws[("engagement", ())], "n")}
         comp = pd.Series({"n": base.completion_n, "x": base.completion_x})
     rows = []
 

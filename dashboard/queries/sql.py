@@ -522,8 +522,9 @@ base AS (
     FROM enrolled mp WHERE {PEOPLE_FILTER}
 ),
 panel AS (
-    SELECT count(DISTINCT pid) FILTER (WHERE role = 'coached') AS coached_panel,
-           count(DISTINCT pid) FILTER (WHERE role = 'comparison') AS comparison_panel
+    -- distinct people: the bits set in a bitstring over the integer person key
+    SELECT coalesce(bit_count(bitstring_agg(pid) FILTER (WHERE role = 'coached')), 0) AS coached_panel,
+           coalesce(bit_count(bitstring_agg(pid) FILTER (WHERE role = 'comparison')), 0) AS comparison_panel
     FROM mart_panel k
     WHERE {PANEL_SCOPE} AND k.{y0} IS NOT NULL AND k.{y1} IS NOT NULL
 )
