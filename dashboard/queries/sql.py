@@ -284,7 +284,8 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
     One scan of mart_panel (rows repeated once per set): per set x group x cohort x role the counts,
     means and population variances of d and y0 of every measure (the per-role moments over the cohorts
     are combined from these exactly as a parallel aggregate combines its partial states; the mean of y1
-    over the panel is the mean of y0 plus the mean of d, so y1 is not aggregated), and one pass per
+    over the panel is the mean of y0 plus the mean of d, so y1 is not aggregated; sets grouping only by
+    program or cohort share the per-cohort statistics, aggregated once), and one pass per
     set x group x person x role for the distinct counts and the clustered DiD variance.
 
     did=False: no DiD (did, did_cohorts, did_var1, did_var0, did_g1, did_g0 empty), for a view that shows
@@ -335,7 +336,30 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
     by_row = [si for si, s in enumerate(sets) if "cohort_id" in s]
     psi_row = ",\n           ".join((f"{term[i]} AS psi_{i}, " if did else "") + f"(d_{i} IS NOT NULL)::BIGINT AS c_{i}"
                                     for i in I)
-    with_fac = f"LEFT JOIN fac USING ({K_}_cohort, coached)" if did else ""
+    # sets grouping only by columns of the cohort (program, cohort): a cohort's rows are the same in every
+    # set, so its statistics are aggregated once, from p, and repeated per set; and the set and the cohort
+    # find a row's factor
+    by_cohort = len(sets) > 1 and all(c in ("program_id", "cohort_id", "_all") for c in used)
+    if by_cohort:
+        kc = [c for c in used if c != "_all"]
+        cst_sql = f"""cst0 AS (
+    SELECT _cohort, {"".join(f"{c}, " for c in kc)}coached,
+           {cst}
+    FROM p GROUP BY ALL
+),
+cst AS (
+    SELECT sets._s{gsel.replace("p.", "c.")}, c.* EXCLUDE ({", ".join(kc)})
+    FROM cst0 c CROSS JOIN (VALUES {sets_values}) sets(_s)
+)"""
+        fac_cols = ", ".join(f"f_{i}, mu_{i}" for i in I)
+        with_fac = f"LEFT JOIN (SELECT _s, _cohort, coached, {fac_cols} FROM fac) USING (_s, _cohort, coached)" if did else ""
+    else:
+        cst_sql = f"""cst AS (
+    SELECT {K_}_cohort, coached,
+           {cst}
+    FROM px GROUP BY ALL
+)"""
+        with_fac = f"LEFT JOIN fac USING ({K_}_cohort, coached)" if did else ""
     if not by_row:
         person_sql = f"""SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
            {psi}
@@ -437,11 +461,7 @@ px AS NOT MATERIALIZED (
     SELECT {pstar}, sets._s{gsel}
     FROM p CROSS JOIN (VALUES {sets_values}) sets(_s)
 ),
-cst AS (
-    SELECT {K_}_cohort, coached,
-           {cst}
-    FROM px GROUP BY ALL
-),
+{cst_sql},
 {did_weights}person AS (
     {person_sql}
 ),
