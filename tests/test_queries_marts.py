@@ -217,3 +217,20 @@ def test_guard_with_the_views_panel_counts_equals_the_guard(sample_con):
                 except AnonymityRefused as exc:
                     outcomes.append(str(exc))
             assert outcomes[0] == outcomes[1], (f, k, measure)
+
+
+@pytest.mark.parametrize("rows,cols,welch", [("career_phase", "department", False), ("team", None, False),
+                                             ("cohort", None, True), ("program", "career_phase", False)])
+def test_crosstabs_of_several_measures_equal_one_at_a_time(sample_con, rows, cols, welch):
+    """The cross-tabs of several measures built together (coach impact, the ROI intangibles) equal each
+    measure's built alone: cells, suppression, flags, order and types."""
+    from dashboard import queries as q
+
+    measures = ["engagement", "enps_score", "intent_to_stay", "amotivation"]
+    sets = [[rows, cols], [rows], [cols], []] if cols else [[rows], []]
+    for f, k in ((Filters(), 5), (Filters(), 25), (Filters(career_phase="mid", waves="baseline-follow_up"), 8)):
+        raws = q._panel_multi(sample_con, f, measures, [[x for x in s if x] for s in sets])
+        together = q._crosstabs(sample_con, f, k, measures, rows, cols, welch, raws)
+        for m in measures:
+            alone = q._crosstabs(sample_con, f, k, [m], rows, cols, welch, raws)[m]
+            pd.testing.assert_frame_equal(together[m], alone, obj=f"{m} {rows} x {cols} k={k}")

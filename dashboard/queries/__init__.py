@@ -132,11 +132,13 @@ def _panel_multi(cur, f: Filters, measures: list[str], sets: list[list[str]], di
     return out
 
 
-def _estimates(raw: pd.DataFrame, measure: str, per_cohort_welch: bool = False) -> pd.DataFrame:
-    """Aggregates -> estimates and flags (no suppression yet)."""
+def _estimates(raw: pd.DataFrame, measure, per_cohort_welch: bool = False) -> pd.DataFrame:
+    """Aggregates -> estimates and flags (no suppression yet). `measure`: the measure of every row, or a
+    list with each row's."""
     cols: dict[str, list] = {c: [] for c in ["measure"] + CHANGE_VALUES + ["_rtm"]}
     names = list(raw.columns)
-    for values in zip(*(raw[c].tolist() for c in names)):   # the rows as to_dict("records") gives them
+    measures = [measure] * len(raw) if isinstance(measure, str) else list(measure)
+    for m, values in zip(measures, zip(*(raw[c].tolist() for c in names))):   # rows as to_dict("records")
         r = dict(zip(names, values))
         n = 0 if pd.isna(r.get("n")) else int(r["n"])
         ch = stats.paired_change(r.get("n_rows", 0) if not pd.isna(r.get("n_rows")) else 0,
@@ -151,7 +153,7 @@ def _estimates(raw: pd.DataFrame, measure: str, per_cohort_welch: bool = False) 
         rtm = stats.rtm_flag(r.get("mean_pre"), r.get("comparison_mean_pre"), r.get("sd_pre"),
                              r.get("comparison_sd_pre"), n, n0)
         extra = [] if n0 else ["no_comparison"]
-        row = {"measure": measure, "n": n, "mean_pre": stats._nan(r.get("mean_pre")),
+        row = {"measure": m, "n": n, "mean_pre": stats._nan(r.get("mean_pre")),
                "mean_post": stats._nan(r.get("mean_post")),
                "estimate": ch["estimate"], "ci_low": ch["ci_low"], "ci_high": ch["ci_high"],
                "g": ch["g"], "p_value": ch["p_value"],
@@ -172,38 +174,58 @@ def _estimates(raw: pd.DataFrame, measure: str, per_cohort_welch: bool = False) 
 def _crosstab(cur, f: Filters, k: int, measure: str, rows: str, cols: str | None,
               per_cohort_welch: bool = False, pre_raws: dict | None = None) -> pd.DataFrame:
     """Change and DiD per cell of rows x cols with margins ("All"), suppressed (rule 1 and 2)."""
+    return _crosstabs(cur, f, k, [measure], rows, cols, per_cohort_welch, pre_raws)[measure]
+
+
+def _crosstabs(cur, f: Filters, k: int, measures: list[str], rows: str, cols: str | None,
+               per_cohort_welch: bool = False, pre_raws: dict | None = None) -> dict[str, pd.DataFrame]:
+    """_crosstab of several measures: {measure: its table}. Each measure's cross-tab is suppressed on its
+    own counts (rule 1 and 2); the estimates and the blanking run once over all measures' cells."""
     rc = GROUP_COLUMNS[rows]
     cc = GROUP_COLUMNS[cols] if cols else None
     sets = [[rows, cols], [rows], [cols], []] if cols else [[rows], []]
-    raws = pre_raws if pre_raws is not None else _panel_multi(cur, f, [measure], [[x for x in s if x] for s in sets])
+    raws = pre_raws if pre_raws is not None else _panel_multi(cur, f, list(measures),
+                                                              [[x for x in s if x] for s in sets])
     frames = []
     for s in sets:
-        raw = raws[(measure, tuple(x for x in s if x))]
-        est = _estimates(raw, measure, per_cohort_welch=per_cohort_welch and s == [rows])
+        parts = [raws[(m, tuple(x for x in s if x))] for m in measures]
+        raw = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        est = _estimates(raw, [m for m, part in zip(measures, parts) for _ in range(len(part))],
+                         per_cohort_welch=per_cohort_welch and s == [rows])
         est.insert(0, rc, raw[rc].astype(str).to_numpy() if rows in s else ALL)
         if cc:
             est.insert(1, cc, raw[cc].astype(str).to_numpy() if cols in s else ALL)
-        if not s and per_cohort_welch is False and raw.empty:
-            pass
         frames.append(est)
-    df = pd.concat([x for x in frames if not x.empty], ignore_index=True) if any(not x.empty for x in frames) \
-        else frames[-1]
     keys = [rc] + ([cc] if cc else [])
-    if df.empty:
+    shown = [x for x in frames if not x.empty]
+    if not shown:
+        df = frames[-1]
         df["suppressed"] = pd.Series(dtype=bool)
-        return df.drop(columns="_rtm")
+        return {m: df.drop(columns="_rtm") for m in measures}
+    df = pd.concat(shown, ignore_index=True)
+    out = {}
+    for m in measures:   # a measure without any cell: as on its own
+        if len(measures) > 1 and not (df["measure"] == m).any():
+            out[m] = _crosstabs(cur, f, k, [m], rows, cols, per_cohort_welch, raws)[m]
     df["_c"] = df[cc] if cc else ALL
-    row_vals = sorted((v for v in df[rc].unique() if v != ALL), key=_sort_key) + [ALL]
-    col_vals = sorted(v for v in df["_c"].unique() if v != ALL) + [ALL]
-    # each row's cell in the grid of counts (rows x columns, margins last)
-    at = (pd.Index(row_vals).get_indexer(df[rc]), pd.Index(col_vals).get_indexer(df["_c"]))
-    hidden = {}
-    for count_col in ("n", "n_comparison"):
-        grid = np.zeros((len(row_vals), len(col_vals)))
-        np.add.at(grid, at, df[count_col].fillna(0).to_numpy(dtype=float))
-        hidden[count_col] = suppress_crosstab(pd.DataFrame(grid, index=row_vals, columns=col_vals), k).to_numpy()
-    h1 = hidden["n"][at]
-    h0 = hidden["n_comparison"][at] | h1
+    # each measure's grid of counts (rows x columns, margins last), and each cell's place in it
+    h0 = np.zeros(len(df), dtype=bool)
+    h1 = np.zeros(len(df), dtype=bool)
+    order = {}
+    for m, idx in df.groupby("measure", sort=False).indices.items():
+        part = df.iloc[idx]
+        row_vals = sorted((v for v in part[rc].unique() if v != ALL), key=_sort_key) + [ALL]
+        col_vals = sorted(v for v in part["_c"].unique() if v != ALL) + [ALL]
+        order.update({v: i for i, v in enumerate(row_vals)})
+        at = (pd.Index(row_vals).get_indexer(part[rc]), pd.Index(col_vals).get_indexer(part["_c"]))
+        hidden = {}
+        for count_col in ("n", "n_comparison"):
+            grid = np.zeros((len(row_vals), len(col_vals)))
+            np.add.at(grid, at, part[count_col].fillna(0).to_numpy(dtype=float))
+            hidden[count_col] = suppress_crosstab(pd.DataFrame(grid, index=row_vals, columns=col_vals),
+                                                  k).to_numpy()
+        h1[idx] = hidden["n"][at]
+        h0[idx] = hidden["n_comparison"][at] | h1[idx]
     df = df.drop(columns="_c")
     keep = (df["n"] > 0).to_numpy()  # a cell without coached people has no estimate: left out
     df, h0, h1 = df[keep].reset_index(drop=True), h0[keep], h1[keep]
@@ -216,9 +238,18 @@ def _crosstab(cur, f: Filters, k: int, measure: str, rows: str, cols: str | None
     df["suppressed"] = False
     df = blank_suppressed(df, h1, CHANGE_VALUES)
     df = df[df[keys].notna().all(axis=1)]
-    order = {v: i for i, v in enumerate(row_vals)}
-    df = df.assign(_o=df[rc].map(order)).sort_values(["_o"] + ([cc] if cc else []), kind="stable")
-    return df.drop(columns=["_o", "_rtm"]).reset_index(drop=True)
+    # each measure's rows in the order of its row values (the same for every measure: _sort_key, then All)
+    position = {m: i for i, m in enumerate(measures)}
+    order = {v: i for i, v in enumerate(sorted((v for v in order if v != ALL), key=_sort_key) + [ALL])}
+    df = df.assign(_p=df["measure"].map(position), _o=df[rc].map(order)) \
+        .sort_values(["_p", "_o"] + ([cc] if cc else []), kind="stable")
+    df = df.drop(columns=["_p", "_o", "_rtm"])
+    for m, idx in df.groupby("measure", sort=False).indices.items():
+        out[m] = df.iloc[idx].reset_index(drop=True)
+    for m in measures:   # every cell of the measure left out (no coached people)
+        if m not in out:
+            out[m] = df.iloc[:0].reset_index(drop=True)
+    return out
 
 
 def _sort_key(v):
@@ -267,18 +298,20 @@ def _outcomes_many(cur, f: Filters, settings, measures, rows: str = "career_phas
     if rows == cols:
         cols = None
     sets = [[rows, cols], [rows], [cols], []] if cols else [[rows], []]
-    raws, out = None, []
+    shown, refused = [], None
     for m in measures:
         try:
             _guard(cur, f, k, m)
         except AnonymityRefused as exc:
-            out.append((m, exc))
+            refused = (m, exc)
             break
-        if raws is None:
-            raws = _panel_multi(cur, f, list(measures), [[x for x in s if x] for s in sets])
-        df = _crosstab(cur, f, k, m, rows, cols, pre_raws=raws)
-        out.append((m, ViewResult(df, _notes_change(df, k), {}, k)))
-    return out
+        shown.append(m)
+    out = []
+    if shown:
+        raws = _panel_multi(cur, f, list(measures), [[x for x in s if x] for s in sets])
+        tables = _crosstabs(cur, f, k, shown, rows, cols, pre_raws=raws)
+        out = [(m, ViewResult(tables[m], _notes_change(tables[m], k), {}, k)) for m in shown]
+    return out + ([refused] if refused else [])
 
 
 def cohorts(cur, f: Filters, settings, measure: str = "engagement", compare: str = "cohort") -> ViewResult:
@@ -351,8 +384,9 @@ def coach_impact(cur, f: Filters, settings, coach_id: str, measure: str | None =
     raws.update(_panel_multi(cur, f, [measures[0]], [["program"], []], did=False))
     for m in measures:
         raws[(m, ("coach",))] = _coach_groups(raws[(m, ())], coach_id)
+    tables = _crosstabs(cur, f, k, measures, "coach", None, pre_raws=raws)
     for m in measures:
-        df = _crosstab(cur, f, k, m, "coach", None, pre_raws=raws)
+        df = tables[m]
         df = df[df["coach_id"] == ALL]
         rows.append(df.assign(coach_id=coach_id))
     table = pd.concat(rows, ignore_index=True)
