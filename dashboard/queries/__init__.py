@@ -124,11 +124,13 @@ def _panel_multi(cur, f: Filters, measures: list[str], sets: list[list[str]], di
     cols = [Q.group_cols(s) for s in sets]
     raw = _df(cur, Q.panel_multi_sql(list(measures), cols, f.pre, f.post, did=did), _params(f))
     stat_cols = [c for c in raw.columns if c not in ("_m", "_s") and c not in Q.PANEL_GROUPS]
+    at = raw.groupby(["_m", "_s"], sort=False).indices      # (measure, set) -> its rows, in order
+    none = np.array([], dtype=np.intp)
     out = {}
-    for mi, m in enumerate(measures):
-        for si, s in enumerate(sets):
-            part = raw[(raw["_m"] == mi) & (raw["_s"] == si)]
-            out[(m, tuple(s))] = part[cols[si] + stat_cols].reset_index(drop=True)
+    for si, s in enumerate(sets):
+        part = raw[cols[si] + stat_cols]
+        for mi, m in enumerate(measures):
+            out[(m, tuple(s))] = part.iloc[at.get((mi, si), none)].reset_index(drop=True)
     return out
 
 
@@ -618,9 +620,11 @@ def overview(cur, f: Filters, settings, waves: str | None = None) -> ViewResult:
     add("completion_rate", n=int(comp.n), estimate=p, lo=lo, hi=hi, flags=stats.flags(int(comp.n)))
     add("matched_panel", "engagement", n=counts["people in the coached matched panel"],
         estimate=float(counts["people in the coached matched panel"]))
+    ests = _estimates(pd.concat([raws[(m, ())] for m in MEASURES], ignore_index=True),
+                      [m for m in MEASURES for _ in range(len(raws[(m, ())]))])
     for m in MEASURES:
-        raw = raws[(m, ())]
-        e = _estimates(raw, m).iloc[0] if not raw.empty else None
+        e = ests[ests["measure"] == m]
+        e = e.iloc[0] if len(e) else None
         if e is None:
             add("change", m, n=0, suppressed=True)
             add("did", m, n=0, suppressed=True)
