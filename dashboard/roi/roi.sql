@@ -13,22 +13,23 @@ WITH scope_cohorts AS (
     SELECT c.* FROM cohorts c WHERE {cohort_filter}
 ),
 enr AS (
-    SELECT e.participant_key, e.cohort_id, c.program_id, e.start_date, e.end_date,
+    -- _e: the enrolment (its row; enrolments are unique on person x cohort), pid: the person (integer key)
+    SELECT e.rowid AS _e, e.participant_key, mp.pid, e.cohort_id, c.program_id, e.start_date, e.end_date,
            coalesce(e.sessions_attended, e.sessions_planned, 0) AS sessions_n,
            mp.career_phase, 'All' AS _all
     FROM enrolments e
     JOIN scope_cohorts c USING (cohort_id)
-    JOIN mart_people mp ON mp.participant_key = e.participant_key
+    JOIN mart_person_ids mp ON mp.participant_key = e.participant_key
     WHERE e.status <> 'waitlist'
       AND ($f_coach IS NULL OR e.coach_id = $f_coach)
       AND {people_filter}
 ),
 logged AS (
-    SELECT enr.participant_key, enr.cohort_id, sum(s.duration_minutes) / 60.0 AS hours
+    SELECT enr._e, sum(s.duration_minutes) / 60.0 AS hours
     FROM enr
     JOIN sessions s ON s.participant_key = enr.participant_key
                    AND s.session_date BETWEEN enr.start_date AND enr.end_date
-    GROUP BY enr.participant_key, enr.cohort_id
+    GROUP BY enr._e
 ),
 program_enrolments AS (
     SELECT program_id, count(*) AS enrolments_all
@@ -43,12 +44,12 @@ priced AS (
            coalesce(pr.admin_cost::DOUBLE, 0.0) / pe.enrolments_all AS program_admin,
            upper(pr.currency) AS currency
     FROM enr
-    LEFT JOIN logged l USING (participant_key, cohort_id)
+    LEFT JOIN logged l USING (_e)
     JOIN programs pr USING (program_id)
     JOIN program_enrolments pe USING (program_id)
 )
 SELECT CASE WHEN grouping(_g) = 1 THEN 'All' ELSE _g END AS grp,
-       count(DISTINCT participant_key) AS headcount,
+       count(DISTINCT pid) AS headcount,
        count(*) AS enrolments,
        sum(fee) AS coaching_fees,
        sum(hours) AS session_hours,
