@@ -524,21 +524,21 @@ def guard_fast_sql(measure: str, pre: str, post: str, panel: bool = True, comple
     completion=True: also completion_n and completion_x, the people with a completed or withdrawn
     enrolment and with a completed one (the overview's completion rate), from the same enrolments."""
     y0, y1 = score_col(pre, measure), score_col(post, measure)
-    done = (",\n           count(DISTINCT mp.participant_key) FILTER (WHERE mp.status IN ('completed', 'withdrawn'))"
-            " AS completion_n,\n           count(DISTINCT mp.participant_key) FILTER (WHERE mp.status = 'completed')"
+    done = (",\n           count(DISTINCT mp.pid) FILTER (WHERE mp.status IN ('completed', 'withdrawn'))"
+            " AS completion_n,\n           count(DISTINCT mp.pid) FILTER (WHERE mp.status = 'completed')"
             " AS completion_x") if completion else ""
     return f"""
 WITH scope_cohorts AS (
     SELECT c.* FROM cohorts c WHERE {COHORT_FILTER}
 ),
 enrolled AS (
-    SELECT e.participant_key, e.status, mp.department, mp.team_id, mp.career_phase
+    SELECT mp.pid, e.status, mp.department, mp.team_id, mp.career_phase
     FROM enrolments e JOIN scope_cohorts c USING (cohort_id)
-    JOIN mart_people mp ON mp.participant_key = e.participant_key
+    JOIN mart_person_ids mp ON mp.participant_key = e.participant_key
     WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach)
 ),
 base AS (
-    SELECT count(DISTINCT mp.participant_key) AS coached{done}
+    SELECT count(DISTINCT mp.pid) AS coached{done}
     FROM enrolled mp WHERE {PEOPLE_FILTER}
 ),
 panel AS (
