@@ -329,13 +329,18 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
         f"w_{i} * sqrt(c.n_{i} / (c.n_{i} - 1)) / c.n_{i} * CASE WHEN c.coached THEN 1 ELSE -1 END AS f_{i}, "
         f"c.md_{i} AS mu_{i}" for i in I)
     term = {i: f"f_{i} * (d_{i} - mu_{i})" for i in I}
-    psi = ",\n           ".join(f"sum({term[i]}) AS psi_{i}, count(d_{i}) AS c_{i}" if did else f"count(d_{i}) AS c_{i}"
-                                for i in I)
+    # which measures a person has a change in: with several measures one bit each (one aggregate instead of
+    # a count per measure), with one a count
+    if nm > 62:
+        raise ValueError("at most 62 measures in one statement")
+    has = " + ".join(f"(d_{i} IS NOT NULL)::BIGINT * {1 << i}" for i in I) if nm > 1 else "(d_0 IS NOT NULL)::BIGINT"
+    has_i = {i: f"_has & {1 << i} <> 0" if nm > 1 else "_has > 0" for i in I}
+    psi = ",\n           ".join([f"sum({term[i]}) AS psi_{i}" for i in I if did]
+                                + [f"bit_or({has}) AS _has" if nm > 1 else "count(d_0) AS _has"])
     # a set grouping by cohort has one panel row per group x person x role (mart_panel is unique on
     # cohort x person x role): there the person's sums are the row's own terms, no aggregation needed
     by_row = [si for si, s in enumerate(sets) if "cohort_id" in s]
-    psi_row = ",\n           ".join((f"{term[i]} AS psi_{i}, " if did else "") + f"(d_{i} IS NOT NULL)::BIGINT AS c_{i}"
-                                    for i in I)
+    psi_row = ",\n           ".join([f"{term[i]} AS psi_{i}" for i in I if did] + [f"{has} AS _has"])
     # sets grouping only by columns of the cohort (program, cohort): a cohort's rows are the same in every
     # set, so its statistics are aggregated once, from p, and repeated per set; and the set and the cohort
     # find a row's factor
@@ -378,7 +383,7 @@ cst AS (
     FROM px {with_fac}
     WHERE px._s IN ({rowset})"""
     per_role = ",\n           ".join(
-        f"count(*) FILTER (WHERE c_{i} > 0) AS n_{i}, "
+        f"count(*) FILTER (WHERE {has_i[i]}) AS n_{i}, "
         + (f"sum(psi_{i} * psi_{i}) AS var_{i}, count(psi_{i}) AS g_{i}" if did else f"NULL::DOUBLE AS var_{i}, 0 AS g_{i}")
         for i in I)
     # per role: combine the cohorts' (count, mean, population variance) into the role's moments
