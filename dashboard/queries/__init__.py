@@ -379,11 +379,11 @@ def coach_impact(cur, f: Filters, settings, coach_id: str, measure: str | None =
         _check_measure(m)
     f = f.with_(coach=coach_id)
     rows = []
-    # the coach's table and by_program show no DiD: the statements leave it out
-    raws = _panel_multi(cur, f, measures, [[]], did=False)
+    # one statement for the table (every measure, ungrouped) and by_program (the first measure, per program);
+    # neither shows a DiD, so the statement leaves it out
+    raws = _panel_multi(cur, f, measures, [["program"], []], did=False)
     # rule 3 before anything is built (the selection's panel counts are the panel statement's)
     _guard(cur, f, k, measures[0], panel=raws[(measures[0], ())])
-    raws.update(_panel_multi(cur, f, [measures[0]], [["program"], []], did=False))
     for m in measures:
         raws[(m, ("coach",))] = _coach_groups(raws[(m, ())], coach_id)
     tables = _crosstabs(cur, f, k, measures, "coach", None, pre_raws=raws)
