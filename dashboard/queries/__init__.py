@@ -420,36 +420,38 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
     agg = both[both["kind"] == "agg"][["grp", "role", "days", "event", "weight"]].reset_index(drop=True)
     agg["days"] = agg["days"].astype("int64")
     agg["event"] = agg["event"].astype(bool)
-    people = both[both["kind"] == "people"][["grp", "role", "n", "exits"]].reset_index(drop=True)
-    summary, curves = [], []
+    people = both[both["kind"] == "people"]
+    people = {(g, r): (n, x) for g, r, n, x in zip(people["grp"], people["role"], people["n"], people["exits"])}
+    summary = []
+    curves: dict[str, list] = {c: [] for c in ("group", "role", "month", "at_risk", "estimate", "ci_low", "ci_high")}
     fits = {}
-    for (grp, role), part in agg.groupby(["grp", "role"], sort=True):
-        kmf = stats.km_fit(part["days"].to_numpy() / MONTH_DAYS, part["event"].to_numpy(dtype=bool),
-                           part["weight"].to_numpy(dtype=float))
-        fits[(grp, role)] = part
-        months = np.arange(25)
+    days_all, event_all = agg["days"].to_numpy(), agg["event"].to_numpy(dtype=bool)
+    weight_all = agg["weight"].to_numpy(dtype=float)
+    months = np.arange(25)
+    for (grp, role), idx in sorted(agg.groupby(["grp", "role"], sort=True).indices.items()):
+        days, event, w = days_all[idx], event_all[idx], weight_all[idx]
+        d = days / MONTH_DAYS
+        kmf = stats.km_fit(d, event, w)
+        fits[(grp, role)] = (days, event, w)
         ests, los, his = stats.km_at_many(kmf, np.concatenate([[horizon_months], months]))
-        est, lo, hi = float(ests[0]), float(los[0]), float(his[0])
-        pr = people[(people.grp == grp) & (people.role == role)]
-        n = int(pr["n"].iloc[0]) if len(pr) else 0
-        summary.append({"group": grp, "role": role, "n": n, "exits": int(pr["exits"].iloc[0]) if len(pr) else 0,
-                        "estimate": est, "ci_low": lo, "ci_high": hi})
+        n, exits = people.get((grp, role), (0, 0))
+        summary.append({"group": grp, "role": role, "n": int(n), "exits": int(exits),
+                        "estimate": float(ests[0]), "ci_low": float(los[0]), "ci_high": float(his[0])})
         # monthly curve: risk set (weighted) and S(t)
-        d = part["days"].to_numpy() / MONTH_DAYS
-        w = part["weight"].to_numpy(dtype=float)
-        for month in months:
-            at_risk = float(w[d >= month].sum())
-            curves.append({"group": grp, "role": role, "month": int(month), "at_risk": int(round(at_risk)),
-                           "estimate": float(ests[month + 1]), "ci_low": float(los[month + 1]),
-                           "ci_high": float(his[month + 1])})
+        curves["group"] += [grp] * len(months)
+        curves["role"] += [role] * len(months)
+        curves["month"] += [int(m) for m in months]
+        curves["at_risk"] += [int(round(float(w[d >= m].sum()))) for m in months]
+        curves["estimate"] += [float(x) for x in ests[1:]]
+        curves["ci_low"] += [float(x) for x in los[1:]]
+        curves["ci_high"] += [float(x) for x in his[1:]]
     table = pd.DataFrame(summary, columns=["group", "role", "n", "exits", "estimate", "ci_low", "ci_high"])
     table["group"] = table["group"].astype(str)
     pvals = {}
     for grp in table["group"].unique():
         a, b = fits.get((grp, "coached")), fits.get((grp, "comparison"))
         if a is not None and b is not None:
-            pvals[grp] = stats.logrank_p(a["days"].to_numpy(), a["event"].to_numpy(dtype=bool), a["weight"].to_numpy(float),
-                                         b["days"].to_numpy(), b["event"].to_numpy(dtype=bool), b["weight"].to_numpy(float))
+            pvals[grp] = stats.logrank_p(*a, *b)
     table["logrank_p"] = table["group"].map(pvals).astype(float)
     table["flags"] = [stats.flags(n) for n in table["n"]]
     # rules 1 and 2: per role, groups against the All total (a 1-way breakdown)
@@ -463,16 +465,18 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
         h = suppress_crosstab(grid, k)["All"]
         hidden[part.index.to_numpy()] = h.reindex(part["group"]).to_numpy()
     # the log-rank p and the coached/comparison contrast need both groups shown
-    both = table.groupby("group")["n"].transform(lambda s: len(s))
+    both = table.groupby("group")["n"].transform("size")
     table = blank_suppressed(table, hidden, ["n", "exits", "estimate", "ci_low", "ci_high", "flags"])
-    shown_both = table.groupby("group")["suppressed"].transform(lambda s: not s.any()) & (both == 2)
+    shown_both = ~table.groupby("group")["suppressed"].transform("any") & (both == 2)
     table.loc[~shown_both, "logrank_p"] = np.nan
     table = table[["group", "role", "n", "exits", "estimate", "ci_low", "ci_high", "logrank_p", "flags", "suppressed"]]
     curves = pd.DataFrame(curves, columns=["group", "role", "month", "at_risk", "estimate", "ci_low", "ci_high"])
     if not curves.empty:
         curves["group"] = curves["group"].astype(str)
-        sup = curves.merge(table[["group", "role", "suppressed"]], on=["group", "role"], how="left")["suppressed"]
-        hide = sup.fillna(True).to_numpy(dtype=bool) | (curves["at_risk"].to_numpy() < k)
+        # a curve follows its summary row's suppression (a curve without a summary row is hidden)
+        hidden_of = dict(zip(zip(table["group"], table["role"]), table["suppressed"]))
+        hide = np.array([bool(hidden_of.get(key, True)) for key in zip(curves["group"], curves["role"])], dtype=bool) \
+            | (curves["at_risk"].to_numpy() < k)
         curves = blank_suppressed(curves, hide, ["at_risk", "estimate", "ci_low", "ci_high"])
     notes = [f"Voluntary exits only (involuntary exits censored); data as of {as_of}. Coached people from their "
              "enrolment start; the comparison group (employed and not yet coached) from each cohort's start, "
