@@ -299,8 +299,11 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
     K_ = "".join(f"{c}, " for c in keys)          # as a prefix of a key list
     part = f"PARTITION BY {K}" if keys else ""
     out_cols = ", ".join([("_s" if "_s" in keys else "0 AS _s")] + [("'All' AS _all" if c == "_all" else c) for c in used])
+    # grouping only by program and cohort: their keys are small integers (0 standing for 'All') until the end
+    ints = all(c in ("program_id", "cohort_id", "_all") for c in used)
+    group_ids = "sc._cohort AS cohort_id, sc._program AS program_id" if ints else "k.cohort_id, k.program_id"
     gsel = "".join(
-        ",\n           CASE " + " ".join(f"WHEN sets._s = {si} THEN {'p.' + c if c in s else repr('All')}"
+        ",\n           CASE " + " ".join(f"WHEN sets._s = {si} THEN {'p.' + c if c in s else ('0' if ints else repr('All'))}"
                                          for si, s in enumerate(sets)) + f" END AS {c}"
         for c in used if c != "_all")
     excl = [c for c in used if c != "_all"]
@@ -404,8 +407,23 @@ cst AS (
     def lst(name: str) -> str:
         return "unnest([" + ", ".join(f"{name}_{i}" for i in I) + "])"
 
+    def named(select: str) -> str:
+        """The final rows in order, with integer program and cohort keys back to their ids (0: 'All')."""
+        ks = [c for c in keys if c != "_s"] if ints else []
+        if not ks:
+            return select + "\nORDER BY ALL"
+        key_of = {"program_id": "_program", "cohort_id": "_cohort"}
+        ids = ", ".join(f"coalesce(n_{c}._name, 'All') AS {c}" for c in ks)
+        joins = "".join(f"\nLEFT JOIN (SELECT DISTINCT {key_of[c]} AS _id, {c} AS _name FROM scope_cohorts) n_{c} "
+                        f"ON n_{c}._id = r.{c}" for c in ks)
+        return f"SELECT r.* REPLACE ({ids})\nFROM ({select}) r{joins}\nORDER BY ALL"
+
     didw = ",\n                     ".join(f"sum(w_{i} * (m1_{i} - m0_{i})) AS did_{i}, count(w_{i}) AS dc_{i}" for i in I)
     if did:
+        final = named(f"""SELECT _m, {out_cols}, * EXCLUDE (_m{xk}) FROM coached
+FULL JOIN comp USING (_m{xk})
+LEFT JOIN did USING (_m{xk})
+LEFT JOIN didvar USING (_m{xk})""")
         did_weights = f"""wts AS (
     SELECT *,
            {wts}
@@ -436,26 +454,22 @@ didvar AS (
            coalesce(sum(g_) FILTER (WHERE NOT coached), 0)::BIGINT AS did_g0
     FROM roles_l WHERE g_ > 0 GROUP BY ALL
 )
-SELECT _m, {out_cols}, * EXCLUDE (_m{xk}) FROM coached
-FULL JOIN comp USING (_m{xk})
-LEFT JOIN did USING (_m{xk})
-LEFT JOIN didvar USING (_m{xk})
-ORDER BY ALL"""
+{final}"""
     else:
         did_weights = ""
-        did_final = f"""
-SELECT _m, {out_cols}, * EXCLUDE (_m{xk}), NULL::DOUBLE AS did, NULL::BIGINT AS did_cohorts,
+        did_final = "\n" + named(f"""SELECT _m, {out_cols}, * EXCLUDE (_m{xk}), NULL::DOUBLE AS did, NULL::BIGINT AS did_cohorts,
        NULL::DOUBLE AS did_var1, NULL::DOUBLE AS did_var0, NULL::BIGINT AS did_g1, NULL::BIGINT AS did_g0
-FROM (SELECT * FROM coached FULL JOIN comp USING (_m{xk}))
-ORDER BY ALL"""
+FROM (SELECT * FROM coached FULL JOIN comp USING (_m{xk}))""")
     return f"""
 WITH scope_cohorts AS (
     -- _cohort: a small integer per cohort in scope, the key of the per-cohort statistics and weights
-    SELECT c.cohort_id, (row_number() OVER (ORDER BY c.cohort_id))::SMALLINT AS _cohort
+    -- (and _program one per program, in the order of their ids)
+    SELECT c.cohort_id, c.program_id, (row_number() OVER (ORDER BY c.cohort_id))::SMALLINT AS _cohort,
+           dense_rank() OVER (ORDER BY c.program_id)::SMALLINT AS _program
     FROM cohorts c WHERE {COHORT_FILTER}
 ),
 p AS (
-    SELECT sc._cohort, k.cohort_id, k.program_id, k.pid, k.role = 'coached' AS coached, k.department,
+    SELECT sc._cohort, {group_ids}, k.pid, k.role = 'coached' AS coached, k.department,
            k.team_id AS team, k.career_phase, k.coach_id,
            {cols}
     FROM mart_panel k JOIN scope_cohorts sc ON sc.cohort_id = k.cohort_id
