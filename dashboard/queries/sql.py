@@ -4,7 +4,7 @@ wave names).
 
 The views run the fast statements at the end of this module (panel_multi_sql, trajectory_fast_sql,
 guard_fast_sql, retention_fast_sql), which read the precomputed panel mart_panel and mart_person_ids
-(pipelines/marts/04_mart_panel.sql). The statements above them (panel_cte, panel_stats_sql,
+(pipelines/marts/03_mart_panel.sql). The statements above them (panel_cte, panel_stats_sql,
 trajectory_sql, guard_sql, RETENTION_SQL, RETENTION_PEOPLE_SQL) are the definitions on the base marts;
 they are kept as the reference that tests/test_queries_marts.py checks the fast statements against.
 """
@@ -233,7 +233,7 @@ SELECT coalesce(
 
 
 # -- the fast path (issue 7) ----------------------------------------------------------------------------
-# Everything below reads the precomputed panel mart_panel (pipelines/marts/04_mart_panel.sql: one row per
+# Everything below reads the precomputed panel mart_panel (pipelines/marts/03_mart_panel.sql: one row per
 # cohort x person x role, every measure's score in every wave as a column <wave>_<measure>, `pid` an
 # integer person key) instead of joining mart_response_waves, survey_responses, mart_people and
 # enrolments on 64-character keys. Several measures and several grouping sets go into one statement:
