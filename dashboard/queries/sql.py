@@ -285,8 +285,8 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
     means and population variances of d and y0 of every measure (the per-role moments over the cohorts
     are combined from these exactly as a parallel aggregate combines its partial states; the mean of y1
     over the panel is the mean of y0 plus the mean of d, so y1 is not aggregated; sets grouping only by
-    program or cohort share the per-cohort statistics, aggregated once), and one pass per
-    set x group x person x role for the distinct counts and the clustered DiD variance.
+    program or cohort share the per-cohort statistics, aggregated once, and carry integer keys), and one
+    pass per set x group x person x role for the distinct counts and the clustered DiD variance.
 
     did=False: no DiD (did, did_cohorts, did_var1, did_var0, did_g1, did_g0 empty), for a view that shows
     none: the person pass then only counts, with no weights, factors or influence terms."""
@@ -347,7 +347,7 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
     # sets grouping only by columns of the cohort (program, cohort): a cohort's rows are the same in every
     # set, so its statistics are aggregated once, from p, and repeated per set; and the set and the cohort
     # find a row's factor
-    by_cohort = len(sets) > 1 and all(c in ("program_id", "cohort_id", "_all") for c in used)
+    by_cohort = ints and len(sets) > 1
     if by_cohort:
         kc = [c for c in used if c != "_all"]
         cst_sql = f"""cst0 AS (
