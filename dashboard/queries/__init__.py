@@ -595,6 +595,7 @@ COMPLETION_SQL = ("WITH scope_cohorts AS (SELECT c.* FROM cohorts c WHERE " + Q.
                   "FROM enrolments e JOIN scope_cohorts c USING (cohort_id) JOIN mart_people mp USING (participant_key) "
                   "WHERE ($f_coach IS NULL OR e.coach_id = $f_coach) AND " + Q.PEOPLE_FILTER)
 
+
 def overview(cur, f: Filters, settings, waves: str | None = None) -> ViewResult:
     k = k_of(settings)
     if waves:
