@@ -1,0 +1,75 @@
+"""The data views: survey response rates per cohort and wave, and the data-quality checks."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from dashboard import stats
+from dashboard.anonymity import blank_suppressed, k_of
+from dashboard.filters import Filters
+from dashboard.queries import sql as Q
+from dashboard.queries.common import ViewResult, _df, _guard, _params
+from dashboard.queries.sql import MEASURES, QUALITY_SQL, RESPONSE_SQL
+
+
+def response_rates(cur, f: Filters, settings) -> ViewResult:
+    k = k_of(settings)
+    _guard(cur, f, k)
+    df = _df(cur, RESPONSE_SQL, _params(f))
+    wil = [stats.wilson(x, n) for x, n in zip(df["responded"], df["n"])]
+    df["estimate"] = [w[0] for w in wil]
+    df["ci_low"] = [w[1] for w in wil]
+    df["ci_high"] = [w[2] for w in wil]
+    df["flags"] = [stats.flags(n) for n in df["n"]]
+    df = blank_suppressed(df, df["n"].to_numpy() < k, ["n", "responded", "estimate", "ci_low", "ci_high", "flags"])
+    notes = ["Share of the cohort's enrolled (non-waitlist) people with a response in each wave window. "
+             "Waves with no survey held in their window (not yet due, or no survey then) are not listed."]
+    return ViewResult(df, notes, {}, k)
+
+
+def quality(cur, f: Filters, settings) -> ViewResult:
+    k = k_of(settings)
+    _guard(cur, f, k)
+    missing = ", ".join(f"count(*) FILTER (WHERE {Q.MEASURE_SQL[m]} IS NULL) AS miss_{m}" for m in MEASURES)
+    row = _df(cur, QUALITY_SQL.replace("{missing}", missing), _params(f)).iloc[0]
+    rows = []
+    people_ok = int(row.people) >= k
+    for m in MEASURES:
+        n = int(row.responses)
+        p, lo, hi = stats.wilson(row[f"miss_{m}"], n)
+        rows.append({"check": "missing score", "detail": m, "n": n, "estimate": p, "ci_low": lo, "ci_high": hi,
+                     "suppressed": not people_ok})
+    ph = _df(cur, "SELECT count(*) AS n, count(*) FILTER (WHERE career_phase = 'unknown') AS x FROM mart_people mp "
+                  "WHERE " + Q.PEOPLE_FILTER, _params(f)).iloc[0]
+    p, lo, hi = stats.wilson(ph.x, ph.n)
+    rows.append({"check": "career phase unknown", "detail": "people", "n": int(ph.n), "estimate": p,
+                 "ci_low": lo, "ci_high": hi, "suppressed": int(ph.n) < k})
+    en = _df(cur, "WITH scope_cohorts AS (SELECT c.* FROM cohorts c WHERE " + Q.COHORT_FILTER + ") "
+                  "SELECT count(*) AS n, count(*) FILTER (WHERE e.coach_id IS NULL) AS x, "
+                  "count(DISTINCT e.participant_key) AS people FROM enrolments e "
+                  "JOIN scope_cohorts c USING (cohort_id) JOIN mart_people mp USING (participant_key) "
+                  "WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach) AND "
+                  + Q.PEOPLE_FILTER, _params(f)).iloc[0]
+    p, lo, hi = stats.wilson(en.x, en.n)
+    rows.append({"check": "enrolment without coach", "detail": "enrolments", "n": int(en.n), "estimate": p,
+                 "ci_low": lo, "ci_high": hi, "suppressed": int(en.people) < k})
+    q = _df(cur, "SELECT reason, count(*) AS n FROM quarantine GROUP BY reason ORDER BY n DESC, reason", {})
+    for reason, n in zip(q["reason"], q["n"]):
+        rows.append({"check": "quarantined rows", "detail": reason, "n": int(n), "estimate": float(n),
+                     "ci_low": math.nan, "ci_high": math.nan, "suppressed": False})
+    rr = response_rates(cur, f, settings).table
+    for wave, part in rr[~rr["suppressed"]].groupby("wave", sort=False):
+        n, x = int(part["n"].sum()), int(part["responded"].sum())
+        p, lo, hi = stats.wilson(x, n)
+        rows.append({"check": "coached response rate", "detail": wave, "n": n, "estimate": p, "ci_low": lo,
+                     "ci_high": hi, "suppressed": False})
+    table = pd.DataFrame(rows)
+    table["flags"] = ""
+    table = blank_suppressed(table, table["suppressed"].to_numpy(dtype=bool), ["n", "estimate", "ci_low", "ci_high"])
+    table = table[["check", "detail", "n", "estimate", "ci_low", "ci_high", "flags", "suppressed"]]
+    loads = _df(cur, "SELECT finished_at, file_name, entity, source_format, rows_in, rows_loaded, rows_quarantined, "
+                     "status FROM load_batches ORDER BY finished_at DESC, batch_id DESC", {})
+    notes = ["Quarantined rows are file rows that failed validation (not people); the reasons come from the loader."]
+    return ViewResult(table, notes, {"loads": loads, "response_rates": rr}, k)

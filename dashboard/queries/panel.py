@@ -1,0 +1,177 @@
+"""Change and DiD from the panel statistics: the statistics of every measure x grouping set, their
+estimates and flags, and the suppressed cross-tabs with margins that the effect views show."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dashboard import stats
+from dashboard.anonymity import blank_suppressed, suppress_crosstab
+from dashboard.filters import Filters
+from dashboard.queries import sql as Q
+from dashboard.queries.common import ALL, CHANGE_VALUES, DID_VALUES, _df, _params
+from dashboard.queries.sql import GROUP_COLUMNS
+
+# -- change and DiD ----------------------------------------------------------------------------------
+
+def _panel_multi(cur, f: Filters, measures: list[str], sets: list[list[str]], did: bool = True) -> dict:
+    """The sufficient statistics of panel_stats_sql for every measure x grouping set (breakdown names),
+    from one statement on mart_panel: {(measure, tuple(set)): DataFrame as panel_stats_sql returns}
+    (did=False: without the DiD, its columns empty)."""
+    cols = [Q.group_cols(s) for s in sets]
+    raw = _df(cur, Q.panel_multi_sql(list(measures), cols, f.pre, f.post, did=did), _params(f))
+    stat_cols = [c for c in raw.columns if c not in ("_m", "_s") and c not in Q.PANEL_GROUPS]
+    at = raw.groupby(["_m", "_s"], sort=False).indices      # (measure, set) -> its rows, in order
+    none = np.array([], dtype=np.intp)
+    out = {}
+    for si, s in enumerate(sets):
+        part = raw[cols[si] + stat_cols]
+        for mi, m in enumerate(measures):
+            out[(m, tuple(s))] = part.iloc[at.get((mi, si), none)].reset_index(drop=True)
+    return out
+
+
+def _estimates(raw: pd.DataFrame, measure, per_cohort_welch: bool = False) -> pd.DataFrame:
+    """Aggregates -> estimates and flags (no suppression yet). `measure`: the measure of every row, or a
+    list with each row's."""
+    cols: dict[str, list] = {c: [] for c in ["measure"] + CHANGE_VALUES + ["_rtm"]}
+    names = list(raw.columns)
+    measures = [measure] * len(raw) if isinstance(measure, str) else list(measure)
+    for m, values in zip(measures, zip(*(raw[c].tolist() for c in names))):   # rows as to_dict("records")
+        r = dict(zip(names, values))
+        n = 0 if pd.isna(r.get("n")) else int(r["n"])
+        ch = stats.paired_change(r.get("n_rows", 0) if not pd.isna(r.get("n_rows")) else 0,
+                                 r.get("mean_d"), r.get("sd_d"), r.get("sd_pre"))
+        if per_cohort_welch:
+            did = stats.welch_did(r.get("n_rows"), r.get("mean_d"), r.get("sd_d"), r.get("n0_rows"),
+                                  r.get("comparison_change"), r.get("comparison_sd"))
+        else:
+            did = stats.pooled_did(r.get("did"), r.get("did_var1"), r.get("did_var0"), r.get("did_g1"),
+                                   r.get("did_g0"))
+        n0 = 0 if pd.isna(r.get("n_comparison")) else int(r["n_comparison"])
+        rtm = stats.rtm_flag(r.get("mean_pre"), r.get("comparison_mean_pre"), r.get("sd_pre"),
+                             r.get("comparison_sd_pre"), n, n0)
+        extra = [] if n0 else ["no_comparison"]
+        row = {"measure": m, "n": n, "mean_pre": stats._nan(r.get("mean_pre")),
+               "mean_post": stats._nan(r.get("mean_post")),
+               "estimate": ch["estimate"], "ci_low": ch["ci_low"], "ci_high": ch["ci_high"],
+               "g": ch["g"], "p_value": ch["p_value"],
+               "flags": stats.flags(n, ch["g"], rtm, extra),
+               "n_comparison": n0, "comparison_change": stats._nan(r.get("comparison_change")),
+               "did": did["did"], "did_ci_low": did["did_ci_low"], "did_ci_high": did["did_ci_high"],
+               "did_p_value": did["did_p_value"], "_rtm": rtm}
+        for c, v in row.items():
+            cols[c].append(v)
+    if not cols["measure"]:
+        df = pd.DataFrame(cols, columns=list(cols), dtype=object)
+        for c in ("mean_pre", "mean_post", "comparison_change"):
+            df[c] = df[c].astype(float)
+        return df
+    return pd.DataFrame(cols)
+
+
+def _crosstab(cur, f: Filters, k: int, measure: str, rows: str, cols: str | None,
+              per_cohort_welch: bool = False, pre_raws: dict | None = None) -> pd.DataFrame:
+    """Change and DiD per cell of rows x cols with margins ("All"), suppressed (rule 1 and 2)."""
+    return _crosstabs(cur, f, k, [measure], rows, cols, per_cohort_welch, pre_raws)[measure]
+
+
+def _crosstabs(cur, f: Filters, k: int, measures: list[str], rows: str, cols: str | None,
+               per_cohort_welch: bool = False, pre_raws: dict | None = None) -> dict[str, pd.DataFrame]:
+    """_crosstab of several measures: {measure: its table}. Each measure's cross-tab is suppressed on its
+    own counts (rule 1 and 2); the estimates and the blanking run once over all measures' cells."""
+    rc = GROUP_COLUMNS[rows]
+    cc = GROUP_COLUMNS[cols] if cols else None
+    sets = [[rows, cols], [rows], [cols], []] if cols else [[rows], []]
+    raws = pre_raws if pre_raws is not None else _panel_multi(cur, f, list(measures),
+                                                              [[x for x in s if x] for s in sets])
+    frames = []
+    for s in sets:
+        parts = [raws[(m, tuple(x for x in s if x))] for m in measures]
+        raw = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        est = _estimates(raw, [m for m, part in zip(measures, parts) for _ in range(len(part))],
+                         per_cohort_welch=per_cohort_welch and s == [rows])
+        est.insert(0, rc, raw[rc].astype(str).to_numpy() if rows in s else ALL)
+        if cc:
+            est.insert(1, cc, raw[cc].astype(str).to_numpy() if cols in s else ALL)
+        frames.append(est)
+    keys = [rc] + ([cc] if cc else [])
+    shown = [x for x in frames if not x.empty]
+    if not shown:
+        df = frames[-1]
+        df["suppressed"] = pd.Series(dtype=bool)
+        return {m: df.drop(columns="_rtm") for m in measures}
+    df = pd.concat(shown, ignore_index=True)
+    out = {}
+    for m in measures:   # a measure without any cell: as on its own
+        if len(measures) > 1 and not (df["measure"] == m).any():
+            out[m] = _crosstabs(cur, f, k, [m], rows, cols, per_cohort_welch, raws)[m]
+    df["_c"] = df[cc] if cc else ALL
+    # each measure's grid of counts (rows x columns, margins last), and each cell's place in it
+    h0 = np.zeros(len(df), dtype=bool)
+    h1 = np.zeros(len(df), dtype=bool)
+    order = {}
+    for m, idx in df.groupby("measure", sort=False).indices.items():
+        part = df.iloc[idx]
+        row_vals = sorted((v for v in part[rc].unique() if v != ALL), key=_sort_key) + [ALL]
+        col_vals = sorted(v for v in part["_c"].unique() if v != ALL) + [ALL]
+        order.update({v: i for i, v in enumerate(row_vals)})
+        at = (pd.Index(row_vals).get_indexer(part[rc]), pd.Index(col_vals).get_indexer(part["_c"]))
+        hidden = {}
+        for count_col in ("n", "n_comparison"):
+            grid = np.zeros((len(row_vals), len(col_vals)))
+            np.add.at(grid, at, part[count_col].fillna(0).to_numpy(dtype=float))
+            hidden[count_col] = suppress_crosstab(pd.DataFrame(grid, index=row_vals, columns=col_vals),
+                                                  k).to_numpy()
+        h1[idx] = hidden["n"][at]
+        h0[idx] = hidden["n_comparison"][at] | h1[idx]
+    df = df.drop(columns="_c")
+    keep = (df["n"] > 0).to_numpy()  # a cell without coached people has no estimate: left out
+    df, h0, h1 = df[keep].reset_index(drop=True), h0[keep], h1[keep]
+    # the rtm flag looks at the comparison baseline: only where the comparison group is shown
+    hide_rtm = h0 & df["_rtm"].to_numpy(dtype=bool)
+    if hide_rtm.any():
+        df.loc[hide_rtm, "flags"] = df.loc[hide_rtm, "flags"].str.replace("regression_to_mean", "") \
+            .str.strip(";").str.replace(";;", ";")
+    df = blank_suppressed(df, h0, DID_VALUES)
+    df["suppressed"] = False
+    df = blank_suppressed(df, h1, CHANGE_VALUES)
+    df = df[df[keys].notna().all(axis=1)]
+    # each measure's rows in the order of its row values (the same for every measure: _sort_key, then All)
+    position = {m: i for i, m in enumerate(measures)}
+    order = {v: i for i, v in enumerate(sorted((v for v in order if v != ALL), key=_sort_key) + [ALL])}
+    df = df.assign(_p=df["measure"].map(position), _o=df[rc].map(order)) \
+        .sort_values(["_p", "_o"] + ([cc] if cc else []), kind="stable")
+    df = df.drop(columns=["_p", "_o", "_rtm"])
+    for m, idx in df.groupby("measure", sort=False).indices.items():
+        out[m] = df.iloc[idx].reset_index(drop=True)
+    for m in measures:   # every cell of the measure left out (no coached people)
+        if m not in out:
+            out[m] = df.iloc[:0].reset_index(drop=True)
+    return out
+
+
+def _sort_key(v):
+    phases = {"early": 0, "mid": 1, "late": 2, "unknown": 3}
+    return (phases.get(v, 9), str(v))
+
+
+def _notes_change(df: pd.DataFrame, k: int) -> list[str]:
+    notes = []
+    if df["suppressed"].any():
+        notes.append(f"Cells marked suppressed rest on fewer than {k} people in the matched panel, or are "
+                     "hidden so that they cannot be worked out from the totals.")
+    flags = ";".join(df["flags"].dropna())
+    if "regression_to_mean" in flags:
+        notes.append("Regression to the mean: where flagged, the coached group started more than 0.2 SD lower "
+                     "than the comparison group, so part of its rise may be a return towards the average; "
+                     "the difference in differences allows for it better than the raw change.")
+    if "indicative" in flags:
+        notes.append("Indicative: fewer than 30 people in the matched panel.")
+    if "implausible" in flags:
+        notes.append("Implausible: |g| > 1, far above what coaching studies find (0.36-0.74); check the data.")
+    notes.append("DiD pooled across cohorts: each cohort's coached change minus its comparison group's change "
+                 "over the same calendar window, weighted by the cohort's coached panel size; interval from a "
+                 "person-clustered variance per group (a person serving several cohorts is one cluster) and a t interval on Welch-Satterthwaite df.")
+    return notes

@@ -1,0 +1,96 @@
+"""The SQL shared by every family: the measure and breakdown whitelists, the filter clauses, the data's
+as-of date, and the columns and filters of the precomputed panel mart_panel."""
+
+from __future__ import annotations
+
+MEASURE_COLUMNS = ("engagement", "vigour", "dedication", "absorption", "motivation_sdi", "intrinsic",
+                   "integrated", "identified", "introjected", "external", "amotivation", "values_alignment",
+                   "intent_to_stay")
+MEASURES = MEASURE_COLUMNS + ("enps_score",)
+ENPS_POINTS = ("CASE WHEN r.enps >= 9 THEN 100.0 WHEN r.enps <= 6 THEN -100.0 "
+               "WHEN r.enps IS NOT NULL THEN 0.0 END")
+MEASURE_SQL = {**{m: f"r.{m}" for m in MEASURE_COLUMNS}, "enps_score": ENPS_POINTS}
+
+# breakdown name -> column of the panel relation `p`
+GROUP_COLUMNS = {"career_phase": "career_phase", "department": "department", "team": "team",
+                 "program": "program_id", "cohort": "cohort_id", "coach": "coach_id", "_all": "_all"}
+
+
+def measure_sql(measure: str) -> str:
+    try:
+        return MEASURE_SQL[measure]
+    except KeyError:
+        raise ValueError(f"unknown measure {measure!r}; use one of {', '.join(MEASURES)}") from None
+
+
+def group_cols(names) -> list[str]:
+    out = []
+    for name in names:
+        if name not in GROUP_COLUMNS:
+            raise ValueError(f"unknown breakdown {name!r}; use one of {', '.join(k for k in GROUP_COLUMNS if k != '_all')}")
+        col = GROUP_COLUMNS[name]
+        if col not in out:
+            out.append(col)
+    return out or ["_all"]
+
+
+PEOPLE_FILTER = """
+    ($f_department IS NULL OR mp.department = $f_department)
+    AND ($f_team IS NULL OR mp.team_id = $f_team)
+    AND ($f_phase IS NULL OR mp.career_phase = $f_phase)"""
+
+COHORT_FILTER = """
+    NOT c.is_waitlist
+    AND ($f_program IS NULL OR c.program_id = $f_program)
+    AND ($f_cohort IS NULL OR c.cohort_id = $f_cohort)
+    AND ($f_date_from IS NULL OR c.start_date >= $f_date_from)
+    AND ($f_date_to IS NULL OR c.start_date <= $f_date_to)
+    AND ($f_coach IS NULL OR c.cohort_id IN (SELECT cohort_id FROM enrolments WHERE coach_id = $f_coach))"""
+
+AS_OF_SQL = """
+SELECT coalesce(
+    (SELECT try_cast(value AS DATE) FROM warehouse_meta WHERE key = 'extract_date'),
+    greatest((SELECT max(exit_date) FROM people),
+             (SELECT max(submitted_at)::DATE FROM survey_responses),
+             (SELECT max(start_date) FROM enrolments)))
+"""
+
+
+# -- the fast path (issue 7) ----------------------------------------------------------------------------
+# The fast statements read the precomputed panel mart_panel (pipelines/marts/03_mart_panel.sql: one row per
+# cohort x person x role, every measure's score in every wave as a column <wave>_<measure>, `pid` an
+# integer person key) instead of joining mart_response_waves, survey_responses, mart_people and
+# enrolments on 64-character keys. Below: its wave names, group columns and filters.
+
+WAVE_NAMES = ("baseline", "mid", "post", "follow_up")
+# group columns of the panel relation `p`, in a fixed order (the values of GROUP_COLUMNS)
+PANEL_GROUPS = ("career_phase", "department", "team", "program_id", "cohort_id", "coach_id", "_all")
+
+PANEL_PEOPLE_FILTER = """
+    ($f_department IS NULL OR k.department = $f_department)
+    AND ($f_team IS NULL OR k.team_id = $f_team)
+    AND ($f_phase IS NULL OR k.career_phase = $f_phase)"""
+
+# the panel rows of the people in scope (the comparison people of a coach's cohorts stay)
+PANEL_ROWS = PANEL_PEOPLE_FILTER + """
+    AND ($f_coach IS NULL OR k.role = 'comparison' OR k.coach_id = $f_coach)"""
+
+PANEL_SCOPE = """
+    k.cohort_id IN (SELECT cohort_id FROM scope_cohorts)
+    AND """ + PANEL_ROWS
+
+
+def score_col(wave: str, measure: str) -> str:
+    """Column of mart_panel holding `measure` in `wave` (both from the fixed whitelists)."""
+    if wave not in WAVE_NAMES:
+        raise ValueError(f"unknown wave {wave!r}")
+    measure_sql(measure)
+    return f"{wave}_{measure}"
+
+
+def _check_sets(sets: list[list[str]]) -> list[str]:
+    for s in sets:
+        for col in s:
+            if col not in PANEL_GROUPS:
+                raise ValueError(f"unknown group column {col!r}")
+    return [c for c in PANEL_GROUPS if any(c in s for s in sets)]

@@ -1,0 +1,183 @@
+"""The panel statements: the reference definitions on the base marts (panel_cte, panel_stats_sql,
+trajectory_sql, guard_sql) and the fast trajectory and guard statements on mart_panel."""
+
+from __future__ import annotations
+
+from dashboard.queries.sql.common import (COHORT_FILTER, PANEL_SCOPE, PEOPLE_FILTER, WAVE_NAMES, _check_sets,
+                                          measure_sql, score_col)
+
+
+def panel_cte(measure: str) -> str:
+    """CTEs `scope_cohorts`, `resp` (every in-scope response in the two waves) and `p` (the matched
+    panel: one row per cohort x person x role with y0, y1, d and the person's groups).
+    Parameters: the filters, $pre, $post."""
+    m = measure_sql(measure)
+    return f"""
+WITH scope_cohorts AS (
+    SELECT c.* FROM cohorts c WHERE {COHORT_FILTER}
+),
+resp AS (
+    SELECT w.cohort_id, w.program_id, w.participant_key, w.role, w.wave, {m} AS y,
+           mp.department, mp.team_id AS team, mp.career_phase, e.coach_id, 'All' AS _all
+    FROM mart_response_waves w
+    JOIN scope_cohorts c USING (cohort_id)
+    JOIN survey_responses r ON r.response_id = w.response_id
+    JOIN mart_people mp ON mp.participant_key = w.participant_key
+    LEFT JOIN enrolments e ON w.role = 'coached' AND e.participant_key = w.participant_key
+                          AND e.cohort_id = w.cohort_id
+    WHERE {PEOPLE_FILTER}
+      AND ($f_coach IS NULL OR w.role = 'comparison' OR e.coach_id = $f_coach)
+      AND y IS NOT NULL
+),
+p AS (
+    SELECT cohort_id, program_id, participant_key, role, department, team, career_phase, coach_id, _all,
+           max(y) FILTER (WHERE wave = $pre) AS y0,
+           max(y) FILTER (WHERE wave = $post) AS y1,
+           y1 - y0 AS d
+    FROM resp
+    WHERE wave IN ($pre, $post)
+    GROUP BY ALL
+    HAVING count(*) FILTER (WHERE wave = $pre) > 0 AND count(*) FILTER (WHERE wave = $post) > 0
+)"""
+
+
+def panel_stats_sql(measure: str, groups: list[str]) -> str:
+    """Sufficient statistics per group: coached paired change, comparison change, and the pooled DiD
+    (coached-panel-size weighted over cohorts) with its person-clustered sandwich variance."""
+    g = ", ".join(groups)
+    gc = ", ".join(dict.fromkeys(groups + ["cohort_id"]))
+    using = ", ".join(groups)
+    using_c = ", ".join(dict.fromkeys(groups + ["cohort_id"]))
+    return panel_cte(measure) + f""",
+cstats AS (
+    SELECT {gc},
+           count(*) FILTER (WHERE role = 'coached') AS n1, avg(d) FILTER (WHERE role = 'coached') AS m1,
+           count(*) FILTER (WHERE role = 'comparison') AS n0, avg(d) FILTER (WHERE role = 'comparison') AS m0
+    FROM p GROUP BY ALL
+),
+wts AS (
+    SELECT *, n1 / sum(n1) OVER (PARTITION BY {g}) AS w FROM cstats WHERE n1 >= 2 AND n0 >= 2
+),
+psi AS (
+    -- each person's influence on the pooled DiD, per role; residuals scaled by sqrt(n / (n - 1)) so that
+    -- a single cohort gives exactly Welch's variance s1^2/n1 + s0^2/n0
+    SELECT {g}, p.participant_key, role,
+           sum(w * CASE WHEN role = 'coached' THEN (d - m1) / n1 * sqrt(n1 / (n1 - 1))
+                        ELSE -(d - m0) / n0 * sqrt(n0 / (n0 - 1)) END) AS psi
+    FROM p JOIN wts USING ({using_c})
+    GROUP BY ALL
+),
+did AS (SELECT {g}, sum(w * (m1 - m0)) AS did, count(*) AS did_cohorts FROM wts GROUP BY ALL),
+didvar AS (
+    SELECT {g},
+           sum(psi * psi) FILTER (WHERE role = 'coached') AS did_var1,
+           sum(psi * psi) FILTER (WHERE role = 'comparison') AS did_var0,
+           count(*) FILTER (WHERE role = 'coached') AS did_g1,
+           count(*) FILTER (WHERE role = 'comparison') AS did_g0
+    FROM psi GROUP BY ALL
+),
+coached AS (
+    SELECT {g}, count(DISTINCT participant_key) AS n, count(*) AS n_rows,
+           avg(d) AS mean_d, stddev_samp(d) AS sd_d,
+           avg(y0) AS mean_pre, stddev_samp(y0) AS sd_pre, avg(y1) AS mean_post
+    FROM p WHERE role = 'coached' GROUP BY ALL
+),
+comp AS (
+    SELECT {g}, count(DISTINCT participant_key) AS n_comparison, count(*) AS n0_rows,
+           avg(d) AS comparison_change, stddev_samp(d) AS comparison_sd,
+           avg(y0) AS comparison_mean_pre, stddev_samp(y0) AS comparison_sd_pre
+    FROM p WHERE role = 'comparison' GROUP BY ALL
+)
+SELECT * FROM coached
+FULL JOIN comp USING ({using})
+LEFT JOIN did USING ({using})
+LEFT JOIN didvar USING ({using})
+ORDER BY ALL"""
+
+
+def trajectory_sql(measure: str, groups: list[str]) -> str:
+    g = ", ".join(groups)
+    return panel_cte(measure) + f"""
+SELECT {g}, role, wave, count(DISTINCT participant_key) AS n, avg(y) AS mean, stddev_samp(y) AS sd
+FROM resp GROUP BY ALL ORDER BY ALL"""
+
+
+GUARD_SELECT = """
+SELECT
+    (SELECT count(*) FROM mart_people mp WHERE """ + PEOPLE_FILTER + """
+        AND (($f_program IS NULL AND $f_cohort IS NULL AND $f_coach IS NULL AND $f_date_from IS NULL
+              AND $f_date_to IS NULL)
+             OR mp.participant_key IN (SELECT e.participant_key FROM enrolments e JOIN scope_cohorts c USING (cohort_id)
+                                       WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach))))
+        AS people,
+    (SELECT count(DISTINCT e.participant_key) FROM enrolments e JOIN scope_cohorts c USING (cohort_id)
+        JOIN mart_people mp ON mp.participant_key = e.participant_key
+        WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach) AND """ + PEOPLE_FILTER + """)
+        AS coached,
+    (SELECT count(DISTINCT participant_key) FROM p WHERE role = 'coached') AS coached_panel,
+    (SELECT count(DISTINCT participant_key) FROM p WHERE role = 'comparison') AS comparison_panel
+"""
+
+
+def guard_sql(measure: str) -> str:
+    return panel_cte(measure) + GUARD_SELECT
+
+def trajectory_fast_sql(measure: str, groups: list[str]) -> str:
+    """trajectory_sql on mart_panel: respondents' mean level per group x role x wave."""
+    _check_sets([groups])
+    g = ", ".join(groups)
+    waves = ", ".join(f"k.{score_col(w, measure)} AS {w}" for w in WAVE_NAMES)
+    # by cohort a person has one row per role and wave (mart_panel is unique on cohort x person x role)
+    n = "count(*)" if "cohort_id" in groups else "count(DISTINCT pid)"
+    return f"""
+WITH scope_cohorts AS (
+    SELECT c.cohort_id FROM cohorts c WHERE {COHORT_FILTER}
+),
+resp AS (
+    UNPIVOT (
+        SELECT k.cohort_id, k.program_id, k.pid, k.role, k.department, k.team_id AS team, k.career_phase,
+               k.coach_id, 'All' AS _all, {waves}
+        FROM mart_panel k
+        WHERE {PANEL_SCOPE}
+    ) ON {", ".join(WAVE_NAMES)} INTO NAME wave VALUE y
+)
+SELECT {g}, role, wave, {n} AS n, avg(y) AS mean, stddev_samp(y) AS sd
+FROM resp GROUP BY ALL ORDER BY ALL"""
+
+
+def guard_fast_sql(measure: str, pre: str, post: str, panel: bool = True, completion: bool = False) -> str:
+    """guard_sql with the panel counts from mart_panel (panel=False: people and coached only).
+    completion=True: also completion_n and completion_x, the people with a completed or withdrawn
+    enrolment and with a completed one (the overview's completion rate), from the same enrolments."""
+    y0, y1 = score_col(pre, measure), score_col(post, measure)
+    done = (",\n           count(DISTINCT mp.pid) FILTER (WHERE mp.status IN ('completed', 'withdrawn'))"
+            " AS completion_n,\n           count(DISTINCT mp.pid) FILTER (WHERE mp.status = 'completed')"
+            " AS completion_x") if completion else ""
+    return f"""
+WITH scope_cohorts AS (
+    SELECT c.* FROM cohorts c WHERE {COHORT_FILTER}
+),
+enrolled AS (
+    SELECT mp.pid, e.status, mp.department, mp.team_id, mp.career_phase
+    FROM enrolments e JOIN scope_cohorts c USING (cohort_id)
+    JOIN mart_person_ids mp ON mp.participant_key = e.participant_key
+    WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach)
+),
+base AS (
+    SELECT count(DISTINCT mp.pid) AS coached{done}
+    FROM enrolled mp WHERE {PEOPLE_FILTER}
+),
+panel AS (
+    -- distinct people: the bits set in a bitstring over the integer person key
+    SELECT coalesce(bit_count(bitstring_agg(pid) FILTER (WHERE role = 'coached')), 0) AS coached_panel,
+           coalesce(bit_count(bitstring_agg(pid) FILTER (WHERE role = 'comparison')), 0) AS comparison_panel
+    FROM mart_panel k
+    WHERE {PANEL_SCOPE} AND k.{y0} IS NOT NULL AND k.{y1} IS NOT NULL
+)
+SELECT
+    CASE WHEN $f_program IS NULL AND $f_cohort IS NULL AND $f_coach IS NULL AND $f_date_from IS NULL
+              AND $f_date_to IS NULL
+         THEN (SELECT count(*) FROM mart_people mp WHERE {PEOPLE_FILTER})
+         ELSE base.coached END AS people,
+    base.*{", panel.coached_panel, panel.comparison_panel" if panel else ""}
+FROM base{" CROSS JOIN panel" if panel else ""}"""

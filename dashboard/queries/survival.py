@@ -1,0 +1,96 @@
+"""The retention view: Kaplan-Meier retention of the coached and the comparison group, overall and by
+program or career phase, with its monthly curves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dashboard import stats
+from dashboard.anonymity import blank_suppressed, k_of, suppress_crosstab
+from dashboard.filters import Filters
+from dashboard.queries import sql as Q
+from dashboard.queries.common import ALL, ViewResult, _as_of, _df, _guard, _params
+
+MONTH_DAYS = 30.4375
+
+
+def retention(cur, f: Filters, settings, split: str | None = None, horizon_months: int = 12) -> ViewResult:
+    k = k_of(settings)
+    if split not in (None, "program", "career_phase"):
+        raise ValueError("split must be None, 'program' or 'career_phase'")
+    _guard(cur, f, k)
+    as_of = _as_of(cur)
+    col = {"program": "program", "career_phase": "career_phase", None: "_all"}[split]
+    params = _params(f, as_of=as_of)
+    groupings = [(col, split == "program")] + ([("_all", False)] if split else [])
+    both = _df(cur, Q.retention_fast_sql(groupings), params)
+    agg = both[both["kind"] == "agg"][["grp", "role", "days", "event", "weight"]].reset_index(drop=True)
+    agg["days"] = agg["days"].astype("int64")
+    agg["event"] = agg["event"].astype(bool)
+    people = both[both["kind"] == "people"]
+    people = {(g, r): (n, x) for g, r, n, x in zip(people["grp"], people["role"], people["n"], people["exits"])}
+    summary = []
+    curves: dict[str, list] = {c: [] for c in ("group", "role", "month", "at_risk", "estimate", "ci_low", "ci_high")}
+    fits = {}
+    days_all, event_all = agg["days"].to_numpy(), agg["event"].to_numpy(dtype=bool)
+    weight_all = agg["weight"].to_numpy(dtype=float)
+    months = np.arange(25)
+    for (grp, role), idx in sorted(agg.groupby(["grp", "role"], sort=True).indices.items()):
+        days, event, w = days_all[idx], event_all[idx], weight_all[idx]
+        d = days / MONTH_DAYS
+        kmf = stats.km_fit(d, event, w)
+        fits[(grp, role)] = (days, event, w)
+        ests, los, his = stats.km_at_many(kmf, np.concatenate([[horizon_months], months]))
+        n, exits = people.get((grp, role), (0, 0))
+        summary.append({"group": grp, "role": role, "n": int(n), "exits": int(exits),
+                        "estimate": float(ests[0]), "ci_low": float(los[0]), "ci_high": float(his[0])})
+        # monthly curve: risk set (weighted) and S(t)
+        curves["group"] += [grp] * len(months)
+        curves["role"] += [role] * len(months)
+        curves["month"] += [int(m) for m in months]
+        curves["at_risk"] += [int(round(float(w[d >= m].sum()))) for m in months]
+        curves["estimate"] += [float(x) for x in ests[1:]]
+        curves["ci_low"] += [float(x) for x in los[1:]]
+        curves["ci_high"] += [float(x) for x in his[1:]]
+    table = pd.DataFrame(summary, columns=["group", "role", "n", "exits", "estimate", "ci_low", "ci_high"])
+    table["group"] = table["group"].astype(str)
+    pvals = {}
+    for grp in table["group"].unique():
+        a, b = fits.get((grp, "coached")), fits.get((grp, "comparison"))
+        if a is not None and b is not None:
+            pvals[grp] = stats.logrank_p(*a, *b)
+    table["logrank_p"] = table["group"].map(pvals).astype(float)
+    table["flags"] = [stats.flags(n) for n in table["n"]]
+    # rules 1 and 2: per role, groups against the All total (a 1-way breakdown)
+    hidden = np.zeros(len(table), dtype=bool)
+    for role in ("coached", "comparison"):
+        part = table[table.role == role]
+        if part.empty:
+            continue
+        vals = [g for g in part["group"] if g != ALL] + [ALL]
+        grid = part.set_index("group")["n"].reindex(vals).fillna(0).to_frame("All")
+        h = suppress_crosstab(grid, k)["All"]
+        hidden[part.index.to_numpy()] = h.reindex(part["group"]).to_numpy()
+    # the log-rank p and the coached/comparison contrast need both groups shown
+    both = table.groupby("group")["n"].transform("size")
+    table = blank_suppressed(table, hidden, ["n", "exits", "estimate", "ci_low", "ci_high", "flags"])
+    shown_both = ~table.groupby("group")["suppressed"].transform("any") & (both == 2)
+    table.loc[~shown_both, "logrank_p"] = np.nan
+    table = table[["group", "role", "n", "exits", "estimate", "ci_low", "ci_high", "logrank_p", "flags", "suppressed"]]
+    curves = pd.DataFrame(curves, columns=["group", "role", "month", "at_risk", "estimate", "ci_low", "ci_high"])
+    if not curves.empty:
+        curves["group"] = curves["group"].astype(str)
+        # a curve follows its summary row's suppression (a curve without a summary row is hidden)
+        hidden_of = dict(zip(zip(table["group"], table["role"]), table["suppressed"]))
+        hide = np.array([bool(hidden_of.get(key, True)) for key in zip(curves["group"], curves["role"])], dtype=bool) \
+            | (curves["at_risk"].to_numpy() < k)
+        curves = blank_suppressed(curves, hide, ["at_risk", "estimate", "ci_low", "ci_high"])
+    notes = [f"Voluntary exits only (involuntary exits censored); data as of {as_of}. Coached people from their "
+             "enrolment start; the comparison group (employed and not yet coached) from each cohort's start, "
+             "a person in several cohorts' comparison groups weighted so that each counts once; comparison "
+             "people who are coached later are censored then.",
+             f"{horizon_months}-month retention with a 95% Greenwood (log-log) interval; p from the log-rank test."]
+    if table["suppressed"].any():
+        notes.append(f"Rows marked suppressed rest on fewer than {k} people or are hidden to protect such a row.")
+    return ViewResult(table.reset_index(drop=True), notes, {"curves": curves}, k)
