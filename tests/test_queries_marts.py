@@ -234,3 +234,43 @@ def test_crosstabs_of_several_measures_equal_one_at_a_time(sample_con, rows, col
         for m in measures:
             alone = q._crosstabs(sample_con, f, k, [m], rows, cols, welch, raws)[m]
             pd.testing.assert_frame_equal(together[m], alone, obj=f"{m} {rows} x {cols} k={k}")
+
+
+# the response rates as the long form counts them: every enrolled person x every wave held, joined to
+# the coached rows of mart_response_waves (the query layer reads mart_panel's <wave>_rid columns)
+RESPONSE_RATES_LONG_SQL = """
+WITH scope_cohorts AS (SELECT c.* FROM cohorts c WHERE """ + Q.COHORT_FILTER + """),
+enr AS (
+    SELECT e.cohort_id, c.program_id, e.participant_key
+    FROM enrolments e JOIN scope_cohorts c USING (cohort_id)
+    JOIN mart_people mp ON mp.participant_key = e.participant_key
+    WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach) AND """ + Q.PEOPLE_FILTER + """
+),
+waves AS (SELECT unnest(['baseline', 'mid', 'post', 'follow_up']) AS wave, unnest([0, 1, 2, 3]) AS o),
+held AS (SELECT DISTINCT cohort_id, wave FROM mart_response_waves)
+SELECT enr.cohort_id, enr.program_id, waves.wave, count(DISTINCT enr.participant_key) AS n,
+       count(DISTINCT w.participant_key) AS responded
+FROM enr CROSS JOIN waves
+JOIN held h ON h.cohort_id = enr.cohort_id AND h.wave = waves.wave
+LEFT JOIN mart_response_waves w ON w.cohort_id = enr.cohort_id AND w.participant_key = enr.participant_key
+     AND w.role = 'coached' AND w.wave = waves.wave
+GROUP BY enr.cohort_id, enr.program_id, waves.wave, waves.o
+ORDER BY enr.cohort_id, waves.o
+"""
+
+
+@pytest.mark.parametrize("f", [Filters(), Filters(career_phase="early"), Filters(department="Finance"),
+                               Filters(date_from=pd.Timestamp("2024-06-01").date())])
+def test_response_rates_equal_the_long_form_counts(sample_con, f):
+    want = _df(sample_con, RESPONSE_RATES_LONG_SQL, f)
+    got = _df(sample_con, Q.RESPONSE_SQL, f)
+    assert len(want) > 0 and want["responded"].sum() > 0
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_response_rates_by_coach_equal_the_long_form_counts(sample_con):
+    coach = sample_con.execute("SELECT min(coach_id) FROM enrolments WHERE coach_id IS NOT NULL").fetchone()[0]
+    f = Filters(coach=coach)
+    got = _df(sample_con, Q.RESPONSE_SQL, f)
+    assert len(got) > 0
+    pd.testing.assert_frame_equal(got, _df(sample_con, RESPONSE_RATES_LONG_SQL, f), check_dtype=False)
