@@ -50,9 +50,16 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
     any_d = " OR ".join(f"(k.{score_col(pre, m)} IS NOT NULL AND k.{score_col(post, m)} IS NOT NULL)"
                         for m in measures)
     sets_values = ", ".join(f"({i})" for i in range(len(sets)))
-    cst = ",\n           ".join(
-        f"count(d_{i}) AS n_{i}, avg(d_{i}) AS md_{i}, var_pop(d_{i}) AS vd_{i}, "
-        f"avg(y0_{i}) AS m0_{i}, var_pop(y0_{i}) AS v0_{i}" for i in I)
+    # per cohort x role: count, mean and population variance of d and y0, from plain sums (sums aggregate
+    # about twice as fast as avg and var_pop; the scores are bounded, so E[x^2] - E[x]^2 loses nothing
+    # that shows)
+    cst_sums = ",\n           ".join(
+        f"count(d_{i}) AS n_{i}, sum(d_{i}) AS s_{i}, sum(d_{i} * d_{i}) AS ss_{i}, "
+        f"sum(y0_{i}) AS s0_{i}, sum(y0_{i} * y0_{i}) AS ss0_{i}" for i in I)
+    cst_moments = ",\n           ".join(
+        f"n_{i}, s_{i} / nullif(n_{i}, 0) AS md_{i}, greatest(ss_{i} / nullif(n_{i}, 0) - (s_{i} / nullif(n_{i}, 0)) ^ 2, 0) AS vd_{i}, "
+        f"s0_{i} / nullif(n_{i}, 0) AS m0_{i}, greatest(ss0_{i} / nullif(n_{i}, 0) - (s0_{i} / nullif(n_{i}, 0)) ^ 2, 0) AS v0_{i}"
+        for i in I)
     cw = ",\n           ".join(
         f"coalesce(max(n_{i}) FILTER (WHERE coached), 0) AS n1_{i}, max(md_{i}) FILTER (WHERE coached) AS m1_{i}, "
         f"coalesce(max(n_{i}) FILTER (WHERE NOT coached), 0) AS n0_{i}, max(md_{i}) FILTER (WHERE NOT coached) AS m0_{i}"
@@ -87,8 +94,10 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
         kc = [c for c in used if c != "_all"]
         cst_sql = f"""cst0 AS (
     SELECT _cohort, {"".join(f"{c}, " for c in kc)}coached,
-           {cst}
-    FROM p GROUP BY ALL
+           {cst_moments}
+    FROM (SELECT _cohort, {"".join(f"{c}, " for c in kc)}coached,
+           {cst_sums}
+          FROM p GROUP BY ALL)
 ),
 cst AS (
     SELECT sets._s{gsel.replace("p.", "c.")}, c.* EXCLUDE ({", ".join(kc)})
@@ -99,8 +108,10 @@ cst AS (
     else:
         cst_sql = f"""cst AS (
     SELECT {K_}_cohort, coached,
-           {cst}
-    FROM px GROUP BY ALL
+           {cst_moments}
+    FROM (SELECT {K_}_cohort, coached,
+           {cst_sums}
+          FROM px GROUP BY ALL)
 )"""
         with_fac = f"LEFT JOIN fac USING ({K_}_cohort, coached)" if did else ""
     if not by_row:
