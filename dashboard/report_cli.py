@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         """Write the sponsor report: headline ROI with its interval, charts, method, assumptions, anonymity rules."""
         from dashboard.anonymity import AnonymityRefused
         from dashboard.report import ChromiumMissing, build_report, write_pdf
-        from dashboard.roi.model import AssumptionError
+        from dashboard.roi.assumptions import AssumptionError
 
         if by not in ("program", "cohort", "career_phase", "none"):
             O.fail("--by must be program, cohort, career_phase or none", 2)

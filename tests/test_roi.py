@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.roi.model import Assumptions, AssumptionError, RoiInputs, compute, estimate, tornado
+from dashboard.roi.assumptions import AssumptionError, Assumptions
+from dashboard.roi.model import RoiInputs, compute, estimate, tornado
 
 ROOT = Path(__file__).resolve().parent.parent
 

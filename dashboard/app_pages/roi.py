@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import components as ui
 from dashboard.report.ui import report_download_button
 from dashboard.roi import charts as rc
-from dashboard.roi.model import Assumptions
+from dashboard.roi.assumptions import Assumptions
 from dashboard.roi.ui import BY_LABELS, assumption_controls, run_roi
 
 ui.page_header("Return on investment", "Does our coaching spend pay back?", "HR sponsors")

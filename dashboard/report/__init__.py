@@ -23,7 +23,7 @@ import pandas as pd
 
 from dashboard.filters import Filters
 from dashboard.roi import charts as rc
-from dashboard.roi.model import Assumptions
+from dashboard.roi.assumptions import Assumptions
 
 CHROMIUM = "/usr/bin/chromium"
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}

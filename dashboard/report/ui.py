@@ -20,7 +20,7 @@ def _report_html(filter_params: tuple, assumptions_items: tuple, db: str, data_v
     from dashboard import components as ui
     from dashboard.anonymity import AnonymityRefused
     from dashboard.report import build_report
-    from dashboard.roi.model import Assumptions
+    from dashboard.roi.assumptions import Assumptions
 
     settings = ui._settings(config_path)
     a = Assumptions.from_settings(settings)

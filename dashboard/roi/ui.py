@@ -8,7 +8,7 @@ import os
 import streamlit as st
 
 from dashboard.filters import Filters
-from dashboard.roi.model import Assumptions
+from dashboard.roi.assumptions import Assumptions
 
 BY_LABELS = {"program": "Program", "cohort": "Cohort", "career_phase": "Career phase", "none": "No breakdown"}
 

@@ -24,7 +24,8 @@ from dashboard.anonymity import AnonymityRefused, _protect_line, blank_suppresse
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
 from dashboard.roi import model
-from dashboard.roi.model import Assumptions, RoiInputs
+from dashboard.roi.assumptions import Assumptions
+from dashboard.roi.model import RoiInputs
 
 ALL = "All"
 BY = ("program", "cohort", "career_phase", None)
