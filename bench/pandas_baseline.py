@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 
-from pipelines.config import load_instruments
+from pipelines.config import load_instruments, load_settings
 
 WAVE_DAYS = {"baseline_before": 30, "baseline_after": 14, "post_around": 45}
 
@@ -149,27 +149,142 @@ def overview(data: dict) -> pd.DataFrame:
     return pd.concat([change.to_frame("engagement").T, retention(data)], axis=0)
 
 
+def _measures(data: dict) -> list[str]:
+    return [c for c in data["scored"].columns if c not in ("employee_id", "submitted_at", "survey_id")]
+
+
+def _changes(m: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
+    """Post minus baseline of every measure per cohort x program x person x role: one reshape for all."""
+    wide = m.groupby(["cohort_id", "program_id", "employee_id", "role", "wave"])[measures].first().unstack("wave")
+    return pd.DataFrame({ms: wide[(ms, "post")] - wide[(ms, "baseline")] for ms in measures})
+
+
+def _did(p: pd.DataFrame) -> tuple[float, float]:
+    """Pooled DiD over cohorts (coached-size weights) and its standard error, from paired changes."""
+    g = p.groupby(["cohort_id", "role"])["change"].agg(["count", "mean", "var"]).unstack("role")
+    g = g.dropna()
+    if g.empty:
+        return float("nan"), float("nan")
+    w = g[("count", "coached")] / g[("count", "coached")].sum()
+    did = float((w * (g[("mean", "coached")] - g[("mean", "comparison")])).sum())
+    var = float((w ** 2 * (g[("var", "coached")] / g[("count", "coached")]
+                           + g[("var", "comparison")] / g[("count", "comparison")])).sum())
+    return did, float(np.sqrt(var))
+
+
+def coach(data: dict, coach_id: str | None = None) -> pd.DataFrame:
+    """One coach's clients: change and DiD (against the comparison group of the coach's cohorts) of
+    every scored measure, per program and in total."""
+    e = data["enrolments"]
+    e = e[e["status"] != "waitlist"]
+    coach_id = coach_id or sorted(e["coach_id"].dropna().unique())[0]
+    mine = e.loc[e["coach_id"] == coach_id, ["employee_id", "cohort_id"]].drop_duplicates()
+    m = data["waves"]
+    clients = m[m["role"] == "coached"].merge(mine, on=["employee_id", "cohort_id"])
+    comp = m[(m["role"] == "comparison") & m["cohort_id"].isin(mine["cohort_id"])]
+    both = pd.concat([clients, comp], ignore_index=True)
+    changes = _changes(both, _measures(data))
+    rows = []
+    for measure in _measures(data):
+        p = changes[measure].dropna().rename("change").reset_index()
+        for program, part in [("All", p)] + list(p.groupby("program_id")):
+            c = part.loc[part["role"] == "coached", "change"]
+            did, se = _did(part)
+            rows.append({"measure": measure, "program_id": program, "n": len(c), "mean": c.mean(),
+                         "sd": c.std(), "did": did, "did_low": did - 1.96 * se, "did_high": did + 1.96 * se})
+    return pd.DataFrame(rows)
+
+
+def roi(data: dict) -> pd.DataFrame:
+    """Phillips ROI per program: fully loaded costs (fees, participants' hours from the session log,
+    administration), avoided voluntary exits from 12-month Kaplan-Meier attrition of the coached
+    against the comparison group, valued at salary x turnover multiplier, a Monte Carlo interval, and
+    the change in three measures beside it. Reads the program and session files it needs."""
+    settings = load_settings()["roi"]
+    folder = data["folder"]
+    programs = pd.read_csv(folder / "programs.csv")
+    sessions = pd.read_csv(folder / "sessions.csv", parse_dates=["date"])
+    sessions["employee_id"] = sessions["employee_id"].str.strip().str.lower()
+    people, e = data["people"], data["enrolments"]
+    e = e[e["status"] != "waitlist"].reset_index(drop=True)
+    e["_e"] = e.index
+    logged = e.merge(sessions, on="employee_id")
+    logged = logged[(logged["date"] >= logged["start_date"]) & (logged["date"] <= logged["end_date"])]
+    hours = (logged.groupby("_e")["duration_minutes"].sum() / 60).rename("hours")
+    e = e.join(hours, on="_e")
+    attended = pd.to_numeric(e["sessions_attended"], errors="coerce").fillna(0)
+    e["hours"] = e["hours"].fillna(attended * settings["session_hours_default"])
+    e = e.merge(programs, on="program_id")
+    n_prog = e.groupby("program_id")["_e"].transform("count")
+    e["fee"] = e["cost_per_participant"].fillna(0)
+    e["admin"] = e["admin_cost"].fillna(0) / n_prog + settings["admin_cost_per_participant"]
+    salary = settings["salary_band"]
+    mult = settings["turnover_multiplier"]
+    people = people.assign(exit_cost=people["salary_band"].map(salary).fillna(salary["default"])
+                           * people["job_level"].map(mult).fillna(settings["turnover_multiplier_default"]))
+    as_of = pd.Timestamp("2025-12-31")
+    first_start = e.groupby("employee_id")["start_date"].min()
+    rng = np.random.default_rng(settings["seed"])
+    rows = []
+    for program, pe in e.groupby("program_id"):
+        start = pe.groupby("employee_id")["start_date"].min()
+        coached = people.join(start.rename("start"), on="employee_id", how="inner")
+        t0 = pe["start_date"].min()
+        comp = people[~people["employee_id"].isin(first_start.index)
+                      & (people["exit_date"].isna() | (people["exit_date"] > t0))].assign(start=t0)
+        att, se = {}, {}
+        for role, df in (("coached", coached), ("comparison", comp)):
+            end = df["exit_date"].fillna(as_of).clip(upper=as_of)
+            months = ((end - df["start"]).dt.days / 30.4375).clip(lower=0)
+            event = (df["exit_type"] == "voluntary") & df["exit_date"].notna() & (df["exit_date"] <= as_of)
+            km = KaplanMeierFitter().fit(months, event)
+            ci = km.confidence_interval_survival_function_
+            lo, hi = np.interp(12, ci.index, ci.iloc[:, 0]), np.interp(12, ci.index, ci.iloc[:, 1])
+            att[role], se[role] = 1 - float(km.predict(12)), (hi - lo) / (2 * 1.96)
+        headcount = pe["employee_id"].nunique()
+        cost_of_exit = float(coached["exit_cost"].mean())
+        costs = float(pe["fee"].sum() + pe["hours"].sum() * settings["participant_hourly_cost"] + pe["admin"].sum())
+        diff = att["comparison"] - att["coached"]
+        benefits = diff * headcount * cost_of_exit * settings["attribution_share"]
+        draws = settings["monte_carlo_draws"]
+        d = rng.normal(diff, np.hypot(se["coached"], se["comparison"]), draws)
+        lo_share, hi_share = settings["attribution_range"]
+        share = rng.triangular(lo_share, settings["attribution_share"], hi_share, draws)
+        sim = (d * headcount * cost_of_exit * share - costs) / costs * 100
+        rows.append({"program_id": program, "headcount": headcount, "costs": costs, "benefits": benefits,
+                     "roi_pct": (benefits - costs) / costs * 100, "roi_low": np.percentile(sim, 2.5),
+                     "roi_high": np.percentile(sim, 97.5)})
+    out = pd.DataFrame(rows)
+    measures = _measures(data)[:3]
+    changes = _changes(data["waves"], measures).xs("coached", level="role")
+    intangibles = changes.groupby(level="program_id").agg(["count", "mean", "std"])
+    intangibles.columns = [f"{a}_{b}" for a, b in intangibles.columns]
+    return out.join(intangibles, on="program_id")
+
+
 VIEWS = {"overview": overview, "outcomes": outcomes, "cohorts": cohorts, "retention": retention,
-         "quality": quality}
+         "quality": quality, "coach": coach, "roi": roi}
 
 
 def prepare(folder: Path) -> dict:
     data = read(folder)
+    data["folder"] = folder
     data["scored"] = score(data["survey"], load_instruments())
     data["waves"] = waves(data)
     return data
 
 
-def timed_views(folder: Path) -> dict[str, dict[str, float]]:
+def timed_views(folder: Path, coach_id: str | None = None) -> dict[str, dict[str, float]]:
     """Per view: `total` = preparing (read, score, assign waves: measured once, since every view's
-    script starts with it) + `compute` (the view's aggregate alone)."""
+    script starts with it) + `compute` (the view's aggregate alone). `coach_id`: the coach whose
+    clients the coach view reads (the benchmark passes the one coachlens's coach view reads)."""
     t0 = time.perf_counter()
     data = prepare(folder)
     prep = time.perf_counter() - t0
     out = {}
     for name, fn in VIEWS.items():
         t1 = time.perf_counter()
-        fn(data)
+        fn(data, coach_id) if name == "coach" else fn(data)
         compute = time.perf_counter() - t1
         out[name] = {"total": prep + compute, "prepare": prep, "compute": compute}
     return out

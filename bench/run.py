@@ -115,6 +115,15 @@ def views(cur, settings) -> dict:
     return calls
 
 
+def bench_coach(db: Path) -> str | None:
+    """The coach whose clients the coach view reads (the first in the filter options)."""
+    from dashboard import queries as Q
+    from dashboard.db import Reader
+
+    coaches = Q.filter_options(Reader(db).cursor()).coaches
+    return coaches[0] if coaches else None
+
+
 def bench_views(db: Path) -> dict:
     from dashboard.db import Reader
 
@@ -185,7 +194,7 @@ def main() -> None:
         console.print("views (pandas script) ...")
         from bench.pandas_baseline import timed_views
 
-        pd_times = timed_views(folder)
+        pd_times = timed_views(folder, coach_id=bench_coach(ing["db"]))
         console.print("memory ...")
         rss = bench_memory(ing["db"])
         console.print("pages (AppTest) ...")

@@ -1,0 +1,46 @@
+"""The benchmark's pandas script (bench/pandas_baseline.py) computes what the views compute: checked
+on sample_data/ against the warehouse built from the same files, so the speedups compare like with like."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from conftest import SAMPLE
+
+
+@pytest.fixture(scope="module")
+def pandas_data():
+    from bench import pandas_baseline as PB
+
+    return PB.prepare(SAMPLE)
+
+
+def test_pandas_roi_headcount_and_costs_equal_the_roi_view(sample_warehouse, settings, pandas_data):
+    from bench import pandas_baseline as PB
+    from dashboard.db import Reader
+    from dashboard.filters import Filters
+    from dashboard.roi import roi
+
+    view = roi(Reader(sample_warehouse).cursor(), Filters(), settings).table.set_index("program_id")
+    script = PB.roi(pandas_data).set_index("program_id")
+    assert len(script) == 4 and (script["headcount"] > 0).all()
+    for program, row in script.iterrows():
+        assert row["headcount"] == view.loc[program, "n"]
+        assert row["costs"] == pytest.approx(view.loc[program, "costs"], rel=1e-9)   # to the cent
+    assert script["roi_low"].lt(script["roi_pct"]).all() and script["roi_pct"].lt(script["roi_high"]).all()
+
+
+def test_pandas_coach_reads_the_coachs_matched_panel(sample_warehouse, pandas_data):
+    from bench import pandas_baseline as PB
+
+    con = duckdb.connect(str(sample_warehouse), read_only=True)
+    coaches = [r[0] for r in con.execute("SELECT DISTINCT coach_id FROM enrolments WHERE coach_id IS NOT NULL "
+                                         "ORDER BY coach_id LIMIT 4").fetchall()]
+    for coach in coaches:
+        want = con.execute("SELECT count(*) FROM mart_panel WHERE role = 'coached' AND coach_id = ? "
+                           "AND baseline_engagement IS NOT NULL AND post_engagement IS NOT NULL", [coach]).fetchone()[0]
+        got = PB.coach(pandas_data, coach)
+        total = got[(got["measure"] == "engagement") & (got["program_id"] == "All")]
+        assert want > 0 and int(total["n"].iloc[0]) == want
+    con.close()
