@@ -44,3 +44,22 @@ def test_pandas_coach_reads_the_coachs_matched_panel(sample_warehouse, pandas_da
         total = got[(got["measure"] == "engagement") & (got["program_id"] == "All")]
         assert want > 0 and int(total["n"].iloc[0]) == want
     con.close()
+
+
+def test_bench_ingest_alternates_runs_and_reports_medians(tmp_path):
+    """The benchmark's ingest measurement, on sample_data/: every run loads every survey row, the
+    ratio is of the medians, and the phases of the median run add up to its time."""
+    from bench.run import bench_ingest
+
+    r = bench_ingest(SAMPLE, tmp_path, repeats=3)
+    runs = r["runs"]
+    assert len(runs["bare_s"]) == len(runs["ingest_s"]) == len(runs["phases_s"]) == 3
+    assert r["ingest_s"] == sorted(runs["ingest_s"])[1] and r["bare_s"] == sorted(runs["bare_s"])[1]
+    assert r["ingest_ratio"] == pytest.approx(r["ingest_s"] / r["bare_s"])
+    assert sum(r["phases_s"].values()) == pytest.approx(r["ingest_s"], rel=0.2)
+    con = duckdb.connect(str(r["db"]), read_only=True)
+    rows_in, loaded, stored = con.execute(
+        "SELECT sum(rows_in), sum(rows_loaded), (SELECT count(*) FROM survey_responses) FROM load_batches "
+        "WHERE entity = 'survey'").fetchone()
+    con.close()
+    assert r["survey_rows"] == rows_in and loaded == stored > 0
