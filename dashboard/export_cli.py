@@ -106,11 +106,19 @@ class Fmt(str, Enum):
     csv = "csv"
 
 
+def _format(fmt: Fmt | None, out: Path | None) -> str:
+    """The format asked for, else the one --out's suffix names (.csv: csv), else json."""
+    if fmt is not None:
+        return fmt.value
+    return "csv" if out is not None and out.suffix.lower() == ".csv" else "json"
+
+
 def register(app: typer.Typer) -> None:
     @app.command("export")
     def export(
         view: str = typer.Argument(..., help="overview, outcomes, cohorts, retention, coach, quality or roi."),
-        fmt: Fmt = typer.Option(Fmt.json, "--format", help="json or csv."),
+        fmt: Optional[Fmt] = typer.Option(None, "--format",
+                                          help="json or csv (default: from --out's suffix, else json)."),
         out: Optional[Path] = typer.Option(None, "--out", help="Write here instead of standard output."),
         db: O.Db = None, config: O.Config = None,
         program: O.Program = None, cohort: O.Cohort = None, coach: O.Coach = None,
@@ -137,7 +145,7 @@ def register(app: typer.Typer) -> None:
                                   compare=compare, split=split, coach_id=coach_id)
                 if table and table not in result.extras:
                     O.fail(f"view {view} has no table {table!r}; it has {', '.join(result.extras) or 'none'}", 2)
-                text = render(result, view, filters, fmt.value, table)
+                text = render(result, view, filters, _format(fmt, out), table)
             except AnonymityRefused as exc:
                 O.fail(f"refused: {exc}", 2)
             except ValueError as exc:

@@ -80,3 +80,23 @@ def test_export_refusal_and_bad_filter(wh_file):
     assert r.exit_code == 2
     r = CliRunner().invoke(app, ["export", "outcomes", "--db", str(wh_file), "--cohort", "C1", "--format", "csv"])
     assert r.exit_code in (0, 2)
+
+
+def test_export_format_follows_the_out_suffix(wh_file, tmp_path):
+    """--out results.csv without --format writes CSV (not JSON in a .csv file); .json and no suffix
+    write JSON; an explicit --format wins over the suffix."""
+    from pipelines.cli import app
+
+    def export(*args):
+        r = CliRunner().invoke(app, ["export", "cohorts", "--db", str(wh_file), *map(str, args)])
+        assert r.exit_code == 0, r.output
+
+    export("--out", tmp_path / "c.csv")
+    table = pd.read_csv(tmp_path / "c.csv")
+    assert "cohort_id" in table.columns and len(table) > 0
+    export("--out", tmp_path / "c.json")
+    assert json.loads((tmp_path / "c.json").read_text())["view"] == "cohorts"
+    export("--out", tmp_path / "c.txt")
+    assert json.loads((tmp_path / "c.txt").read_text())["view"] == "cohorts"
+    export("--out", tmp_path / "forced.csv", "--format", "json")
+    assert json.loads((tmp_path / "forced.csv").read_text())["view"] == "cohorts"
