@@ -93,8 +93,7 @@ def waves(data: dict) -> pd.DataFrame:
 
 
 def paired(m: pd.DataFrame, measure: str) -> pd.DataFrame:
-    w = m.pivot_table(index=["cohort_id", "employee_id", "role"], columns="wave", values=measure,
-                      aggfunc="first").dropna()
+    w = m.groupby(["cohort_id", "employee_id", "role", "wave"])[measure].first().unstack("wave").dropna()
     w["change"] = w["post"] - w["baseline"]
     return w.reset_index()
 
