@@ -18,6 +18,7 @@ from lifelines import KaplanMeierFitter
 
 from pipelines.config import load_instruments, load_settings
 
+AS_OF = pd.Timestamp("2025-12-31")   # the synthetic extract date: exits after it are not seen
 WAVE_DAYS = {"baseline_before": 30, "baseline_after": 14, "post_around": 45}
 
 
@@ -92,10 +93,15 @@ def waves(data: dict) -> pd.DataFrame:
     return m[m["wave"].notna()]
 
 
+def _changes(m: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
+    """Post minus baseline of every measure per cohort x program x person x role: one reshape for all."""
+    wide = m.groupby(["cohort_id", "program_id", "employee_id", "role", "wave"])[measures].first().unstack("wave")
+    return pd.DataFrame({ms: wide[(ms, "post")] - wide[(ms, "baseline")] for ms in measures})
+
+
 def paired(m: pd.DataFrame, measure: str) -> pd.DataFrame:
-    w = m.groupby(["cohort_id", "employee_id", "role", "wave"])[measure].first().unstack("wave").dropna()
-    w["change"] = w["post"] - w["baseline"]
-    return w.reset_index()
+    """One measure's change per cohort x program x person x role, where both waves have a score."""
+    return _changes(m, [measure])[measure].dropna().rename("change").reset_index()
 
 
 def outcomes(data: dict, measure: str = "engagement") -> pd.DataFrame:
@@ -114,10 +120,20 @@ def cohorts(data: dict, measure: str = "engagement") -> pd.DataFrame:
     return pd.DataFrame({"did": did, "low": did - 1.96 * se, "high": did + 1.96 * se}).reset_index()
 
 
+def _retention_12m(df: pd.DataFrame, as_of: pd.Timestamp) -> tuple[float, float, float]:
+    """Kaplan-Meier 12-month retention (voluntary exits are events) from each person's `start`, with
+    its 95% interval."""
+    end = df["exit_date"].fillna(as_of).clip(upper=as_of)
+    months = ((end - df["start"]).dt.days / 30.4375).clip(lower=0)
+    event = (df["exit_type"] == "voluntary") & df["exit_date"].notna() & (df["exit_date"] <= as_of)
+    km = KaplanMeierFitter().fit(months, event)
+    ci = km.confidence_interval_survival_function_
+    return float(km.predict(12)), float(np.interp(12, ci.index, ci.iloc[:, 0])), float(np.interp(12, ci.index, ci.iloc[:, 1]))
+
+
 def retention(data: dict) -> pd.DataFrame:
     people, e = data["people"], data["enrolments"]
     e = e[e["status"] != "waitlist"]
-    as_of = pd.Timestamp("2025-12-31")
     start = e.groupby("employee_id")["start_date"].min()
     coached = people.join(start.rename("start"), on="employee_id", how="inner")
     first_cohort = e["start_date"].min()
@@ -125,13 +141,8 @@ def retention(data: dict) -> pd.DataFrame:
                   & ((people["exit_date"].isna()) | (people["exit_date"] > first_cohort))].assign(start=first_cohort)
     rows = []
     for role, df in (("coached", coached), ("comparison", comp)):
-        end = df["exit_date"].fillna(as_of).clip(upper=as_of)
-        months = (end - df["start"]).dt.days / 30.4375
-        event = (df["exit_type"] == "voluntary") & df["exit_date"].notna() & (df["exit_date"] <= as_of)
-        km = KaplanMeierFitter().fit(months.clip(lower=0), event)
-        ci = km.confidence_interval_survival_function_
-        rows.append({"role": role, "n": len(df), "retention_12m": float(km.predict(12)),
-                     "low": float(np.interp(12, ci.index, ci.iloc[:, 0])), "high": float(np.interp(12, ci.index, ci.iloc[:, 1]))})
+        est, low, high = _retention_12m(df, AS_OF)
+        rows.append({"role": role, "n": len(df), "retention_12m": est, "low": low, "high": high})
     return pd.DataFrame(rows)
 
 
@@ -150,12 +161,6 @@ def overview(data: dict) -> pd.DataFrame:
 
 def _measures(data: dict) -> list[str]:
     return [c for c in data["scored"].columns if c not in ("employee_id", "submitted_at", "survey_id")]
-
-
-def _changes(m: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
-    """Post minus baseline of every measure per cohort x program x person x role: one reshape for all."""
-    wide = m.groupby(["cohort_id", "program_id", "employee_id", "role", "wave"])[measures].first().unstack("wave")
-    return pd.DataFrame({ms: wide[(ms, "post")] - wide[(ms, "baseline")] for ms in measures})
 
 
 def _did(p: pd.DataFrame) -> tuple[float, float]:
@@ -221,7 +226,6 @@ def roi(data: dict) -> pd.DataFrame:
     mult = settings["turnover_multiplier"]
     people = people.assign(exit_cost=people["salary_band"].map(salary).fillna(salary["default"])
                            * people["job_level"].map(mult).fillna(settings["turnover_multiplier_default"]))
-    as_of = pd.Timestamp("2025-12-31")
     first_start = e.groupby("employee_id")["start_date"].min()
     rng = np.random.default_rng(settings["seed"])
     rows = []
@@ -233,13 +237,8 @@ def roi(data: dict) -> pd.DataFrame:
                       & (people["exit_date"].isna() | (people["exit_date"] > t0))].assign(start=t0)
         att, se = {}, {}
         for role, df in (("coached", coached), ("comparison", comp)):
-            end = df["exit_date"].fillna(as_of).clip(upper=as_of)
-            months = ((end - df["start"]).dt.days / 30.4375).clip(lower=0)
-            event = (df["exit_type"] == "voluntary") & df["exit_date"].notna() & (df["exit_date"] <= as_of)
-            km = KaplanMeierFitter().fit(months, event)
-            ci = km.confidence_interval_survival_function_
-            lo, hi = np.interp(12, ci.index, ci.iloc[:, 0]), np.interp(12, ci.index, ci.iloc[:, 1])
-            att[role], se[role] = 1 - float(km.predict(12)), (hi - lo) / (2 * 1.96)
+            est, lo, hi = _retention_12m(df, AS_OF)
+            att[role], se[role] = 1 - est, (hi - lo) / (2 * 1.96)
         headcount = pe["employee_id"].nunique()
         cost_of_exit = float(coached["exit_cost"].mean())
         costs = float(pe["fee"].sum() + pe["hours"].sum() * settings["participant_hourly_cost"] + pe["admin"].sum())

@@ -111,8 +111,7 @@ def views(cur, settings) -> dict:
     from dashboard.filters import Filters
 
     f = Filters()
-    opts = Q.filter_options(cur)
-    coach = opts.coaches[0] if opts.coaches else None
+    coach = first_coach(cur)
     calls = {
         "overview": lambda: Q.overview(cur, f, settings),
         "outcomes": lambda: Q.outcomes(cur, f, settings, measure="engagement", rows="career_phase", cols="department"),
@@ -130,12 +129,12 @@ def views(cur, settings) -> dict:
     return calls
 
 
-def bench_coach(db: Path) -> str | None:
-    """The coach whose clients the coach view reads (the first in the filter options)."""
+def first_coach(cur) -> str | None:
+    """The coach whose clients the coach view reads in the benchmark (the first in the filter
+    options); the pandas script reads the same coach's."""
     from dashboard import queries as Q
-    from dashboard.db import Reader
 
-    coaches = Q.filter_options(Reader(db).cursor()).coaches
+    coaches = Q.filter_options(cur).coaches
     return coaches[0] if coaches else None
 
 
@@ -209,7 +208,9 @@ def main() -> None:
         console.print("views (pandas script) ...")
         from bench.pandas_baseline import timed_views
 
-        pd_times = timed_views(folder, coach_id=bench_coach(ing["db"]))
+        from dashboard.db import Reader
+
+        pd_times = timed_views(folder, coach_id=first_coach(Reader(ing["db"]).cursor()))
         console.print("memory ...")
         rss = bench_memory(ing["db"])
         console.print("pages (AppTest) ...")
