@@ -274,3 +274,19 @@ def test_response_rates_by_coach_equal_the_long_form_counts(sample_con):
     got = _df(sample_con, Q.RESPONSE_SQL, f)
     assert len(got) > 0
     pd.testing.assert_frame_equal(got, _df(sample_con, RESPONSE_RATES_LONG_SQL, f), check_dtype=False)
+
+
+def test_mart_panel_is_stored_by_the_waves_a_row_has(sample_con):
+    """03_mart_panel.sql stores the panel sorted by which waves a row has, baseline and post first, so the
+    views' `<pre>_rid IS NOT NULL AND <post>_rid IS NOT NULL` skips whole row groups at scale. The order
+    is the insertion order DuckDB keeps through the wide join: if that stopped, the views would still be
+    right, only slower, and this test says so."""
+    out = sample_con.execute("""
+        WITH k AS (
+            SELECT rowid, [baseline_rid IS NULL, post_rid IS NULL, follow_up_rid IS NULL, mid_rid IS NULL] AS pattern
+            FROM mart_panel)
+        SELECT count(*) FILTER (WHERE pattern < prev), count(DISTINCT pattern), count(*)
+        FROM (SELECT pattern, lag(pattern) OVER (ORDER BY rowid) AS prev FROM k)""").fetchall()[0]
+    out_of_order, patterns, rows = out
+    assert rows > 1000 and patterns >= 4
+    assert out_of_order == 0

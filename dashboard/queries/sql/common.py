@@ -88,6 +88,13 @@ def score_col(wave: str, measure: str) -> str:
     return f"{wave}_{measure}"
 
 
+def rid_col(wave: str) -> str:
+    """Column of mart_panel holding the id of the response chosen for `wave` (NULL: none in the window)."""
+    if wave not in WAVE_NAMES:
+        raise ValueError(f"unknown wave {wave!r}")
+    return f"{wave}_rid"
+
+
 def _check_sets(sets: list[list[str]]) -> list[str]:
     for s in sets:
         for col in s:
