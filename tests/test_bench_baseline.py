@@ -57,6 +57,8 @@ def test_bench_ingest_alternates_runs_and_reports_medians(tmp_path):
     assert r["ingest_s"] == sorted(runs["ingest_s"])[1] and r["bare_s"] == sorted(runs["bare_s"])[1]
     assert r["ingest_ratio"] == pytest.approx(r["ingest_s"] / r["bare_s"])
     assert sum(r["phases_s"].values()) == pytest.approx(r["ingest_s"], rel=0.2)
+    assert len(runs["bare_cpu_s"]) == len(runs["ingest_cpu_s"]) == 3 and min(runs["ingest_cpu_s"]) > 0
+    assert r["ingest_cpu_ratio"] == pytest.approx(sorted(runs["ingest_cpu_s"])[1] / sorted(runs["bare_cpu_s"])[1])
     con = duckdb.connect(str(r["db"]), read_only=True)
     rows_in, loaded, stored = con.execute(
         "SELECT sum(rows_in), sum(rows_loaded), (SELECT count(*) FROM survey_responses) FROM load_batches "

@@ -237,6 +237,23 @@ def test_a_crafted_link_is_validated_not_executed(server, page):
     assert "__import__" not in page.url
 
 
+def test_the_sponsor_report_is_built_when_its_button_is_clicked(server, page):
+    """The overview's report button carries no report until it is clicked (the page renders without
+    building it); the click builds it and downloads the whole self-contained HTML."""
+    page.goto(f"{server}/?career_phase=mid")
+    _settle(page)
+    button = page.get_by_role("button", name="Download sponsor report (HTML)")
+    button.wait_for(timeout=15000)
+    with page.expect_download(timeout=120000) as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename.startswith("coachlens-roi-report-") and download.suggested_filename.endswith(".html")
+    body = Path(download.path()).read_text(encoding="utf-8")
+    assert body.startswith("<!DOCTYPE html>"), body[:200]
+    assert "Does our coaching spend pay back?" in body and "Career phase: Mid career" in body  # the selection
+    _assert_no_exception(page, "overview after the report download")
+
+
 def _loads(pg) -> list[list[str]]:
     """The rows of the Loads table on the Data quality page (the last table there)."""
     grid = pg.locator('[data-testid="stDataFrame"]').last

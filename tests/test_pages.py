@@ -165,10 +165,28 @@ def test_overview_shows_the_export(on_sample, coachlens_env):
     assert any(m.value == f"{int(value):,}" for m in at.metric), [m.value for m in at.metric]
 
 
-def test_overview_offers_the_sponsor_report(on_sample):
-    at = page("overview")
-    labels = [b.proto.label for b in at.get("download_button")]
-    assert "Download sponsor report (HTML)" in labels, labels
+def test_overview_offers_the_sponsor_report_built_on_click(on_sample, monkeypatch):
+    """The button is there, but the report (the ROI again, 5 MB with plotly at scale) is built only when
+    it is clicked: rendering the page never builds it (the click itself: tests/test_browser.py)."""
+    import dashboard.report.ui as report_ui
+
+    built = []
+    monkeypatch.setattr(report_ui, "_report_html", lambda *a: built.append(a) or "<html></html>")
+    for name in ("overview", "roi"):
+        at = page(name)
+        labels = [b.proto.label for b in at.get("download_button")]
+        assert "Download sponsor report (HTML)" in labels, (name, labels)
+    assert built == []
+
+
+def test_the_report_download_of_a_refused_selection_says_why(monkeypatch):
+    import dashboard.report.ui as report_ui
+
+    monkeypatch.setattr(report_ui, "_report_html", lambda *a: None)
+    body = report_ui.report_bytes((), (), "db", "v", None).decode()
+    assert body.startswith("<!DOCTYPE html>") and "not available for this selection" in body
+    monkeypatch.setattr(report_ui, "_report_html", lambda *a: "<!DOCTYPE html><p>the report</p>")
+    assert report_ui.report_bytes((), (), "db", "v", None) == b"<!DOCTYPE html><p>the report</p>"
 
 
 def test_outcomes_by_team_shows_the_export_and_fewer_than_k(on_sample, coachlens_env):

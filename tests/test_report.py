@@ -110,3 +110,17 @@ def test_pdf_without_chromium_fails_with_a_clear_message(report_file, tmp_path, 
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(report.ChromiumMissing, match="apt-get install -y chromium"):
         report.write_pdf(report_file, tmp_path / "x.pdf", chromium="/nonexistent/chromium")
+
+
+def test_report_names_the_selection_as_the_sidebar_does(sample_db, settings):
+    from dashboard.db import Reader
+    from dashboard.filters import Filters
+    from dashboard.report import build_report
+
+    cur = Reader(sample_db).cursor()
+    program, name = cur.execute("SELECT program_id, name FROM programs ORDER BY program_id").fetchone()
+    html = build_report(cur, Filters(career_phase="mid", waves="baseline-follow_up"), settings)
+    assert "Selection: Career phase: Mid career; Change measured from: baseline to follow-up." in html
+    html = build_report(cur, Filters(program=program), settings).replace("&#x27;", "'")
+    assert f"Selection: Program: {name} ({program})." in html
+    assert "Selection: everyone in scope." in build_report(cur, Filters(), settings)

@@ -99,7 +99,8 @@ def build_report(cur, filters: Filters | None, settings, assumptions: Assumption
     total = t[t[key] == "All"]
     head = None if total.empty else total.iloc[0]
     cur_ = a.currency if head is None or _missing(head.get("currency")) else str(head["currency"])
-    names = dict(cur.execute("SELECT program_id, name FROM programs").fetchall()) if by == "program" else {}
+    program_names = dict(cur.execute("SELECT program_id, name FROM programs").fetchall())
+    names = program_names if by == "program" else {}
     as_of = _as_of(cur)
     figs = []
 
@@ -110,7 +111,7 @@ def build_report(cur, filters: Filters | None, settings, assumptions: Assumption
              "<h1>Does our coaching spend pay back?</h1>",
              f"<p class='muted'>Return on investment of coaching (Phillips ROI Methodology). Generated "
              f"{_e((today or dt.date.today()).isoformat())}; data as of {_e(as_of)}. Selection: "
-             f"{_e(_selection(f))}. Every figure rests on at least {k} people.</p>"]
+             f"{_e(_selection(f, program_names))}. Every figure rests on at least {k} people.</p>"]
 
     # -- headline
     parts.append("<h2>Headline</h2>")
@@ -183,9 +184,26 @@ def _as_of(cur) -> str:
         return "unknown"
 
 
-def _selection(f: Filters) -> str:
+# the sidebar's names for the filters, so a sponsor reads the selection as the dashboard shows it
+_FILTER_LABELS = {"program": "Program", "cohort": "Cohort", "coach": "Coach", "department": "Department",
+                  "team": "Team", "career_phase": "Career phase", "date_from": "Cohorts starting from",
+                  "date_to": "Cohorts starting until", "waves": "Change measured from"}
+
+
+def _selection(f: Filters, program_names: dict | None = None) -> str:
+    from dashboard.charts import PHASE_LABELS, WAVE_LABELS
+
+    def shown(key: str, value: str) -> str:
+        if key == "career_phase":
+            return PHASE_LABELS.get(value, value)
+        if key == "waves":
+            return " to ".join(WAVE_LABELS.get(w, w).lower() for w in value.split("-"))
+        if key == "program" and program_names and value in program_names:
+            return f"{program_names[value]} ({value})"
+        return value
+
     p = f.to_query_params()
-    return ", ".join(f"{k} = {v}" for k, v in p.items()) or "everyone in scope"
+    return "; ".join(f"{_FILTER_LABELS.get(k, k)}: {shown(k, v)}" for k, v in p.items()) or "everyone in scope"
 
 
 def _cards(r, currency: str) -> str:
