@@ -15,6 +15,10 @@ WAVES = ("baseline", "mid", "post", "follow_up")
 WAVE_PAIRS = tuple(f"{a}-{b}" for i, a in enumerate(WAVES) for b in WAVES[i + 1:])
 PHASES = ("early", "mid", "late", "unknown")
 DEFAULT_WAVES = "baseline-post"
+# what the sidebar calls each filter (the report names a selection with the same words)
+FILTER_LABELS = {"program": "Program", "cohort": "Cohort", "coach": "Coach", "department": "Department",
+                 "team": "Team", "career_phase": "Career phase", "date_from": "Cohorts starting from",
+                 "date_to": "Cohorts starting until", "waves": "Change measured from"}
 _ID = re.compile(r"^[^\x00-\x1f]{1,200}$")
 
 

@@ -43,6 +43,11 @@ FLAG_LABELS = {
 }
 
 
+def wave_pair_label(pair: str) -> str:
+    """'baseline-post' -> 'baseline to post'."""
+    return " to ".join(WAVE_LABELS.get(w, w).lower() for w in pair.split("-"))
+
+
 def measure_label(measure: str) -> str:
     return MEASURES.get(measure, str(measure).replace("_", " ").capitalize())
 

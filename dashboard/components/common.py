@@ -6,7 +6,5 @@ from dashboard import charts
 from dashboard.filters import WAVE_PAIRS
 
 ALL = "All"
-WAVE_PAIR_LABELS = {
-    p: " to ".join(charts.WAVE_LABELS[w].lower() for w in p.split("-")) for p in WAVE_PAIRS
-}
+WAVE_PAIR_LABELS = {p: charts.wave_pair_label(p) for p in WAVE_PAIRS}
 

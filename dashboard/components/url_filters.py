@@ -11,7 +11,7 @@ from dashboard import charts
 from dashboard.components.common import ALL, WAVE_PAIR_LABELS
 from dashboard.components.data import filter_options
 from dashboard.components.frame import freshness_caption
-from dashboard.filters import DEFAULT_WAVES, WAVE_PAIRS, Filters, InvalidFilter
+from dashboard.filters import DEFAULT_WAVES, FILTER_LABELS, WAVE_PAIRS, Filters, InvalidFilter
 
 # The URL carries the same plain strings as `coachlens export` and Filters.to_query_params()
 # (program=P1&career_phase=mid&date_from=2024-01-01). Each value is checked against the widget's
@@ -133,22 +133,22 @@ def sidebar_filters(show: tuple[str, ...] = _FILTER_KEYS) -> Filters:
         if choice not in (None, ALL):
             values[key] = choice
 
-    pick("program", "Program", opts.programs, lambda p: f"{opts.program_names.get(p, p)}")
-    pick("cohort", "Cohort", opts.cohorts,
+    pick("program", FILTER_LABELS["program"], opts.programs, lambda p: f"{opts.program_names.get(p, p)}")
+    pick("cohort", FILTER_LABELS["cohort"], opts.cohorts,
          lambda c: f"{c} ({opts.program_names.get(opts.cohort_program.get(c, ''), '')})" if opts.cohort_program.get(c) else c)
-    pick("coach", "Coach", opts.coaches)
-    pick("department", "Department", opts.departments)
-    pick("team", "Team", opts.teams, help="Teams are listed as Department / Team.")
-    pick("career_phase", "Career phase", opts.phases, lambda p: charts.PHASE_LABELS.get(p, p))
+    pick("coach", FILTER_LABELS["coach"], opts.coaches)
+    pick("department", FILTER_LABELS["department"], opts.departments)
+    pick("team", FILTER_LABELS["team"], opts.teams, help="Teams are listed as Department / Team.")
+    pick("career_phase", FILTER_LABELS["career_phase"], opts.phases, lambda p: charts.PHASE_LABELS.get(p, p))
     if "date_from" in show or "date_to" in show:
-        d_from = url_date(sb, "Cohorts starting from", "date_from", opts.date_min, opts.date_max)
-        d_to = url_date(sb, "Cohorts starting until", "date_to", opts.date_min, opts.date_max)
+        d_from = url_date(sb, FILTER_LABELS["date_from"], "date_from", opts.date_min, opts.date_max)
+        d_to = url_date(sb, FILTER_LABELS["date_to"], "date_to", opts.date_min, opts.date_max)
         if d_from:
             values["date_from"] = d_from.isoformat()
         if d_to:
             values["date_to"] = d_to.isoformat()
     if "waves" in show:
-        w = url_select(sb, "Change measured from", WAVE_PAIRS, "waves", default=DEFAULT_WAVES,
+        w = url_select(sb, FILTER_LABELS["waves"], WAVE_PAIRS, "waves", default=DEFAULT_WAVES,
                        format_func=lambda p: WAVE_PAIR_LABELS.get(p, p),
                        help="Which two survey waves a change compares (baseline to post by default).")
         if w and w != DEFAULT_WAVES:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard.filters import Filters
+from dashboard.filters import FILTER_LABELS, Filters
 from dashboard.roi import charts as rc
 from dashboard.roi.assumptions import Assumptions
 
@@ -184,26 +184,21 @@ def _as_of(cur) -> str:
         return "unknown"
 
 
-# the sidebar's names for the filters, so a sponsor reads the selection as the dashboard shows it
-_FILTER_LABELS = {"program": "Program", "cohort": "Cohort", "coach": "Coach", "department": "Department",
-                  "team": "Team", "career_phase": "Career phase", "date_from": "Cohorts starting from",
-                  "date_to": "Cohorts starting until", "waves": "Change measured from"}
-
-
 def _selection(f: Filters, program_names: dict | None = None) -> str:
-    from dashboard.charts import PHASE_LABELS, WAVE_LABELS
+    """The selection in the sidebar's words: 'Career phase: Mid career; Program: Name (P001)'."""
+    from dashboard.charts import PHASE_LABELS, wave_pair_label
 
     def shown(key: str, value: str) -> str:
         if key == "career_phase":
             return PHASE_LABELS.get(value, value)
         if key == "waves":
-            return " to ".join(WAVE_LABELS.get(w, w).lower() for w in value.split("-"))
+            return wave_pair_label(value)
         if key == "program" and program_names and value in program_names:
             return f"{program_names[value]} ({value})"
         return value
 
     p = f.to_query_params()
-    return "; ".join(f"{_FILTER_LABELS.get(k, k)}: {shown(k, v)}" for k, v in p.items()) or "everyone in scope"
+    return "; ".join(f"{FILTER_LABELS.get(k, k)}: {shown(k, v)}" for k, v in p.items()) or "everyone in scope"
 
 
 def _cards(r, currency: str) -> str:

@@ -95,6 +95,14 @@ def rid_col(wave: str) -> str:
     return f"{wave}_rid"
 
 
+def both_waves(pre: str, post: str) -> str:
+    """`k` has a response in both waves. Implied wherever a score in each wave is required (a score is there
+    only with its response), but a plain IS NOT NULL on two columns is pushed into the scan, which then
+    skips the row groups of mart_panel (stored by which waves a row has, 03_mart_panel.sql) where either
+    wave is missing throughout."""
+    return f"k.{rid_col(pre)} IS NOT NULL AND k.{rid_col(post)} IS NOT NULL"
+
+
 def _check_sets(sets: list[list[str]]) -> list[str]:
     for s in sets:
         for col in s:

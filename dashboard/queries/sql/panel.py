@@ -4,7 +4,7 @@ trajectory_sql, guard_sql) and the fast trajectory and guard statements on mart_
 from __future__ import annotations
 
 from dashboard.queries.sql.common import (COHORT_FILTER, PANEL_SCOPE, PEOPLE_FILTER, WAVE_NAMES, _check_sets,
-                                          measure_sql, rid_col, score_col)
+                                          both_waves, measure_sql, score_col)
 
 
 def panel_cte(measure: str) -> str:
@@ -172,7 +172,7 @@ panel AS (
     SELECT coalesce(bit_count(bitstring_agg(pid) FILTER (WHERE role = 'coached')), 0) AS coached_panel,
            coalesce(bit_count(bitstring_agg(pid) FILTER (WHERE role = 'comparison')), 0) AS comparison_panel
     FROM mart_panel k
-    WHERE {PANEL_SCOPE} AND k.{rid_col(pre)} IS NOT NULL AND k.{rid_col(post)} IS NOT NULL
+    WHERE {PANEL_SCOPE} AND {both_waves(pre, post)}
       AND k.{y0} IS NOT NULL AND k.{y1} IS NOT NULL
 )
 SELECT

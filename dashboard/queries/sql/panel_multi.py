@@ -3,7 +3,7 @@ in one scan of mart_panel."""
 
 from __future__ import annotations
 
-from dashboard.queries.sql.common import COHORT_FILTER, PANEL_ROWS, _check_sets, rid_col, score_col
+from dashboard.queries.sql.common import COHORT_FILTER, PANEL_ROWS, _check_sets, both_waves, score_col
 
 # Several measures and several grouping sets go into one statement: the heavy aggregates are computed once,
 # wide (one column per measure), over the panel rows repeated once per grouping set; the small aggregated
@@ -49,10 +49,6 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
     # a row with any change: both scores of some measure (on the stored columns, before any arithmetic)
     any_d = " OR ".join(f"(k.{score_col(pre, m)} IS NOT NULL AND k.{score_col(post, m)} IS NOT NULL)"
                         for m in measures)
-    # implied by any_d (a score is there only with its response), but a plain IS NOT NULL on two columns
-    # is pushed into the scan, which then skips the row groups of the panel (stored sorted by which
-    # waves a row has, 03_mart_panel.sql) where either wave is missing throughout
-    both = f"k.{rid_col(pre)} IS NOT NULL AND k.{rid_col(post)} IS NOT NULL"
     sets_values = ", ".join(f"({i})" for i in range(len(sets)))
     # per cohort x role: count, mean and population variance of d and y0, from plain sums (sums aggregate
     # about twice as fast as avg and var_pop; the scores are bounded, so E[x^2] - E[x]^2 loses nothing
@@ -224,7 +220,7 @@ p AS (
            {cols}
     FROM mart_panel k JOIN scope_cohorts sc ON sc.cohort_id = k.cohort_id
     WHERE {PANEL_ROWS}
-      AND {both}
+      AND {both_waves(pre, post)}
       AND ({any_d})
 ),
 px AS NOT MATERIALIZED (
