@@ -224,6 +224,38 @@ def test_grouped_statements_equal_one_statement_per_group(sample_db, by):
                                       obj=f"{name} by {by}")
 
 
+def test_baseline_statement_equals_a_direct_computation(sample_db):
+    """The baseline comparability per program and role, and its total row, equal pandas over the panel
+    rows with a baseline: distinct people (a comparison person is in several cohorts' panels, and the
+    total counts them once), means and sample SDs."""
+    import duckdb
+    import pandas as pd
+
+    from dashboard.db import Reader
+    from dashboard.filters import Filters
+    from dashboard.roi.view import _G_BASE, _grouped
+
+    got = _grouped(Reader(sample_db).cursor(), "baseline", {**Filters().params(), "session_hours": 1.0},
+                   "program", _G_BASE)
+    with duckdb.connect(str(sample_db), read_only=True) as con:
+        rows = con.execute("SELECT program_id, role, pid, baseline_intent_to_stay AS stay, baseline_engagement AS eng "
+                           "FROM mart_panel WHERE baseline_rid IS NOT NULL").df()
+    expected = []
+    for grp, part in [*rows.groupby("program_id"), ("All", rows)]:
+        for role, r in part.groupby("role"):
+            row = {"grp": grp, "role": role}
+            for m in ("stay", "eng"):
+                x = r[r[m].notna()]
+                row.update({f"n_{m}": x["pid"].nunique(), f"mean_{m}": x[m].mean(), f"sd_{m}": x[m].std(ddof=1)})
+            expected.append(row)
+    expected = pd.DataFrame(expected)[list(got.columns)]
+    assert (expected["grp"] == "All").any() and expected["n_stay"].max() > expected["n_stay"].min()
+    # a comparison person sits in several programs' panels: the total is not the sum of the groups
+    comp = expected[expected["role"] == "comparison"]
+    assert comp.loc[comp["grp"] == "All", "n_stay"].iloc[0] < comp.loc[comp["grp"] != "All", "n_stay"].sum()
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected, check_dtype=False, rtol=1e-9)
+
+
 def test_roi_view_suppresses_groups_under_k(sample_db, settings):
     from dashboard.db import Reader
     from dashboard.filters import Filters

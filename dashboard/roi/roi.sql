@@ -104,13 +104,31 @@ b AS (
       AND (mp.baseline_intent_to_stay IS NOT NULL OR mp.baseline_engagement IS NOT NULL)
       AND {people_filter}
       AND ($f_coach IS NULL OR mp.role = 'comparison' OR mp.coach_id = $f_coach)
+),
+-- per group x role first (distinct people as a bitstring, the moments as plain sums), then the groups and
+-- the total row from those few rows: a person's bits are OR-ed across groups, so the total counts each
+-- person once. Grouping the panel rows by sets directly fans every row out once per set (twice as slow).
+per AS (
+    SELECT _g, coached,
+           bitstring_agg(pid) FILTER (WHERE intent_to_stay IS NOT NULL) AS p_stay,
+           count(intent_to_stay) AS k_stay, sum(intent_to_stay) AS s_stay,
+           sum(intent_to_stay * intent_to_stay) AS ss_stay,
+           bitstring_agg(pid) FILTER (WHERE engagement IS NOT NULL) AS p_eng,
+           count(engagement) AS k_eng, sum(engagement) AS s_eng, sum(engagement * engagement) AS ss_eng
+    FROM b
+    GROUP BY _g, coached
 )
+-- the SDs from the sums: the scores are bounded, so sum(x^2) - sum(x)^2 / n loses nothing that shows
 SELECT CASE WHEN grouping(_g) = 1 THEN 'All' ELSE _g END AS grp,
        CASE WHEN coached THEN 'coached' ELSE 'comparison' END AS role,
-       coalesce(bit_count(bitstring_agg(pid) FILTER (WHERE intent_to_stay IS NOT NULL)), 0) AS n_stay,
-       avg(intent_to_stay) AS mean_stay, stddev_samp(intent_to_stay) AS sd_stay,
-       coalesce(bit_count(bitstring_agg(pid) FILTER (WHERE engagement IS NOT NULL)), 0) AS n_eng,
-       avg(engagement) AS mean_eng, stddev_samp(engagement) AS sd_eng
-FROM b
+       coalesce(bit_count(bit_or(p_stay)), 0) AS n_stay,
+       sum(s_stay) / nullif(sum(k_stay), 0) AS mean_stay,
+       CASE WHEN sum(k_stay) > 1
+            THEN sqrt(greatest(sum(ss_stay) - sum(s_stay) ^ 2 / sum(k_stay), 0) / (sum(k_stay) - 1)) END AS sd_stay,
+       coalesce(bit_count(bit_or(p_eng)), 0) AS n_eng,
+       sum(s_eng) / nullif(sum(k_eng), 0) AS mean_eng,
+       CASE WHEN sum(k_eng) > 1
+            THEN sqrt(greatest(sum(ss_eng) - sum(s_eng) ^ 2 / sum(k_eng), 0) / (sum(k_eng) - 1)) END AS sd_eng
+FROM per
 GROUP BY GROUPING SETS {sets(coached)}
 ORDER BY grouping(_g), grp, role;
