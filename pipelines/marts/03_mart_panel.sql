@@ -23,8 +23,12 @@
 CREATE OR REPLACE TEMP TABLE _mp_person AS
 SELECT pid, hire_date, exit_date FROM mart_person_ids;
 
+-- dates as day numbers (days since 1970-01-01) and the submission time as epoch seconds: the
+-- classification below compares every anchor with every response of the person, and plain integers
+-- compare faster than dates shifted by intervals (which DuckDB compares as timestamps)
 CREATE OR REPLACE TEMP TABLE _mp_response AS
-SELECT r.response_id, ids.pid, r.submitted_at, r.submitted_at::DATE AS d,
+SELECT r.response_id, ids.pid, (r.submitted_at::DATE - DATE '1970-01-01')::INTEGER AS day,
+       epoch(r.submitted_at)::BIGINT AS ep,
        list_position(['baseline', 'mid', 'post', 'follow_up'], r.wave_reported)::TINYINT AS w_reported
 FROM survey_responses r JOIN mart_person_ids ids USING (participant_key);
 
@@ -54,38 +58,36 @@ WITH first_coached AS (
 ),
 anchors AS (
     -- coached: one anchor pair per enrolment
-    SELECT e.cidx, e.pid, true AS coached, e.start_date, e.end_date
+    SELECT e.cidx, e.pid, true AS coached, (e.start_date - DATE '1970-01-01')::INTEGER AS start_day,
+           (e.end_date - DATE '1970-01-01')::INTEGER AS end_day
     FROM _mp_enrolled e
     WHERE e.status <> 'waitlist' AND e.cidx IS NOT NULL
     UNION ALL
     -- comparison: the cohort's own dates
-    SELECT c.cidx, p.pid, false, c.start_date, c.end_date
+    SELECT c.cidx, p.pid, false, (c.start_date - DATE '1970-01-01')::INTEGER, (c.end_date - DATE '1970-01-01')::INTEGER
     FROM _mp_cohort c
     JOIN _mp_person p
       ON (p.hire_date IS NULL OR p.hire_date <= c.start_date)
      AND (p.exit_date IS NULL OR p.exit_date > c.start_date)
     LEFT JOIN first_coached f ON f.pid = p.pid
     WHERE f.first_start IS NULL
-       OR f.first_start > c.end_date + to_days($post_around::INTEGER)
+       OR f.first_start > c.end_date + $post_around::INTEGER
 ),
 classified AS (
     SELECT a.cidx, a.pid, a.coached, r.response_id,
            CASE
                WHEN a.coached AND r.w_reported IS NOT NULL THEN r.w_reported
-               WHEN r.d BETWEEN a.start_date - to_days($baseline_before::INTEGER)
-                            AND a.start_date + to_days($baseline_after::INTEGER) THEN 1
-               WHEN r.d BETWEEN a.end_date - to_days($post_around::INTEGER)
-                            AND a.end_date + to_days($post_around::INTEGER) THEN 3
-               WHEN r.d >= a.end_date + to_days($follow_up_after::INTEGER) THEN 4
-               WHEN r.d > a.start_date + to_days($baseline_after::INTEGER)
-                AND r.d < a.end_date - to_days($post_around::INTEGER) THEN 2
+               WHEN r.day BETWEEN a.start_day - $baseline_before::INTEGER AND a.start_day + $baseline_after::INTEGER THEN 1
+               WHEN r.day BETWEEN a.end_day - $post_around::INTEGER AND a.end_day + $post_around::INTEGER THEN 3
+               WHEN r.day >= a.end_day + $follow_up_after::INTEGER THEN 4
+               WHEN r.day > a.start_day + $baseline_after::INTEGER AND r.day < a.end_day - $post_around::INTEGER THEN 2
            END::TINYINT AS w,
            -- which response wins when several fall in one window: the closest to the wave's anchor
            -- (in days), then the earliest; one BIGINT, because arg_min over a struct is slow
            CASE
-               WHEN r.d <= a.start_date + to_days($baseline_after::INTEGER) THEN abs(date_diff('day', a.start_date, r.d))
-               ELSE abs(date_diff('day', a.end_date, r.d))
-           END::BIGINT * 10000000000 + epoch(r.submitted_at)::BIGINT AS pick
+               WHEN r.day <= a.start_day + $baseline_after::INTEGER THEN abs(r.day - a.start_day)
+               ELSE abs(r.day - a.end_day)
+           END::BIGINT * 10000000000 + r.ep AS pick
     FROM anchors a
     JOIN _mp_response r USING (pid)
 ),
