@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "artifacts" / "screenshots"
 # page -> URL path (the default page, Overview, is served at the root)
-PAGES = {"overview": "", "outcomes": "outcomes", "cohorts": "cohorts", "retention": "retention", "coach": "coach",
-         "quality": "quality"}
+PAGES = {"overview": "", "outcomes": "outcomes", "cohorts": "cohorts", "retention": "retention", "roi": "roi",
+         "coach": "coach", "quality": "quality"}
 LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
                "--no-first-run"]
 

@@ -301,14 +301,36 @@ def test_roi_view_total_on_sample_has_interval_and_probability(sample_db, settin
 def test_roi_page_runs_adjusts_and_restores(sample_db, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
+    from dashboard.db import Reader
+    from dashboard.filters import Filters
+    from pipelines.config import load_settings
+
     monkeypatch.setenv("COACHLENS_DB", str(sample_db))
     at = AppTest.from_file(str(ROOT / "dashboard" / "app_pages" / "roi.py"), default_timeout=60).run()
     assert not at.exception
     roi_default = at.metric[0].value
     assert roi_default.endswith("%")
+    # the net benefit fits its tile (-GBP 1.58M), the exact amount is in the caption beside it
+    from dashboard.roi.charts import money, money_short
+    from dashboard.roi.view import roi
+
+    total = roi(Reader(sample_db).cursor(), Filters(), load_settings(), by=None).table.iloc[0]
+    net = at.metric[3]
+    assert net.label == "Net benefit" and net.value == money_short(total["net_benefit"], total["currency"])
+    assert len(net.value) <= 11
+    assert any(c.value.startswith(money(total["net_benefit"], total["currency"]) + ": benefits") for c in at.caption)
     at.slider(key="roi_attribution").set_value(0.8).run()
     assert not at.exception
     assert at.metric[0].value != roi_default
     at.button(key="roi_restore").click().run()
     assert at.slider(key="roi_attribution").value == 0.5
     assert at.metric[0].value == roi_default
+
+
+@pytest.mark.parametrize("value,text", [(950, "GBP 950"), (9999, "GBP 9,999"), (16934, "GBP 16.9k"),
+                                        (999_499, "GBP 999k"), (999_500, "GBP 1M"), (-1_577_845, "-GBP 1.58M"),
+                                        (12_345_678, "GBP 12.3M"), (float("nan"), "-")])
+def test_money_short_fits_a_metric_tile(value, text):
+    from dashboard.roi.charts import money_short
+
+    assert money_short(value, "GBP") == text

@@ -31,8 +31,10 @@ c[1].caption(f"95% interval {h['bcr_low']:.2f} to {h['bcr_high']:.2f}")
 c[2].metric("Chance ROI > 0", f"{h['p_roi_positive']:.0%}", border=True,
             help="Share of the Monte Carlo draws with a positive ROI.")
 c[2].caption(f"{int(h['n'])} coached, {int(h['n_comparison'])} in the comparison group")
-c[3].metric("Net benefit", rc.money(h["net_benefit"], cur_), border=True)
-c[3].caption(f"benefits {rc.money(h['benefits'], cur_)}, costs {rc.money(h['costs'], cur_)}")
+c[3].metric("Net benefit", rc.money_short(h["net_benefit"], cur_), border=True,
+            help="Benefits minus fully loaded costs, first year.")
+c[3].caption(f"{rc.money(h['net_benefit'], cur_)}: benefits {rc.money(h['benefits'], cur_)}, "
+             f"costs {rc.money(h['costs'], cur_)}")
 for note in res.notes:
     if note.startswith("Warning"):
         st.warning(note, icon=":material/warning:")

@@ -32,6 +32,19 @@ def money(v, currency: str = "") -> str:
     return f"{sign}{currency + ' ' if currency else ''}{abs(v):,.0f}"
 
 
+def money_short(v, currency: str = "") -> str:
+    """An amount short enough for a metric tile: thousands as k and millions as M above 10,000
+    (-GBP 1.58M); the exact figure belongs beside it."""
+    if _missing(v):
+        return "-"
+    a = abs(v)
+    if a < 10_000:
+        return money(v, currency)
+    sign = "-" if v < 0 else ""
+    num = f"{a / 1e6:.3g}M" if a >= 999_500 else f"{a / 1e3:.3g}k"
+    return f"{sign}{currency + ' ' if currency else ''}{num}"
+
+
 def pct(v, digits: int = 0) -> str:
     return "-" if _missing(v) else f"{v:+.{digits}f}%"
 
@@ -81,7 +94,8 @@ def tornado(rows: pd.DataFrame, key: str, group: str = "All",
     fig.add_vline(x=base, line=dict(color=theme.INK, width=1))
     fig.add_vline(x=0, line=dict(color=theme.MUTED, width=1, dash="dot"))
     fig.update_yaxes(automargin=True)
-    fig.update_layout(template=TEMPLATE, barmode="overlay", height=120 + 50 * len(d), margin=dict(l=200),
+    # the legend sits between the title and the bars (a taller top margin), not over the title
+    fig.update_layout(template=TEMPLATE, barmode="overlay", height=150 + 50 * len(d), margin=dict(l=200, t=95),
                       xaxis=dict(title="ROI %", ticksuffix="%"), yaxis=dict(title=None))
     if title:
         fig.update_layout(title=dict(text=title))
