@@ -28,7 +28,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES_DIR = ROOT / "dashboard" / "app_pages"
-PAGES = ["overview", "outcomes", "cohorts", "retention", "coach", "quality"]
+PAGES = ["overview", "outcomes", "cohorts", "retention", "roi", "coach", "quality"]
 TIMEOUT = 60
 K = 5
 
