@@ -230,6 +230,36 @@ def test_retention_shows_the_export(on_sample, coachlens_env):
     assert_same(shown_table(at, {"group", "role", "month", "at_risk"}), doc["extras"]["curves"])
 
 
+def _program_names(db: Path) -> dict[str, str]:
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return dict(con.execute("SELECT program_id, name FROM programs").fetchall())
+
+
+def _trace_and_axis_labels(spec: dict) -> set[str]:
+    out = {t.get("name") for t in spec["data"]}
+    for t in spec["data"]:
+        out |= {str(y) for y in (t.get("y") or []) if isinstance(y, str)}
+    return {x for x in out if x}
+
+
+def test_charts_name_programs_as_the_report_does(on_sample):
+    """Broken down by program, the charts say "Values Alignment Coaching (P001)", not "P001" (the
+    tables and the links keep the ids)."""
+    names = _program_names(on_sample)
+    first, pid = next((f"{n} ({p})", p) for p, n in sorted(names.items()))
+    at = page("cohorts", {"compare": "program"})
+    specs = plotly_specs(at)
+    assert any(first + " - coached" in _trace_and_axis_labels(s) for s in specs)   # the trajectories
+    assert any(first in _trace_and_axis_labels(s) for s in specs)                   # the forest plot
+    assert pid in shown_table(at, {"program_id", "did"})["program_id"].tolist()    # the table keeps ids
+    picker = at.multiselect[0]
+    assert first in picker.options and pid in picker.value                         # names shown, ids kept
+    at = page("retention", {"split": "program"})
+    assert any(first + " - coached" in _trace_and_axis_labels(s) for s in plotly_specs(at))
+
+
 def test_coach_page_shows_the_export_or_says_why_not(on_sample, coachlens_env):
     from dashboard import queries
     from dashboard.db import Reader

@@ -319,6 +319,17 @@ def test_roi_page_runs_adjusts_and_restores(sample_db, monkeypatch):
     assert net.label == "Net benefit" and net.value == money_short(total["net_benefit"], total["currency"])
     assert len(net.value) <= 11
     assert any(c.value.startswith(money(total["net_benefit"], total["currency"]) + ": benefits") for c in at.caption)
+    # by program (the default), the chart names the programs as the sponsor report does
+    import json
+
+    import duckdb
+
+    with duckdb.connect(str(sample_db), read_only=True) as con:
+        names = dict(con.execute("SELECT program_id, name FROM programs").fetchall())
+    ys = {y for el in at.get("plotly_chart") for t in json.loads(el.proto.spec)["data"] for y in (t.get("y") or [])
+          if isinstance(y, str)}
+    assert {f"{n} ({p})" for p, n in names.items()} <= ys      # every program is shown on the sample
+    assert not any(p in ys for p in names)
     at.slider(key="roi_attribution").set_value(0.8).run()
     assert not at.exception
     assert at.metric[0].value != roi_default

@@ -12,6 +12,7 @@ measure = ui.url_select(c1, "Measure", ui.measures(), "measure", format_func=cha
 compare = ui.url_select(c2, "Compare", ["cohort", "program"], "compare", kind="segmented", format_func=str.capitalize)
 compare = compare or "cohort"
 key = f"{compare}_id"
+names = ui.group_names(key)
 
 res = ui.run_view("cohorts", f, measure=measure, compare=compare)
 if res.table.empty:
@@ -20,7 +21,7 @@ if res.table.empty:
 
 available = list(dict.fromkeys(res.table[key].tolist()))
 picked = ui.url_multiselect(st, f"{compare.capitalize()}s to compare (two or more)", available, f"pick_{compare}",
-                            default=available[: min(3, len(available))])
+                            default=available[: min(3, len(available))], format_func=lambda v: names.get(v, v))
 if len(picked) < 2:
     st.info(f"Pick at least two {compare}s to compare.")
     st.stop()
@@ -33,7 +34,7 @@ st.caption(
     "(dashed), with shaded 95% confidence bands. A coached line that rises faster than its dashed "
     "comparison line suggests an effect of coaching."
 )
-ui.chart_and_table(charts.trajectories(traj, key, res.k, measure), traj, f"trajectories-{compare}", res)
+ui.chart_and_table(charts.trajectories(traj, key, res.k, measure, names=names), traj, f"trajectories-{compare}", res)
 
 st.subheader("Effect size per " + compare)
 st.caption(
@@ -41,6 +42,7 @@ st.caption(
     "same months, with its 95% CI and the coached matched panel (n). Hedges' g (in the table) puts it on a "
     "common scale: coaching studies typically find 0.36 to 0.74."
 )
-ui.chart_and_table(charts.forest(table, key, res.k, title=f"{charts.measure_label(measure)}: effect per {compare}"),
+ui.chart_and_table(charts.forest(table, key, res.k, title=f"{charts.measure_label(measure)}: effect per {compare}",
+                                 names=names),
                    table, f"cohorts-{compare}-{measure}", res)
 ui.notes(res)

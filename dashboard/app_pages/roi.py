@@ -46,7 +46,7 @@ with right:
     ui.plot(rc.tornado(res.tornado, key, "All"))
 if by != "none":
     st.subheader(f"By {BY_LABELS[by].lower()}")
-    ui.chart_and_table(rc.roi_by_group(res.table, key, res.k), res.table, "roi", res)
+    ui.chart_and_table(rc.roi_by_group(res.table, key, res.k, names=ui.group_names(key)), res.table, "roi", res)
 st.subheader("Beside the ROI, not in money")
 ui.chart_and_table(rc.intangibles(res.intangibles, key, "All"), res.intangibles, "roi-intangibles", res)
 with st.expander("The method in plain words, and every assumption used", icon=":material/menu_book:"):

@@ -4,7 +4,7 @@ flags, number formatting, and the empty figure."""
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -92,9 +92,12 @@ def _is_suppressed(row) -> bool:
     return bool(value) and not _missing(value)
 
 
-def _label(value, kind: str | None = None) -> str:
+def _label(value, kind: str | None = None, names: Mapping[str, str] | None = None) -> str:
+    """A group's label: `names` first (e.g. program names), then the labels of a known kind."""
     if _missing(value):
         return "(none)"
+    if names and str(value) in names:
+        return names[str(value)]
     if kind == "career_phase":
         return PHASE_LABELS.get(str(value), str(value))
     if kind == "wave":

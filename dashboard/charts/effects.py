@@ -3,7 +3,7 @@ forest plot and the coach-against-program comparison."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -153,15 +153,16 @@ def _ordered(values: pd.Series, kind: str) -> list:
 
 def forest(table: pd.DataFrame, key: str, k: int, value: str = "did", lo: str = "did_ci_low",
            hi: str = "did_ci_high", n_col: str = "n", x_title: str = "difference in differences",
-           title: str | None = None, label_kind: str | None = None) -> go.Figure:
+           title: str | None = None, label_kind: str | None = None,
+           names: Mapping[str, str] | None = None) -> go.Figure:
     """A forest plot: one row per group, the estimate and its 95% CI, n beside it; suppressed rows
-    stay in place, greyed and labelled "fewer than k"."""
+    stay in place, greyed and labelled "fewer than k". `names`: group value -> label (programs)."""
     if table.empty:
         return empty_figure("Nothing to compare for this selection.")
     fig = go.Figure()
     labels, xs, texts, hovers, colours, errs_p, errs_m = [], [], [], [], [], [], []
     for _, r in table.iterrows():
-        label = _label(r[key], label_kind or key)
+        label = _label(r[key], label_kind or key, names)
         labels.append(label)
         if _is_suppressed(r) or _missing(r.get(value)):
             xs.append(0.0)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import theme
-from dashboard.charts.common import (ROLE_LABELS, TEMPLATE, WAVE_LABELS, WAVE_ORDER, _is_suppressed,
+from dashboard.charts.common import (ROLE_LABELS, TEMPLATE, WAVE_LABELS, WAVE_ORDER, _is_suppressed, _label,
                                      _missing, _title, empty_figure, fewer_than, fmt_ci, fmt_n,
                                      fmt_num, measure_label)
 
 
-def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str | None = None) -> go.Figure:
+def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str | None = None,
+                 names: Mapping[str, str] | None = None) -> go.Figure:
     """Mean level per wave for each cohort (or program), coached solid and comparison dashed, with
-    95% CI bands. Suppressed points are left out of the line and listed in the hover of the gap."""
+    95% CI bands. Suppressed points are left out of the line and listed in the hover of the gap.
+    `names`: group value -> label (programs)."""
     if traj.empty:
         return empty_figure("No survey waves for the chosen cohorts.")
     fig = go.Figure()
@@ -30,7 +34,7 @@ def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str 
             x = [WAVE_LABELS.get(w, w) for w in d["wave"]]
             y = [None if (bool(s) if not _missing(s) else False) or _missing(e) else float(e)
                  for s, e in zip(d["suppressed"], d["estimate"])]
-            name = f"{g} - {ROLE_LABELS[role].lower()}"
+            name = f"{_label(g, key, names)} - {ROLE_LABELS[role].lower()}"
             if role == "coached" and not shown.empty and shown["ci_low"].notna().any():
                 sx = [WAVE_LABELS.get(w, w) for w in shown["wave"]]
                 fig.add_trace(go.Scatter(
@@ -60,9 +64,10 @@ def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str 
 
 # -- Retention --------------------------------------------------------------------------------------
 
-def km_curves(curves: pd.DataFrame, k: int, title: str | None = None) -> go.Figure:
+def km_curves(curves: pd.DataFrame, k: int, title: str | None = None,
+              names: Mapping[str, str] | None = None) -> go.Figure:
     """Kaplan-Meier retention (voluntary exits) coached vs comparison, per group, step lines with
-    95% CI bands; points whose risk set is below k are not drawn."""
+    95% CI bands; points whose risk set is below k are not drawn. `names`: group value -> label."""
     if curves.empty:
         return empty_figure("No retention data for this selection.")
     fig = go.Figure()
@@ -75,7 +80,7 @@ def km_curves(curves: pd.DataFrame, k: int, title: str | None = None) -> go.Figu
             if d.empty:
                 continue
             c = colour or (theme.COACHED if role == "coached" else theme.COMPARISON)
-            name = ROLE_LABELS[role] if len(groups) == 1 else f"{g} - {ROLE_LABELS[role].lower()}"
+            name = ROLE_LABELS[role] if len(groups) == 1 else f"{_label(g, None, names)} - {ROLE_LABELS[role].lower()}"
             x = list(d["month"])
             if d["ci_low"].notna().any():
                 fig.add_trace(go.Scatter(

@@ -18,8 +18,8 @@ refusals), `url_filters` (sidebar filters in the URL), `tables` (chart, table an
 """
 
 from dashboard.components.common import ALL, WAVE_PAIR_LABELS
-from dashboard.components.data import (Refused, _reader, _settings, db_path, filter_options, k, measures, query,
-                                       reader, settings, version)
+from dashboard.components.data import (Refused, _reader, _settings, db_path, filter_options, group_names, k,
+                                       measures, query, reader, settings, version)
 from dashboard.components.frame import (empty_state, empty_state_no_warehouse, freshness_caption, notes,
                                         page_header, refused, require_warehouse, run_view)
 from dashboard.components.headline import headline_metrics, headline_sentence, metric_card, retention_sentence
@@ -28,7 +28,8 @@ from dashboard.components.tables import (chart_and_table, display_frame, plot, s
 from dashboard.components.url_filters import sidebar_filters, url_date, url_multiselect, url_select
 
 __all__ = [
-    "ALL", "WAVE_PAIR_LABELS", "Refused", "_reader", "_settings", "db_path", "filter_options", "k", "measures",
+    "ALL", "WAVE_PAIR_LABELS", "Refused", "_reader", "_settings", "db_path", "filter_options", "group_names", "k",
+    "measures",
     "query", "reader", "settings", "version", "empty_state", "empty_state_no_warehouse", "freshness_caption",
     "notes", "page_header", "refused", "require_warehouse", "run_view", "headline_metrics", "headline_sentence",
     "metric_card", "retention_sentence", "chart_and_table", "display_frame", "plot", "safe_frame",

@@ -98,3 +98,11 @@ def measures() -> list[str]:
 
 def filter_options() -> FilterOptions:
     return _filter_options(str(db_path().resolve()), version())
+
+
+def group_names(key: str) -> dict[str, str]:
+    """How charts name the groups of a breakdown by `key`: programs as "Name (P001)", as the sponsor
+    report does (a program id alone says little to a sponsor); other keys by their own value."""
+    if key != "program_id":
+        return {}
+    return {p: f"{name} ({p})" for p, name in filter_options().program_names.items() if name and name != p}

@@ -8,6 +8,7 @@ value. Colours and type come from dashboard.theme (the shared template).
 from __future__ import annotations
 
 import math
+from typing import Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -102,22 +103,26 @@ def tornado(rows: pd.DataFrame, key: str, group: str = "All",
     return fig
 
 
-def roi_by_group(table: pd.DataFrame, key: str, k: int, title: str | None = "ROI % with its 95% interval") -> go.Figure:
-    """One dot per group with its Monte Carlo interval; suppressed groups labelled "fewer than k"."""
+def roi_by_group(table: pd.DataFrame, key: str, k: int, title: str | None = "ROI % with its 95% interval",
+                 names: Mapping[str, str] | None = None) -> go.Figure:
+    """One dot per group with its Monte Carlo interval; suppressed groups labelled "fewer than k".
+    `names`: group value -> label (programs as "Name (P001)")."""
     if table.empty:
         return empty_figure("No groups to show.")
-    labels = [str(v) for v in table[key]]
+    names = names or {}
+    label = {str(v): names.get(str(v), str(v)) for v in table[key]}
+    labels = [label[str(v)] for v in table[key]]
     shown = ~table["suppressed"].astype(bool)
     fig = go.Figure()
     s = table[shown]
     fig.add_trace(go.Scatter(
-        x=list(s["estimate"]), y=[str(v) for v in s[key]], mode="markers", marker=dict(color=GAIN, size=11),
+        x=list(s["estimate"]), y=[label[str(v)] for v in s[key]], mode="markers", marker=dict(color=GAIN, size=11),
         error_x=dict(type="data", symmetric=False, array=list(s["ci_high"] - s["estimate"]),
                      arrayminus=list(s["estimate"] - s["ci_low"]), color=GAIN, thickness=2),
         customdata=list(zip(s["n"].astype(float), s["p_roi_positive"])), name="ROI %",
         hovertemplate="%{y}: ROI %{x:.0f}% (n=%{customdata[0]:.0f}, P(ROI>0)=%{customdata[1]:.0%})<extra></extra>"))
     for v in table.loc[~shown, key]:
-        fig.add_annotation(x=0, y=str(v), text=f"fewer than {k}", showarrow=False,
+        fig.add_annotation(x=0, y=label[str(v)], text=f"fewer than {k}", showarrow=False,
                            font=dict(color=theme.SUPPRESSED_TEXT), bgcolor=theme.SUPPRESSED)
     fig.add_vline(x=0, line=dict(color=theme.MUTED, width=1, dash="dot"))
     fig.update_yaxes(automargin=True)
