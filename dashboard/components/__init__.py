@@ -28,11 +28,10 @@ from dashboard.components.tables import (chart_and_table, display_frame, plot, s
 from dashboard.components.url_filters import sidebar_filters, url_date, url_multiselect, url_select
 
 __all__ = [
-    "ALL", "WAVE_PAIR_LABELS", "Refused", "_reader", "_settings", "db_path", "filter_options", "group_names", "k",
-    "measures",
-    "query", "reader", "settings", "version", "empty_state", "empty_state_no_warehouse", "freshness_caption",
-    "notes", "page_header", "refused", "require_warehouse", "run_view", "headline_metrics", "headline_sentence",
-    "metric_card", "retention_sentence", "chart_and_table", "display_frame", "plot", "safe_frame",
-    "table_and_downloads", "to_csv_bytes", "to_xlsx_bytes", "sidebar_filters", "url_date", "url_multiselect",
-    "url_select",
+    "ALL", "WAVE_PAIR_LABELS", "Refused", "_reader", "_settings", "db_path", "filter_options", "group_names",
+    "k", "measures", "query", "reader", "settings", "version", "empty_state", "empty_state_no_warehouse",
+    "freshness_caption", "notes", "page_header", "refused", "require_warehouse", "run_view", "headline_metrics",
+    "headline_sentence", "metric_card", "retention_sentence", "chart_and_table", "display_frame", "plot",
+    "safe_frame", "table_and_downloads", "to_csv_bytes", "to_xlsx_bytes", "sidebar_filters", "url_date",
+    "url_multiselect", "url_select",
 ]

@@ -107,7 +107,8 @@ b AS (
 ),
 -- per group x role first (distinct people as a bitstring, the moments as plain sums), then the groups and
 -- the total row from those few rows: a person's bits are OR-ed across groups, so the total counts each
--- person once. Grouping the panel rows by sets directly fans every row out once per set (twice as slow).
+-- person once. Grouping the panel rows by sets directly fans every row out once per set (0.077 s against
+-- 0.047 s at 250,000 people).
 per AS (
     SELECT _g, coached,
            bitstring_agg(pid) FILTER (WHERE intent_to_stay IS NOT NULL) AS p_stay,
