@@ -22,6 +22,13 @@ FILTER_LABELS = {"program": "Program", "cohort": "Cohort", "coach": "Coach", "de
 _ID = re.compile(r"^[^\x00-\x1f]{1,200}$")
 
 
+def program_label(program_id: str, names: Mapping[str, str]) -> str:
+    """A program as charts, the report and its selection line name it: "Values Alignment Coaching
+    (P001)"; the id alone when the program has no name."""
+    name = names.get(program_id)
+    return f"{name} ({program_id})" if name and name != program_id else str(program_id)
+
+
 class InvalidFilter(ValueError):
     """A filter value is not one the warehouse knows; the message names the parameter."""
 

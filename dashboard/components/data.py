@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.db import Reader, default_db
-from dashboard.filters import FilterOptions, Filters
+from dashboard.filters import FilterOptions, Filters, program_label
 from pipelines.config import load_settings
 from pipelines.warehouse import data_version
 
@@ -105,4 +105,5 @@ def group_names(key: str) -> dict[str, str]:
     report does (a program id alone says little to a sponsor); other keys by their own value."""
     if key != "program_id":
         return {}
-    return {p: f"{name} ({p})" for p, name in filter_options().program_names.items() if name and name != p}
+    names = filter_options().program_names
+    return {p: program_label(p, names) for p in names}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard.filters import FILTER_LABELS, Filters
+from dashboard.filters import FILTER_LABELS, Filters, program_label
 from dashboard.roi import charts as rc
 from dashboard.roi.assumptions import Assumptions
 
@@ -139,7 +139,7 @@ def build_report(cur, filters: Filters | None, settings, assumptions: Assumption
     if len(t) > 1:
         disp = t.copy()
         if names:
-            disp[key] = [f"{names.get(v, v)} ({v})" if v != "All" else "All programs" for v in disp[key]]
+            disp[key] = [program_label(v, names) if v != "All" else "All programs" for v in disp[key]]
         fig = rc.roi_by_group(disp, key, k, title=None)
         parts.append("<div class='chart'>" + fig.to_html(full_html=False, include_plotlyjs=not plotly_inlined,
                                                         config=PLOTLY_CONFIG) + "</div>")
@@ -193,8 +193,8 @@ def _selection(f: Filters, program_names: dict | None = None) -> str:
             return PHASE_LABELS.get(value, value)
         if key == "waves":
             return wave_pair_label(value)
-        if key == "program" and program_names and value in program_names:
-            return f"{program_names[value]} ({value})"
+        if key == "program" and program_names:
+            return program_label(value, program_names)
         return value
 
     p = f.to_query_params()
@@ -237,7 +237,7 @@ def _group_table(t: pd.DataFrame, key: str, k: int, currency: str, names: dict) 
     rows = []
     for _, r in t.iterrows():
         name = str(r[key])
-        label = "All" if name == "All" else (f"{names.get(name, name)} ({name})" if names else name)
+        label = "All" if name == "All" else program_label(name, names)
         if bool(r["suppressed"]):
             rows.append(f"<tr class='suppressed'><td>{_e(label)}</td><td colspan='{len(head) - 1}' class='l'>"
                         f"fewer than {k} people: not shown</td></tr>")
