@@ -257,7 +257,13 @@ def test_charts_name_programs_as_the_report_does(on_sample):
     picker = at.multiselect[0]
     assert first in picker.options and pid in picker.value                         # names shown, ids kept
     at = page("retention", {"split": "program"})
-    assert any(first + " - coached" in _trace_and_axis_labels(s) for s in plotly_specs(at))
+    spec = plotly_specs(at)[0]
+    assert first in _trace_and_axis_labels(spec)
+    # one legend entry per program (both its lines toggle together), each line's hover names its role
+    shown = [t for t in spec["data"] if t.get("showlegend", True) and t.get("mode") == "lines" and t.get("hovertext")]
+    groups = {h.split(" - ")[0] for t in spec["data"] for h in (t.get("hovertext") or [])}
+    assert len(groups) >= 3 and sorted(t["name"] for t in shown) == sorted(groups)
+    assert any(h.startswith(first + " - comparison group") for t in spec["data"] for h in (t.get("hovertext") or []))
 
 
 def test_coach_page_shows_the_export_or_says_why_not(on_sample, coachlens_env):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Mapping
 
 import pandas as pd
@@ -72,35 +73,48 @@ def km_curves(curves: pd.DataFrame, k: int, title: str | None = None,
         return empty_figure("No retention data for this selection.")
     fig = go.Figure()
     groups = list(dict.fromkeys(curves["group"].tolist()))
+    many = len(groups) > 1
+    labels = [_label(g, None, names) for g in groups]
     for gi, g in enumerate(groups):
-        colour = theme.CATEGORICAL[gi % len(theme.CATEGORICAL)] if len(groups) > 1 else None
+        colour = theme.CATEGORICAL[gi % len(theme.CATEGORICAL)] if many else None
+        in_legend = False
         for role in ("coached", "comparison"):
             d = curves[(curves["group"] == g) & (curves["role"] == role)].sort_values("month")
             d = d[~d["suppressed"].fillna(False).astype(bool) & d["estimate"].notna()]
             if d.empty:
                 continue
             c = colour or (theme.COACHED if role == "coached" else theme.COMPARISON)
-            name = ROLE_LABELS[role] if len(groups) == 1 else f"{_label(g, None, names)} - {ROLE_LABELS[role].lower()}"
+            name = ROLE_LABELS[role] if not many else f"{labels[gi]} - {ROLE_LABELS[role].lower()}"
+            # several groups: one legend entry per group (its colour; solid and dashed are said in the
+            # legend's title), which toggles both of the group's lines
+            group_key = labels[gi] if many else name
             x = list(d["month"])
             if d["ci_low"].notna().any():
                 fig.add_trace(go.Scatter(
                     x=x + x[::-1], y=list(d["ci_high"] * 100) + list(d["ci_low"] * 100)[::-1], fill="toself",
                     fillcolor=theme.band(c, 0.14), line=dict(width=0, shape="hv"), hoverinfo="skip", mode="lines",
-                    showlegend=False, legendgroup=name))
+                    showlegend=False, legendgroup=group_key))
             hover = [f"{name}<br>month {int(m)}: {fmt_num(e, 1, pct=True)} still employed<br>"
                      f"{fmt_ci(lo_, hi_, 1, pct=True)}<br>at risk: {int(a) if not _missing(a) else '-'}"
                      for m, e, lo_, hi_, a in zip(d["month"], d["estimate"], d["ci_low"], d["ci_high"],
                                                   d.get("at_risk", pd.Series([None] * len(d))))]
             fig.add_trace(go.Scatter(
-                x=x, y=list(d["estimate"] * 100), name=name, legendgroup=name, mode="lines",
+                x=x, y=list(d["estimate"] * 100), name=labels[gi] if many else name, legendgroup=group_key,
+                showlegend=not many or not in_legend, mode="lines",
                 line=dict(shape="hv", color=c, width=3 if role == "coached" else 2,
                           dash="solid" if role == "coached" else "dash"),
                 hovertext=hover, hovertemplate="%{hovertext}<extra></extra>"))
+            in_legend = True
     fig.add_vline(x=12, line=dict(color="#9AA5B1", width=1, dash="dot"),
                   annotation_text="12 months", annotation_position="bottom right")
     fig.update_layout(template=TEMPLATE, height=440,
                       xaxis=dict(title="months since the cohort started", dtick=3),
                       yaxis=dict(title="% still employed (voluntary exits)", ticksuffix="%"),
                       margin=dict(l=10, r=20, t=90, b=40))
+    if many:
+        # the legend wraps above the plot: room for its rows (about 7.5 px a character) under the title
+        # (solid coached and dashed comparison are said in the page's caption)
+        rows = max(1, math.ceil(sum(len(t) * 7.5 + 45 for t in labels) / 820))
+        fig.update_layout(height=440 + 26 * (rows - 1), margin=dict(t=64 + 26 * rows))
     _title(fig, title)
     return fig
