@@ -228,6 +228,10 @@ def test_retention_shows_the_export(on_sample, coachlens_env):
     doc = export(on_sample, coachlens_env, "retention", "--split", "career_phase")
     assert_same(shown_table(at, {"group", "role", "logrank_p"}), doc["table"])
     assert_same(shown_table(at, {"group", "role", "month", "at_risk"}), doc["extras"]["curves"])
+    # the chart names the phases as the sidebar does, in their order
+    legend = [t["name"] for t in plotly_specs(at)[0]["data"] if t.get("showlegend", True) and t.get("hovertext")]
+    phases = [n for n in legend if n.endswith("career")]
+    assert phases and phases == [p for p in ("Early career", "Mid career", "Late career") if p in phases]
 
 
 def _program_names(db: Path) -> dict[str, str]:

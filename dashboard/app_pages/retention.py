@@ -24,7 +24,8 @@ st.caption(
     f"confidence bands. Months where fewer than {res.k} people remain are not drawn."
 )
 ui.chart_and_table(charts.km_curves(res.curves, res.k, title="Still employed since cohort start",
-                                    names=ui.group_names("program_id") if split == "program" else None),
+                                    names=ui.group_names("program_id") if split == "program" else None,
+                                    kind=split),
                    res.curves, "retention-curves", res)
 st.subheader("12-month retention")
 st.caption("Retention at 12 months with its 95% CI; the log-rank p compares the whole curves "

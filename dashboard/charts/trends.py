@@ -9,8 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import theme
-from dashboard.charts.common import (ROLE_LABELS, TEMPLATE, WAVE_LABELS, WAVE_ORDER, _is_suppressed, _label,
-                                     _missing, _title, empty_figure, fewer_than, fmt_ci, fmt_n,
+from dashboard.charts.common import (PHASE_LABELS, ROLE_LABELS, TEMPLATE, WAVE_LABELS, WAVE_ORDER, _is_suppressed,
+                                     _label, _missing, _title, empty_figure, fewer_than, fmt_ci, fmt_n,
                                      fmt_num, measure_label)
 
 
@@ -66,15 +66,18 @@ def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str 
 # -- Retention --------------------------------------------------------------------------------------
 
 def km_curves(curves: pd.DataFrame, k: int, title: str | None = None,
-              names: Mapping[str, str] | None = None) -> go.Figure:
+              names: Mapping[str, str] | None = None, kind: str | None = None) -> go.Figure:
     """Kaplan-Meier retention (voluntary exits) coached vs comparison, per group, step lines with
-    95% CI bands; points whose risk set is below k are not drawn. `names`: group value -> label."""
+    95% CI bands; points whose risk set is below k are not drawn. `names`: group value -> label;
+    `kind`: what the groups are ("career_phase": labelled and ordered early, mid, late)."""
     if curves.empty:
         return empty_figure("No retention data for this selection.")
     fig = go.Figure()
     groups = list(dict.fromkeys(curves["group"].tolist()))
+    if kind == "career_phase":
+        groups = sorted(groups, key=lambda g: (g != "All", list(PHASE_LABELS).index(g) if g in PHASE_LABELS else 9, g))
     many = len(groups) > 1
-    labels = [_label(g, None, names) for g in groups]
+    labels = [_label(g, kind, names) for g in groups]
     for gi, g in enumerate(groups):
         colour = theme.CATEGORICAL[gi % len(theme.CATEGORICAL)] if many else None
         in_legend = False
