@@ -102,7 +102,12 @@ def filter_options() -> FilterOptions:
 
 def group_names(key: str) -> dict[str, str]:
     """How charts name the groups of a breakdown by `key`: programs as "Name (P001)", as the sponsor
-    report does (a program id alone says little to a sponsor); other keys by their own value."""
+    report does (a program id alone says little to a sponsor), career phases as the sidebar does
+    ("Mid career"); other keys by their own value."""
+    if key == "career_phase":
+        from dashboard.charts.common import PHASE_LABELS
+
+        return dict(PHASE_LABELS)
     if key != "program_id":
         return {}
     names = filter_options().program_names
