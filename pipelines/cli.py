@@ -16,6 +16,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -32,7 +33,8 @@ InstrumentsOption = typer.Option(None, "--instruments", help="Instrument TOML ($
 
 
 def fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    # messages quote file names, columns and mapping tables ("[people]"): never read as markup
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -118,20 +120,20 @@ def _reader(mapping: Optional[Path], fmt: Optional[str], instruments):
 
 
 def _print_report(report, db: Path) -> None:
-    table = Table(title=f"Load report (run {report.run_id}) -> {db}")
+    table = Table(title=escape(f"Load report (run {report.run_id}) -> {db}"))
     for col in ("file", "entity", "rows in", "loaded", "quarantined", "identifier columns dropped", "status"):
         table.add_column(col, justify="right" if col in ("rows in", "loaded", "quarantined") else "left")
     for f in report.files:
-        table.add_row(f.file, f.entity, f"{f.rows_in:,}", f"{f.rows_loaded:,}", f"{f.rows_quarantined:,}",
-                      ", ".join(f.dropped_columns) or "-", f.status)
+        table.add_row(escape(f.file), f.entity, f"{f.rows_in:,}", f"{f.rows_loaded:,}", f"{f.rows_quarantined:,}",
+                      escape(", ".join(f.dropped_columns) or "-"), f.status)
     console.print(table)
     for f in report.files:
         for reason, n in f.reasons.most_common():
-            console.print(f"  {f.file}: {n:,} x {reason}", highlight=False)
+            console.print(escape(f"  {f.file}: {n:,} x {reason}"), highlight=False)
         for note in f.notes:
-            console.print(f"  {f.file}: {note}", highlight=False)
+            console.print(escape(f"  {f.file}: {note}"), highlight=False)
         if f.ignored_columns:
-            console.print(f"  {f.file}: columns not used: {', '.join(f.ignored_columns)}", highlight=False)
+            console.print(escape(f"  {f.file}: columns not used: {', '.join(f.ignored_columns)}"), highlight=False)
     if not report.changed:
         console.print("Nothing new: every file was loaded before. The warehouse is unchanged.")
     if report.seconds:
@@ -150,9 +152,9 @@ def status(db: Optional[Path] = DbOption) -> None:
         st = warehouse_status(Paths.resolve(db).db)
     except WarehouseMissing as exc:
         fail(str(exc))
-    summary = Table(title=f"Warehouse {st['db']} (schema version {st['schema_version']})", show_header=False)
+    summary = Table(title=escape(f"Warehouse {st['db']} (schema version {st['schema_version']})"), show_header=False)
     for label, value in st["counts"].items():
-        summary.add_row(label, f"{value:,}" if isinstance(value, int) else str(value))
+        summary.add_row(label, f"{value:,}" if isinstance(value, int) else escape(str(value)))
     console.print(summary)
     waves = Table(title="Responses per wave (coached and comparison, over all cohorts)")
     for col in ("wave", "coached", "comparison"):
@@ -164,14 +166,14 @@ def status(db: Optional[Path] = DbOption) -> None:
     for col in ("finished", "file", "entity", "rows in", "loaded", "quarantined", "status"):
         loads.add_column(col)
     for row in st["loads"]:
-        loads.add_row(*(str(v) for v in row))
+        loads.add_row(*(escape(str(v)) for v in row))
     console.print(loads)
     if st["quarantine"]:
         q = Table(title="Quarantine reasons")
         q.add_column("reason")
         q.add_column("rows", justify="right")
         for reason, n in st["quarantine"]:
-            q.add_row(reason, f"{n:,}")
+            q.add_row(escape(str(reason)), f"{n:,}")
         console.print(q)
 
 

@@ -151,6 +151,7 @@ def load_rows(con, src: SourceTable, staged: Staged, batch_id: int, settings: Ma
                    coalesce(g.age_band, CASE WHEN {age} IS NULL THEN NULL
                                              WHEN {age} < 25 THEN '<25'
                                              WHEN {age} >= 65 THEN '65+'
+                                             WHEN {age} >= 60 THEN '60-64'
                                              ELSE (floor({age} / 10) * 10)::INTEGER || '-' ||
                                                   ((floor({age} / 10) * 10)::INTEGER + 9) END),
                    g.salary_band,

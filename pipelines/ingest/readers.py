@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from pipelines.ingest.entity_map import BIRTH_DATE_FIELD, EntityMap, matches, resolve
 from pipelines.ingest.errors import RefusedFile
 from pipelines.ingest.identifiers import is_birth_date, is_identifier, normalise_column
 from pipelines.ingest.schemas import alias_map, required_columns
@@ -62,6 +63,7 @@ class SourceTable:
     csv_delim: str | None = None
     arrow: pa.Table | None = None     # columns col_0, col_1, ... (strings) and _source_row
     notes: list[str] = field(default_factory=list)
+    recodes: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> {value (lower): canonical}
 
     @property
     def sha256(self) -> str:
@@ -95,7 +97,9 @@ def detect_entity(path: Path, header_norm: list[str]) -> str:
 
 
 def read_canonical(path: Path, item_codes: set[str], workdir: Path | None = None,
-                   entity: str | None = None) -> SourceTable:
+                   entity: str | None = None, entity_maps: dict[str, EntityMap] | None = None) -> SourceTable:
+    """A canonical file, or an HR / program extract whose columns and values a mapping file's
+    `[people]`, `[programs]` ... tables name (`entity_maps`, see pipelines/ingest/entity_map.py)."""
     path = Path(path)
     sniffed = sniff(path, workdir)
     if sniffed.container == "csv":
@@ -112,7 +116,7 @@ def read_canonical(path: Path, item_codes: set[str], workdir: Path | None = None
     else:
         header, table = _parquet(path)
         src = SourceTable(path, "", "canonical_parquet", header, {}, arrow=table)
-    _map_columns(src, item_codes, entity)
+    _map_columns(src, item_codes, entity, entity_maps or {})
     handover_csv(src, workdir)
     return src
 
@@ -268,21 +272,48 @@ def _parquet(path: Path) -> tuple[list[str], pa.Table]:
     return header, pa.table(arrays)
 
 
-def _map_columns(src: SourceTable, item_codes: set[str], entity: str | None) -> None:
+def _entity(src: SourceTable, norm: list[str], entity_maps: dict[str, EntityMap]) -> str:
+    """The file's entity from its name or columns; failing those, the mapping table whose columns
+    are all in the file (an extract named e.g. workday_2026-11.csv), or the mapping's only table
+    (so that a column it names and the file lacks is reported as such)."""
+    try:
+        return detect_entity(src.path, norm)
+    except RefusedFile:
+        fits = [e for e, em in entity_maps.items() if matches(src.header, em)]
+        if len(fits) == 1:
+            return fits[0]
+        if not fits and len(entity_maps) == 1:
+            return next(iter(entity_maps))
+        raise
+
+
+def _map_columns(src: SourceTable, item_codes: set[str], entity: str | None,
+                 entity_maps: dict[str, EntityMap]) -> None:
     norm = [normalise_column(h) for h in src.header]
-    src.entity = entity or detect_entity(src.path, norm)
+    src.entity = entity or _entity(src, norm, entity_maps)
     aliases = alias_map(src.entity)
+    mapped: dict[int, str] = {}
+    if src.entity in entity_maps:
+        em = entity_maps[src.entity]
+        mapped = resolve(src.path, src.header, em)
+        src.recodes = {name: table for name, table in em.values.items() if name in mapped.values()}
+        # a mapped field is taken from its mapped column only, whatever other columns its aliases name
+        aliases = {k: v for k, v in aliases.items() if v not in mapped.values()}
     seen: dict[str, int] = {}
     for i, (orig, name) in enumerate(zip(src.header, norm)):
         if name == "":
             if any(h.strip() for h in src.header[i + 1:]):
                 src.ignored_columns.append(f"(unnamed column {i + 1})")
             continue
-        canonical = aliases.get(name)
+        canonical = mapped.get(i, aliases.get(name) if i not in mapped else None)
+        if canonical == BIRTH_DATE_FIELD:
+            src.birth_date_column = i
+            src.dropped_columns.append(orig)
+            continue
         if canonical is None and src.entity == "survey" and name in item_codes:
             canonical = name
         if canonical is None:
-            if is_birth_date(name) and src.entity == "people":
+            if is_birth_date(name) and src.entity == "people" and BIRTH_DATE_FIELD not in mapped.values():
                 src.birth_date_column = i
                 src.dropped_columns.append(orig)
             elif is_identifier(name):
@@ -298,7 +329,8 @@ def _map_columns(src: SourceTable, item_codes: set[str], entity: str | None) -> 
         src.columns[i] = canonical
     missing = [c for c in required_columns(src.entity) if c not in seen]
     if missing:
-        hint = ""
+        hint = (f"; name them in a mapping file's [{src.entity}] table (--mapping, docs/inputs.md)"
+                if src.entity in ("people", "programs", "enrolments", "sessions") else "")
         if len(src.header) == 1:
             hint = " (the whole header is one column: is the delimiter right?)"
         raise RefusedFile(src.path, f"the {src.entity} columns {', '.join(required_columns(src.entity))}",

@@ -50,22 +50,30 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceTable, n: int, key: Key,
     # makes the reader reject the row, and the rejection is quarantined with its column and value).
     numeric = src.csv_path is not None and src.entity == "survey"
     select = ["_source_row"]
+    params_recode: dict[str, list[str]] = {}
     for i, name in src.columns.items():
         col = f"col_{i}"
         if schema.get(name) is not None and schema[name].metadata["parse"] == "id":
             select.append(f"CASE WHEN cl_blank({col}) THEN NULL ELSE {HMAC_SQL.format(col=col)} END AS participant_key")
         elif numeric and name not in schema:
             select.append(f"{col} AS n_{name}")
-        elif src.csv_path is not None:
-            select.append(f"cl_safe(trim({col})) AS {name}")  # readers of other formats guard their cells
         else:
-            select.append(f"trim({col}) AS {name}")
+            # readers of other formats guard their cells; CSV cells are guarded here
+            text = f"cl_safe(trim({col}))" if src.csv_path is not None else f"trim({col})"
+            if name in src.recodes:
+                # the mapping's value recode, bound as two lists (the file's values are never SQL)
+                keys, targets = f"recode_keys_{i}_", f"recode_targets_{i}_"
+                params_recode[keys] = list(src.recodes[name])
+                params_recode[targets] = [neutralise(t) for t in src.recodes[name].values()]
+                text = (f"coalesce(list_extract(${targets}::VARCHAR[], "
+                        f"list_position(${keys}::VARCHAR[], lower(trim({col})))), {text})")
+            select.append(f"{text} AS {name}")
     if src.birth_date_column is not None:
         select.append(f"trim(col_{src.birth_date_column}) AS _birth_date")
     # rows with every kept cell blank (Excel's trailing rows) are not data rows
     non_blank = " OR ".join(f"col_{i} IS NOT NULL" if numeric and name not in schema else f"NOT cl_blank(col_{i})"
                             for i, name in src.columns.items()) or "TRUE"
-    params = dict(key.pads)
+    params = dict(key.pads) | params_recode
     rejected: list[tuple[int, str]] = []
     if src.csv_path is not None:
         width = len(src.header)
@@ -166,7 +174,7 @@ def _check(con, src: SourceTable, staged: "Staged", instruments, settings) -> No
                         + ", ".join(f"{expr} AS {name}" for name, expr in numbers.items())
                         + f" FROM {staged.stage} s")
     if src.birth_date_column is not None:
-        dob = "cl_parse_date(s._birth_date, 'none')"
+        dob = f"cl_parse_date(s._birth_date, '{conv.get('_birth_date', 'none')}')"
         select.append(f"CASE WHEN {dob} <= current_date THEN date_diff('year', {dob}, current_date) "
                       f"- (strftime({dob}, '%m%d') > strftime(current_date, '%m%d'))::INTEGER END AS _age_from_birth")
     if has_person:
@@ -195,9 +203,11 @@ def _date_conventions(con, src: SourceTable, stage_name: str, present: set[str],
     is day-first throughout, and the other way round; otherwise the config decides."""
     forced = settings["dates"].get("ambiguous", "reject")
     out = {}
-    for name, col in SCHEMAS[src.entity].columns.items():
-        if name not in present or col.metadata["parse"] not in ("date", "timestamp"):
-            continue
+    dated = [name for name, col in SCHEMAS[src.entity].columns.items()
+             if name in present and col.metadata["parse"] in ("date", "timestamp")]
+    if src.birth_date_column is not None:
+        dated.append("_birth_date")   # read only for an age; settled the same way
+    for name in dated:
         if forced in ("dayfirst", "monthfirst"):
             out[name] = forced
             continue

@@ -33,7 +33,7 @@ def read_export(path: Path, item_codes: set[str], workdir: Path | None, mapping=
     if kind != "canonical" and forced and path.stem.lower().startswith(_OTHER_ENTITIES):
         kind = "canonical"   # --format names the survey exports; HR files beside them stay canonical
     if kind == "canonical":
-        return read_canonical(path, item_codes, workdir)
+        return read_canonical(path, item_codes, workdir, entity_maps=m.entities)
     if kind not in TOOLS:
         from pipelines.ingest.formats.errors import MappingError
 

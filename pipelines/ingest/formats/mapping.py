@@ -22,6 +22,11 @@ TOML (or YAML with the same layout):
     engagement = "frequency_0_6"    # a shipped set (pipelines/config/labels.toml) ...
     tis3 = { "Yes" = 5, "No" = 1 }  # ... or your own; item entries win over instrument entries
 
+    [people]                        # HR extracts: canonical field -> column (pipelines/ingest/entity_map.py)
+    team = "ManagerID"
+    [people.values.exit_type]       # the file's value -> canonical value
+    "Voluntarily Terminated" = "voluntary"
+
 A column reference is matched, case-insensitively and ignoring repeated spaces, against the
 column's ids first (export tag, ImportId), then its question text ("Question - Row" or
 "Question [Row]" for a matrix row), then a matrix row label alone; it must pick exactly one column.
@@ -36,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from pipelines.config import ConfigError
+from pipelines.ingest.entity_map import ENTITY_SECTIONS, EntityMap, parse_section
 from pipelines.ingest.formats.errors import MappingError
 from pipelines.ingest.formats.labels import default_set_for, label_table, norm_label, shipped_sets
 
@@ -65,6 +72,7 @@ class Mapping_:
     columns: dict[str, str] = field(default_factory=dict)
     items: dict[str, str] = field(default_factory=dict)
     labels: dict[str, object] = field(default_factory=dict)
+    entities: dict[str, EntityMap] = field(default_factory=dict)   # [people], [programs] ... of HR extracts
 
 
 def load_mapping(path: Path | None) -> Mapping_:
@@ -89,7 +97,7 @@ def load_mapping(path: Path | None) -> Mapping_:
             raise MappingError(f"{path}: not valid TOML ({exc})") from None
     if not isinstance(raw, dict):
         raise MappingError(f"{path}: expected a table of settings")
-    known = {"format", "survey_id", "date_order", "drop", "columns", "items", "labels"}
+    known = {"format", "survey_id", "date_order", "drop", "columns", "items", "labels", *ENTITY_SECTIONS}
     unknown = set(raw) - known
     if unknown:
         raise MappingError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
@@ -98,6 +106,12 @@ def load_mapping(path: Path | None) -> Mapping_:
                  columns={str(k): str(v) for k, v in (raw.get("columns") or {}).items()},
                  items={str(k): str(v) for k, v in (raw.get("items") or {}).items()},
                  labels=dict(raw.get("labels") or {}))
+    for entity in ENTITY_SECTIONS:
+        if entity in raw:
+            try:
+                m.entities[entity] = parse_section(path, entity, raw[entity])
+            except ConfigError as exc:
+                raise MappingError(str(exc)) from None
     if m.fmt is not None and m.fmt not in FORMATS + ("canonical",):
         raise MappingError(f"{path}: format {m.fmt!r} is not one of {', '.join(FORMATS)}")
     if m.date_order not in (None, "dayfirst", "monthfirst"):

@@ -1,0 +1,185 @@
+"""HR extracts as HR systems write them, loaded through a mapping file's [people] table: columns
+named by the mapping, values recoded, identifiers never stored, every row loaded or quarantined.
+The fixture is written here in the layout of a typical HRIS export (names, two-digit-year birth
+dates, month-first dates, status words instead of exit types); the real one in
+../shared/outside-data is read in place when it is beside the clone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import ROOT, TEST_SECRET
+
+from pipelines.config import ConfigError, load_instruments, load_settings
+from pipelines.ingest.errors import RefusedFile
+from pipelines.ingest.formats import make_reader
+from pipelines.ingest.pseudonymise import Key
+from pipelines.ingest.run import ingest
+
+KEY = Key(TEST_SECRET.encode())
+SETTINGS = load_settings(env={})
+INSTRUMENTS = load_instruments(env={})
+OUTSIDE = Path(__file__).resolve().parents[2] / "shared" / "outside-data"
+
+HEADER = "Employee_Name,EmpID,Department,ManagerName,ManagerID,DOB,DateofHire,DateofTermination,EmploymentStatus,Zip\n"
+ROWS = [
+    # name, id, department, manager, manager id, dob, hire, termination, status, zip
+    ('"Adams, Ann"', "1001", "Production       ", "Mo Lee", "22", "07/10/83", "7/5/2011", "", "Active", "01960"),
+    ('"Baker, Bo"', "1002", "IT/IS", "Simon Roup", "4", "05/05/75", "3/30/2015", "6/16/2016", "Voluntarily Terminated", "02148"),
+    ('"Cole, Cy"', "1003", "IT/IS", "Simon Roup", "4", "09/22/76", "1/10/2011", "4/4/2014", "terminated for cause ", "02453"),
+    ('"Dunn, Di"', "1004", "Sales", "Amy Dunn", "", "11/02/64", "9/29/2014", "", "Active", "01810"),
+    ('"Eve, Ed"', "1005", "Sales", "Amy Dunn", "11", "01/12/90", "5/16/2011", "", "On leave", "02132"),
+    ('"O\'Brien, Flo"', "1006", "Sales", "Amy Dunn", "11", "06/15/64", "4/2/2012", "8/19/2018", "O'Brien's exit", "02132"),
+]
+MAPPING = """
+[people]
+employee_id = "EmpID"
+department = "Department"
+team = "ManagerID"          # a team is a manager's reports
+hire_date = "DateofHire"
+exit_date = "DateofTermination"
+exit_type = "EmploymentStatus"
+date_of_birth = "DOB"
+
+[people.values.exit_type]
+"Voluntarily Terminated" = "voluntary"
+"Terminated for Cause" = "involuntary"
+"O'Brien's exit" = "voluntary"   # a quote in a value: bound as a parameter, never SQL
+"Active" = ""
+"""
+
+
+def _extract(folder: Path, name: str = "workday_extract_2026-11.csv") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(HEADER + "".join(",".join(r) + "\n" for r in ROWS), encoding="utf-8")
+    return path
+
+
+def _mapping(tmp_path: Path, text: str = MAPPING) -> Path:
+    path = tmp_path / "hr.toml"
+    path.write_text(text)
+    return path
+
+
+def _band(y: int, m: int, d: int) -> str:
+    """The age band the loader gives someone born on that day (as of today)."""
+    today = dt.date.today()
+    age = today.year - y - ((today.month, today.day) < (m, d))
+    if age < 25:
+        return "<25"
+    if age >= 65:
+        return "65+"
+    if age >= 60:
+        return "60-64"
+    return f"{age // 10 * 10}-{age // 10 * 10 + 9}"
+
+
+def _run(files, db, mapping):
+    return ingest(files, db, KEY, SETTINGS, INSTRUMENTS, reader=make_reader(mapping, instruments=INSTRUMENTS))
+
+
+def test_an_hris_extract_loads_through_its_mapping(tmp_path):
+    db = tmp_path / "wh.duckdb"
+    # the file's name says nothing: the mapping's [people] columns are all in it, so it is a people file
+    rep = _run([_extract(tmp_path / "in")], db, _mapping(tmp_path))
+    f = rep.files[0]
+    assert f.entity == "people"
+    assert f.rows_in == 6 and f.rows_loaded == 4 and f.rows_quarantined == 2
+    assert {"Employee_Name", "ManagerName", "DOB", "Zip"} <= set(f.dropped_columns)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        people = con.execute("SELECT department, team, hire_date::VARCHAR, exit_date::VARCHAR, exit_type, age_band "
+                             "FROM people ORDER BY hire_date").fetchall()
+        quarantine = sorted(con.execute("SELECT source_row, column_name, value, reason FROM quarantine").fetchall())
+    finally:
+        con.close()
+    # month-first dates settled by the column (30 and 16 are days); DOB too (22 is a day): ages, not blanks
+    assert people == [
+        ("IT/IS", "4", "2011-01-10", "2014-04-04", "involuntary", _band(1976, 9, 22)),  # "terminated for cause "
+        ("Production", "22", "2011-07-05", None, None, _band(1983, 7, 10)),              # "Active" recoded to blank
+        ("Sales", "11", "2012-04-02", "2018-08-19", "voluntary", _band(1964, 6, 15)),    # the quoted value
+        ("IT/IS", "4", "2015-03-30", "2016-06-16", "voluntary", _band(1975, 5, 5)),
+    ]
+    assert {r[0] for r in quarantine} == {4, 5}
+    assert (4, "team", None, "team is required but blank") in quarantine
+    # a status the mapping does not recode is quarantined with its value, not guessed
+    assert (5, "exit_type", "On leave", "expected one of voluntary, involuntary") in quarantine
+    raw = db.read_bytes()
+    for identifying in (b"Adams", b"Simon Roup", b"1001", b"01960", b"07/10/83"):
+        assert identifying not in raw
+
+
+def test_a_name_column_is_never_mapped_to_a_stored_field(tmp_path):
+    mapping = _mapping(tmp_path, '[people]\nemployee_id = "EmpID"\nteam = "ManagerName"\n')
+    with pytest.raises(RefusedFile) as exc:
+        _run([_extract(tmp_path / "in", "people_extract.csv")], tmp_path / "wh.duckdb", mapping)
+    assert exc.value.column == "ManagerName" and "identifier" in str(exc.value)
+
+
+def test_a_mapped_column_missing_from_the_file_is_named(tmp_path):
+    mapping = _mapping(tmp_path, '[people]\nteam = "Team Code"\n')
+    with pytest.raises(RefusedFile) as exc:
+        _run([_extract(tmp_path / "in", "people_extract.csv")], tmp_path / "wh.duckdb", mapping)
+    msg = str(exc.value)
+    assert exc.value.column == "Team Code" and "[people]" in msg and "ManagerID" in msg
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('[people]\nteams = "X"\n', "'teams', not a people field"),
+    ('[people]\nteam = 3\n', "expected a column name"),
+    ('[people]\n[people.values.exit_type]\n"Quit" = "resigned"\n', "expected one of voluntary, involuntary"),
+    ('[people]\n[people.values.employee_id]\n"a" = "b"\n', "values can be recoded for the fields"),
+    ('[people.values.exit_type]\n"Quit" = "voluntary"\n" quit" = "involuntary"\n', "is given twice"),
+    ('[staff]\nteam = "X"\n', "unknown setting(s) staff"),
+])
+def test_mapping_mistakes_are_configuration_errors_naming_the_setting(tmp_path, text, expected):
+    with pytest.raises(ConfigError) as exc:
+        make_reader(_mapping(tmp_path, text), instruments=INSTRUMENTS)
+    assert expected in str(exc.value) and "hr.toml" in str(exc.value)
+
+
+def test_without_a_mapping_the_refusal_says_how_to_map(tmp_path, load):
+    with pytest.raises(RefusedFile) as exc:
+        load(_extract(tmp_path / "in", "people_extract.csv"))
+    assert "no column for team" in str(exc.value) and "[people] table" in str(exc.value)
+
+
+def test_cli_prints_bracketed_settings_and_columns_as_written(tmp_path):
+    """Rich markup must not eat "[people]" from an error, nor "[Row]" from a column name."""
+    env = dict(os.environ, COACHLENS_SECRET=TEST_SECRET, COLUMNS="250")
+    mapping = _mapping(tmp_path, '[people]\nteam = "Team Code"\n')
+    out = subprocess.run([sys.executable, "-m", "pipelines.cli", "ingest", str(_extract(tmp_path / "in")),
+                          "--db", str(tmp_path / "wh.duckdb"), "--mapping", str(mapping)],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and "mapping's [people] names for team" in out.stderr
+
+
+HR_V14 = OUTSIDE / "hr_dataset_v14.csv"
+
+
+@pytest.mark.skipif(not HR_V14.exists(), reason="../shared/outside-data not beside the clone")
+def test_real_hris_extract_hr_dataset_v14(tmp_path):
+    """Huebner & Patalano's HR data set (311 people): 8 have no manager id and are quarantined."""
+    db = tmp_path / "wh.duckdb"
+    rep = _run([HR_V14], db, _mapping(tmp_path))
+    f = rep.files[0]
+    assert (f.rows_in, f.rows_loaded, f.rows_quarantined) == (311, 303, 8)
+    assert f.reasons == {"team is required but blank": 8}
+    assert {"Employee_Name", "ManagerName", "DOB", "Zip"} <= set(f.dropped_columns)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        exits = dict(con.execute("SELECT coalesce(exit_type, 'none'), count(*) FROM people GROUP BY 1").fetchall())
+        no_age = con.execute("SELECT count(*) FROM people WHERE age_band IS NULL").fetchone()[0]
+    finally:
+        con.close()
+    assert exits["voluntary"] + exits["involuntary"] + exits["none"] == 303
+    assert exits["involuntary"] == 16 and exits["voluntary"] == 88
+    assert no_age == 0
+    assert b"Adinolfi" not in db.read_bytes()
