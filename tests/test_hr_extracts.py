@@ -183,3 +183,37 @@ def test_real_hris_extract_hr_dataset_v14(tmp_path):
     assert exits["involuntary"] == 16 and exits["voluntary"] == 88
     assert no_age == 0
     assert b"Adinolfi" not in db.read_bytes()
+
+
+def test_an_lms_enrolment_export_loads_as_the_canonical_file_does(tmp_path):
+    """[enrolments] works as [people] does: renamed columns and status words give the same table."""
+    import csv
+
+    sample = ROOT / "sample_data"
+    rows = list(csv.reader(open(sample / "enrolments.csv", newline="")))
+    rename = {"employee_id": "Staff Number", "program_id": "Programme", "cohort_id": "Cohort Code",
+              "start_date": "Start", "end_date": "End", "status": "Enrolment Status", "coach_id": "Coach"}
+    words = {"completed": "Finished", "active": "In progress", "withdrawn": "Dropped out", "waitlist": "Waiting list"}
+    status = rows[0].index("status")
+    rows[0] = [rename.get(h, h) for h in rows[0]]
+    for r in rows[1:]:
+        r[status] = words[r[status].lower()]
+    export = tmp_path / "lms_export.csv"
+    with open(export, "w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    mapping = _mapping(tmp_path, "[enrolments]\n" + "".join(f'{k} = "{v}"\n' for k, v in rename.items())
+                       + "[enrolments.values.status]\n" + "".join(f'"{v}" = "{k}"\n' for k, v in words.items()))
+    base = [sample / "people.csv", sample / "programs.csv"]
+    _run(base + [sample / "enrolments.csv"], tmp_path / "a.duckdb", None)
+    rep = _run(base + [export], tmp_path / "b.duckdb", mapping)
+    assert rep.files[-1].entity == "enrolments" and rep.files[-1].rows_quarantined == 0
+
+    def enrolments(db):
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            return con.execute("SELECT * EXCLUDE (batch_id) FROM enrolments ORDER BY ALL").fetchall()
+        finally:
+            con.close()
+
+    a = enrolments(tmp_path / "a.duckdb")
+    assert len(a) == len(rows) - 1 and a == enrolments(tmp_path / "b.duckdb")
