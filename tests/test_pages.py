@@ -133,6 +133,7 @@ def selectbox(at: AppTest, key: str):
 def test_every_page_runs_on_the_sample_warehouse(on_sample, name):
     at = page(name)
     assert at.title and at.title[0].value, f"{name}: no title"
+    assert "No programs or enrolments" not in " ".join(i.value for i in at.info)
     assert at.sidebar.selectbox, f"{name}: no sidebar filters"
 
 
@@ -399,6 +400,24 @@ def test_without_a_warehouse_the_page_says_how_to_load_one(tmp_path, monkeypatch
     text = " ".join(i.value for i in at.info)
     assert "coachlens ingest" in text and "No data loaded yet" in text
     assert not at.metric and not at.dataframe
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_with_people_only_every_page_says_what_is_missing(people_only_db, monkeypatch, name):
+    """The HR extract loaded first, nothing else yet: no page fails (the ROI page did, on the empty
+    currency list), and each says enrolments are missing instead of only "fewer than k"."""
+    monkeypatch.setenv("COACHLENS_DB", str(people_only_db))
+    at = page(name)
+    assert "No programs or enrolments loaded yet" in " ".join(i.value for i in at.info)
+
+
+@pytest.fixture(scope="module")
+def people_only_db(tmp_path_factory, key, settings, instruments):
+    from pipelines.ingest.run import ingest
+
+    db = tmp_path_factory.mktemp("people_only") / "wh.duckdb"
+    ingest([ROOT / "sample_data" / "people.csv"], db, key, settings, instruments)
+    return db
 
 
 def test_choosing_a_department_drills_down_to_its_teams(on_sample, coachlens_env):

@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import streamlit as st
 
-from dashboard.components.data import Refused, db_path, k, query, settings
+from dashboard.components.data import Refused, db_path, filter_options, k, query, settings
 from dashboard.filters import Filters
 from pipelines.config import ConfigError
 from pipelines.warehouse import WarehouseMissing
@@ -34,6 +34,18 @@ def require_warehouse() -> None:
     except ConfigError as exc:
         st.error(f"The settings file cannot be used: {exc}")
         st.stop()
+    try:
+        no_cohorts = not filter_options().cohorts
+    except duckdb.CatalogException:
+        return   # an older warehouse: run_view says how to rebuild it
+    if no_cohorts:
+        # e.g. the HR extract was loaded first: say what is missing rather than "fewer than k" everywhere
+        st.info(
+            "**No programs or enrolments loaded yet.** The warehouse holds people, but outcomes, retention "
+            "and ROI compare coached people with the others, so they need the programs and enrolments files "
+            "(and survey responses for outcomes):\n\n"
+            f"```\ncoachlens ingest programs.csv enrolments.csv surveys/ --db {db}\n```",
+            icon=":material/info:")
 
 
 def empty_state_no_warehouse(db: Path) -> None:

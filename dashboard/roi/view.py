@@ -216,7 +216,9 @@ def _grouped(cur, name: str, params: Mapping, by: str | None, gmap: Mapping | No
 
 
 def _currency(currencies, a: Assumptions) -> str | None:
-    vals = [str(c) for c in (list(currencies) if currencies is not None else []) if c is not None]
+    # the programs' currencies as a list; NULL (pd.NA) when the selection holds no enrolments
+    items = [] if currencies is None or currencies is pd.NA else list(currencies)
+    vals = [str(c) for c in items if c is not None and c is not pd.NA]
     if not vals:
         return a.currency
     return vals[0] if len(set(vals)) == 1 else None
