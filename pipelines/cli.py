@@ -78,7 +78,8 @@ def ingest(
     db: Optional[Path] = DbOption,
     config: Optional[Path] = ConfigOption,
     instruments: Optional[Path] = InstrumentsOption,
-    mapping: Optional[Path] = typer.Option(None, "--mapping", help="Mapping file for survey-tool exports."),
+    mapping: Optional[list[Path]] = typer.Option(None, "--mapping", help="Mapping file for survey-tool exports "
+                                                 "and HR extracts ([people], ...); repeat it for several files."),
     fmt: Optional[str] = typer.Option(None, "--format", help="Force a reader: canonical, qualtrics, surveymonkey, google_forms, ms_forms."),
 ) -> None:
     """Validate, pseudonymise and load files. All or nothing: a refused file loads nothing."""
@@ -100,7 +101,7 @@ def ingest(
         task = bar.add_task("reading", total=None)
 
         def step(name: str, done: int, total: int) -> None:
-            bar.update(task, description=f"loading {name}", completed=done, total=total)
+            bar.update(task, description=escape(f"loading {name}"), completed=done, total=total)
 
         try:
             report = run_ingest(paths, paths_cfg.db, key, settings, instr, progress=step, reader=reader)
@@ -111,7 +112,7 @@ def ingest(
     _print_report(report, paths_cfg.db)
 
 
-def _reader(mapping: Optional[Path], fmt: Optional[str], instruments):
+def _reader(mapping: Optional[list[Path]], fmt: Optional[str], instruments):
     """The reader for this run: survey-tool exports are detected from each file (or taken from
     --format) and mapped by --mapping; canonical files go to the canonical reader."""
     from pipelines.ingest.formats import make_reader

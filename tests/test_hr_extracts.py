@@ -185,35 +185,106 @@ def test_real_hris_extract_hr_dataset_v14(tmp_path):
     assert b"Adinolfi" not in db.read_bytes()
 
 
-def test_an_lms_enrolment_export_loads_as_the_canonical_file_does(tmp_path):
-    """[enrolments] works as [people] does: renamed columns and status words give the same table."""
+LMS_RENAME = {"employee_id": "Staff Number", "program_id": "Programme", "cohort_id": "Cohort Code",
+              "start_date": "Start", "end_date": "End", "status": "Enrolment Status", "coach_id": "Coach"}
+LMS_WORDS = {"completed": "Finished", "active": "In progress", "withdrawn": "Dropped out", "waitlist": "Waiting list"}
+
+
+def _lms_export(tmp_path: Path) -> tuple[Path, int]:
+    """sample_data/enrolments.csv as a learning platform would export it: its own column names and
+    status words."""
     import csv
 
-    sample = ROOT / "sample_data"
-    rows = list(csv.reader(open(sample / "enrolments.csv", newline="")))
-    rename = {"employee_id": "Staff Number", "program_id": "Programme", "cohort_id": "Cohort Code",
-              "start_date": "Start", "end_date": "End", "status": "Enrolment Status", "coach_id": "Coach"}
-    words = {"completed": "Finished", "active": "In progress", "withdrawn": "Dropped out", "waitlist": "Waiting list"}
+    rows = list(csv.reader(open(ROOT / "sample_data" / "enrolments.csv", newline="")))
     status = rows[0].index("status")
-    rows[0] = [rename.get(h, h) for h in rows[0]]
+    rows[0] = [LMS_RENAME.get(h, h) for h in rows[0]]
     for r in rows[1:]:
-        r[status] = words[r[status].lower()]
+        r[status] = LMS_WORDS[r[status].lower()]
     export = tmp_path / "lms_export.csv"
     with open(export, "w", newline="") as fh:
         csv.writer(fh).writerows(rows)
-    mapping = _mapping(tmp_path, "[enrolments]\n" + "".join(f'{k} = "{v}"\n' for k, v in rename.items())
-                       + "[enrolments.values.status]\n" + "".join(f'"{v}" = "{k}"\n' for k, v in words.items()))
-    base = [sample / "people.csv", sample / "programs.csv"]
-    _run(base + [sample / "enrolments.csv"], tmp_path / "a.duckdb", None)
+    return export, len(rows) - 1
+
+
+def _enrolments(db: Path) -> list:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT * EXCLUDE (batch_id) FROM enrolments ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+
+
+def test_an_lms_enrolment_export_loads_as_the_canonical_file_does(tmp_path):
+    """[enrolments] works as [people] does: renamed columns and status words give the same table."""
+    export, n = _lms_export(tmp_path)
+    mapping = _mapping(tmp_path, "[enrolments]\n" + "".join(f'{k} = "{v}"\n' for k, v in LMS_RENAME.items())
+                       + "[enrolments.values.status]\n" + "".join(f'"{v}" = "{k}"\n' for k, v in LMS_WORDS.items()))
+    base = [ROOT / "sample_data" / "people.csv", ROOT / "sample_data" / "programs.csv"]
+    _run(base + [ROOT / "sample_data" / "enrolments.csv"], tmp_path / "a.duckdb", None)
     rep = _run(base + [export], tmp_path / "b.duckdb", mapping)
     assert rep.files[-1].entity == "enrolments" and rep.files[-1].rows_quarantined == 0
+    a = _enrolments(tmp_path / "a.duckdb")
+    assert len(a) == n and a == _enrolments(tmp_path / "b.duckdb")
 
-    def enrolments(db):
-        con = duckdb.connect(str(db), read_only=True)
-        try:
-            return con.execute("SELECT * EXCLUDE (batch_id) FROM enrolments ORDER BY ALL").fetchall()
-        finally:
-            con.close()
 
-    a = enrolments(tmp_path / "a.duckdb")
-    assert len(a) == len(rows) - 1 and a == enrolments(tmp_path / "b.duckdb")
+def test_suggested_mapping_for_an_lms_export_loads_it_unchanged(tmp_path):
+    """`mapping suggest` on the LMS export: the entity from its columns, every field found, the status
+    words guessed; used as written, it loads the same table as the canonical file."""
+    from pipelines.ingest.formats.suggest import suggest
+
+    export, n = _lms_export(tmp_path)
+    text = suggest(export, INSTRUMENTS, workdir=tmp_path)
+    assert "[enrolments]" in text and '"Dropped out" = "withdrawn"' in text
+    mapping = _mapping(tmp_path, text)
+    base = [ROOT / "sample_data" / "people.csv", ROOT / "sample_data" / "programs.csv"]
+    _run(base + [ROOT / "sample_data" / "enrolments.csv"], tmp_path / "a.duckdb", None)
+    _run(base + [export], tmp_path / "b.duckdb", mapping)
+    assert _enrolments(tmp_path / "a.duckdb") == _enrolments(tmp_path / "b.duckdb")
+
+
+def test_suggested_mapping_for_an_hris_extract(tmp_path):
+    """Columns by name (never a name column for the team), the status values listed with guesses, and
+    a value it cannot guess left commented for a person to decide."""
+    from pipelines.ingest.formats.mapping import load_mapping
+    from pipelines.ingest.formats.suggest import suggest
+
+    text = suggest(_extract(tmp_path / "in"), INSTRUMENTS, workdir=tmp_path)
+    lines = [line.split("#")[0].strip() for line in text.splitlines()]
+    for expected in ('employee_id = "EmpID"', 'team = "ManagerID"', 'exit_type = "EmploymentStatus"',
+                     'date_of_birth = "DOB"', '"Voluntarily Terminated" = "voluntary"',
+                     '"terminated for cause" = "involuntary"', '"Active" = ""'):
+        assert expected in lines, (expected, text)
+    assert not any("ManagerName" in line or "Employee_Name" in line for line in lines)
+    assert '# "O\'Brien\'s exit" = "..."' in text          # no guess: commented, CHECK
+    m = load_mapping(_mapping(tmp_path, text))
+    assert m.entities["people"].fields["team"] == "ManagerID"
+
+
+def test_several_mapping_files_in_one_run_beside_canonical_files(tmp_path):
+    """--mapping hr.toml --mapping lms.toml: the HRIS extract through [people], the LMS export through
+    [enrolments], and the canonical people.csv in the same run read as it is (it has every required
+    column and none of the mapped ones)."""
+    export, n = _lms_export(tmp_path)
+    lms = tmp_path / "lms.toml"
+    lms.write_text("[enrolments]\n" + "".join(f'{k} = "{v}"\n' for k, v in LMS_RENAME.items())
+                   + "[enrolments.values.status]\n" + "".join(f'"{v}" = "{k}"\n' for k, v in LMS_WORDS.items()))
+    sample = ROOT / "sample_data"
+    rep = _run([sample / "people.csv", sample / "programs.csv", export, _extract(tmp_path / "in")],
+               tmp_path / "wh.duckdb", [_mapping(tmp_path), lms])
+    by_file = {f.file: f for f in rep.files}
+    assert by_file["people.csv"].rows_loaded == 2000 and by_file["people.csv"].rows_quarantined == 0
+    assert by_file["workday_extract_2026-11.csv"].rows_loaded == 4
+    assert by_file["lms_export.csv"].rows_loaded == n
+
+
+@pytest.mark.parametrize("second, expected", [
+    ('[people]\nteam = "Unit"\n', "[people] is in both"),
+    ('format = "qualtrics"\n[columns]\nemployee_id = "ExternalReference"\n', "both map survey exports"),
+])
+def test_two_mapping_files_may_not_claim_the_same_thing(tmp_path, second, expected):
+    first = _mapping(tmp_path, ('format = "qualtrics"\n' if "survey" in expected else "") + MAPPING)
+    other = tmp_path / "other.toml"
+    other.write_text(second)
+    with pytest.raises(ConfigError) as exc:
+        make_reader([first, other], instruments=INSTRUMENTS)
+    assert expected in str(exc.value)

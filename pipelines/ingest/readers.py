@@ -293,8 +293,11 @@ def _map_columns(src: SourceTable, item_codes: set[str], entity: str | None,
     src.entity = entity or _entity(src, norm, entity_maps)
     aliases = alias_map(src.entity)
     mapped: dict[int, str] = {}
-    if src.entity in entity_maps:
-        em = entity_maps[src.entity]
+    em = entity_maps.get(src.entity)
+    canonical_file = {aliases[n] for n in norm if n in aliases} >= set(required_columns(src.entity))
+    # the mapping is for the extract whose columns it names; a canonical file beside it in the same
+    # run (people.csv with every required column, none of the mapped ones) is read as it is
+    if em is not None and (matches(src.header, em) or not canonical_file):
         mapped = resolve(src.path, src.header, em)
         src.recodes = {name: table for name, table in em.values.items() if name in mapped.values()}
         # a mapped field is taken from its mapped column only, whatever other columns its aliases name

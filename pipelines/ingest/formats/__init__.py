@@ -42,16 +42,16 @@ def read_export(path: Path, item_codes: set[str], workdir: Path | None, mapping=
     return build(grid, TOOLS[kind].layout(grid.rows), m, item_codes, instruments, workdir)
 
 
-def make_reader(mapping: Path | None = None, fmt: str | None = None,
+def make_reader(mapping: Path | list[Path] | None = None, fmt: str | None = None,
                 instruments: Mapping | None = None) -> Callable[[Path, set, Path], SourceTable]:
     """The reader for one run. Mapping and format problems surface here, before anything is read."""
     from pipelines.config import load_instruments
     from pipelines.ingest.formats.errors import MappingError
-    from pipelines.ingest.formats.mapping import check_against_instruments, load_mapping
+    from pipelines.ingest.formats.mapping import check_against_instruments, load_mappings
 
     if fmt not in (None, "auto") and fmt not in FORMAT_NAMES:
         raise MappingError(f"--format {fmt!r}: expected one of {', '.join(FORMAT_NAMES)}")
-    m = load_mapping(mapping)
+    m = load_mappings(mapping)
     instr = instruments if instruments is not None else load_instruments()
     check_against_instruments(m, instr)
     forced = None if fmt in (None, "auto") else fmt

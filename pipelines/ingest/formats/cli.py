@@ -1,4 +1,4 @@
-"""`coachlens mapping ...`: commands for mapping files of survey-tool exports."""
+"""`coachlens mapping ...`: commands for mapping files of survey-tool exports and HR extracts."""
 
 from __future__ import annotations
 
@@ -9,16 +9,20 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    mapping = typer.Typer(no_args_is_help=True, help="Mapping files for survey-tool exports.")
+    mapping = typer.Typer(no_args_is_help=True, help="Mapping files for survey-tool exports and HR extracts.")
 
     @mapping.command("suggest")
     def suggest_cmd(
-        file: Path = typer.Argument(..., help="A survey-tool export (Qualtrics, SurveyMonkey, Google Forms, MS Forms)."),
+        file: Path = typer.Argument(..., help="A survey-tool export (Qualtrics, SurveyMonkey, Google Forms, MS Forms), "
+                                              "or an HR / program extract in its own columns."),
         out: Optional[Path] = typer.Option(None, "--out", help="Write the mapping here (default: print it)."),
         fmt: Optional[str] = typer.Option(None, "--format", help="The tool, when detection fails."),
         instruments: Optional[Path] = typer.Option(None, "--instruments", help="Instrument TOML ($COACHLENS_INSTRUMENTS)."),
+        entity: Optional[str] = typer.Option(None, "--entity", help="For an extract: people, programs, enrolments "
+                                             "or sessions (default: from its name or columns, else people)."),
     ) -> None:
-        """Write a starter mapping by matching question texts to the instrument item texts (review it!)."""
+        """Write a starter mapping (review it!): question texts matched to the instrument item texts for a
+        survey export; column names and status values matched to the canonical fields for an extract."""
         import tempfile
 
         from pipelines.config import ConfigError, load_instruments
@@ -27,7 +31,7 @@ def register(app: typer.Typer) -> None:
 
         try:
             with tempfile.TemporaryDirectory(prefix="coachlens-") as tmp:
-                text = suggest(file, load_instruments(instruments), fmt=fmt, workdir=Path(tmp))
+                text = suggest(file, load_instruments(instruments), fmt=fmt, workdir=Path(tmp), entity=entity)
         except (ConfigError, RefusedFile) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1)

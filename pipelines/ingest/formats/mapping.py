@@ -122,6 +122,27 @@ def load_mapping(path: Path | None) -> Mapping_:
     return m
 
 
+def load_mappings(paths) -> Mapping_:
+    """One mapping from several files (`--mapping` repeated): at most one maps survey exports, and
+    each of [people], [programs] ... comes from one file. A single path or None works too."""
+    if paths is None or isinstance(paths, (str, Path)):
+        return load_mapping(paths)
+    maps = [load_mapping(p) for p in paths]
+    if not maps:
+        return Mapping_()
+    survey = [m for m in maps if m.fmt or m.survey_id or m.date_order or m.drop or m.columns or m.items or m.labels]
+    if len(survey) > 1:
+        raise MappingError(f"{survey[0].path} and {survey[1].path} both map survey exports; a run takes one "
+                           "survey mapping (load the exports in separate runs, or merge the files)")
+    out = survey[0] if survey else Mapping_(path=maps[0].path)
+    for m in maps:
+        for entity, em in m.entities.items():
+            if m is not out and entity in out.entities:
+                raise MappingError(f"[{entity}] is in both {out.path} and {m.path}; keep one")
+            out.entities[entity] = em
+    return out
+
+
 def check_against_instruments(m: Mapping_, instruments: Mapping) -> None:
     codes = {c for spec in instruments.values() for c in spec["items"]}
     unknown = set(m.items) - codes

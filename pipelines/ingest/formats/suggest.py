@@ -30,9 +30,16 @@ def _ref(col) -> str:
     return col.text
 
 
-def suggest(path: Path, instruments: Mapping, fmt: str | None = None, workdir: Path | None = None) -> str:
+def suggest(path: Path, instruments: Mapping, fmt: str | None = None, workdir: Path | None = None,
+            entity: str | None = None) -> str:
+    """A starter mapping: for a survey-tool export its [columns], [items] and [labels]; for any other
+    file (an HR or program extract) its [people] / [programs] / ... table (suggest_extract)."""
     path = Path(path)
     kind = fmt or detect_format(path)
+    if entity is not None or (fmt is None and kind == "canonical"):
+        from pipelines.ingest.formats.suggest_extract import suggest_extract
+
+        return suggest_extract(path, entity, workdir)
     if kind not in TOOLS:
         raise MappingError(f"{path.name}: not a recognised survey-tool export (found a {kind} file); "
                            f"name the tool with --format ({', '.join(TOOLS)})")
