@@ -288,3 +288,15 @@ def test_two_mapping_files_may_not_claim_the_same_thing(tmp_path, second, expect
     with pytest.raises(ConfigError) as exc:
         make_reader([first, other], instruments=INSTRUMENTS)
     assert expected in str(exc.value)
+
+
+def test_suggest_says_what_it_cannot_map(tmp_path):
+    from pipelines.ingest.formats.errors import MappingError
+    from pipelines.ingest.formats.suggest import suggest
+
+    with pytest.raises(MappingError, match="a canonical survey file needs no mapping"):
+        suggest(ROOT / "sample_data" / "survey_2024-01.csv", INSTRUMENTS, workdir=tmp_path)
+    other = tmp_path / "budget.csv"
+    other.write_text("Quarter,Spend,Forecast\nQ1,100,120\n")
+    with pytest.raises(MappingError, match="no column looks like a people field"):
+        suggest(other, INSTRUMENTS, workdir=tmp_path)

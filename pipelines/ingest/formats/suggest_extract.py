@@ -91,8 +91,14 @@ def _entity(path: Path, header: list[str], entity: str | None) -> str:
     try:
         found = detect_entity(path, [normalise_column(h) for h in header])
     except RefusedFile:
-        found = "survey"
-    if found != "survey":
+        found = None
+    if found == "survey":
+        from pipelines.ingest.formats.errors import MappingError
+
+        raise MappingError(f"{path.name}: a survey file, but not one of a known tool's export layouts; a canonical "
+                           "survey file needs no mapping, and a tool's export is named with --format "
+                           "(qualtrics, surveymonkey, google_forms, ms_forms)")
+    if found is not None:
         return found
 
     def fit(e: str) -> tuple[int, int, bool]:
@@ -154,6 +160,12 @@ def suggest_extract(path: Path, entity: str | None = None, workdir: Path | None 
     data = grid.rows[1:]
     entity = _entity(path, header, entity)
     chosen = _match(header, entity)
+    if not chosen:
+        from pipelines.ingest.formats.errors import MappingError
+
+        raise MappingError(f"{path.name}: no column looks like a {entity} field (e.g. {', '.join(allowed_fields(entity)[:3])}), "
+                           "nor is the file a known survey-tool export; name the tool with --format, or the "
+                           "entity with --entity, or write the mapping by hand (docs/inputs.md)")
     required = {n for n, c in SCHEMAS[entity].columns.items() if c.metadata["required"]}
     out = [f"# Starter mapping for {path.name} ({entity} extract), written by `coachlens mapping suggest`.",
            "# REVIEW EVERY LINE: columns are matched by name only, values by keyword. Reference: docs/inputs.md.",
