@@ -14,7 +14,7 @@ from typing import Mapping
 
 from pipelines.ingest.readers import SourceTable
 from pipelines.ingest.stage import Staged
-from pipelines.scoring import MEASURE_COLUMNS, score_sql
+from pipelines.scoring import MEASURE_COLUMNS
 
 
 @dataclass
@@ -93,9 +93,7 @@ def cross_row_checks(con, src: SourceTable, staged: Staged, settings: Mapping) -
     elif src.entity == "survey":
         _flag(con, staged, *unknown)
         _flag(con, staged, f"submitted_at::DATE > {future}", "submitted_at", "'date in the future'", "submitted_at")
-        items = [c for c in _columns(con, staged.checked) if c.startswith("i_")]
-        answered = " + ".join(f"({c} IS NOT NULL)::INTEGER" for c in items) or "0"
-        _flag(con, staged, f"{_clean(staged)} AND ({answered}) = 0", None, "'no item answered'")
+        _flag(con, staged, f"{_clean(staged)} AND items_answered = 0", None, "'no item answered'")
         _flag_duplicates(con, staged, "participant_key, coalesce(survey_id, '')", "submitted_at, _source_row",
                          "submission for the same survey")
     # from here on, `_bad` alone marks every row that will not load
@@ -186,16 +184,13 @@ def load_rows(con, src: SourceTable, staged: Staged, batch_id: int, settings: Ma
         _exec(con, f"""INSERT INTO sessions
             SELECT participant_key, coach_id, session_date, duration_minutes, $batch FROM {good}""", params)
     elif src.entity == "survey":
-        scores = score_sql(instruments)
-        items = [c for c in _columns(con, staged.checked) if c.startswith("i_")]
-        answered = " + ".join(f"({c} IS NOT NULL)::INTEGER" for c in items)
-        exprs = ", ".join(f"{scores.get(m, 'NULL')}::DOUBLE" for m in MEASURE_COLUMNS)
+        # the typed table holds each row's scale scores and items answered (pipelines/ingest/stage.py)
         params["survey_id"] = src.path.stem
         _exec(con, f"DELETE FROM survey_responses WHERE survey_id IN "
                     f"(SELECT DISTINCT coalesce(survey_id, $survey_id) FROM {good})", params)
         _exec(con, f"""INSERT INTO survey_responses (response_id, survey_id, participant_key, submitted_at,
                    wave_reported, items_answered, {', '.join(MEASURE_COLUMNS)}, batch_id)
             SELECT nextval('response_id_seq'), coalesce(survey_id, $survey_id), participant_key, submitted_at,
-                   wave, {answered}, {exprs}, $batch
+                   wave, items_answered, {', '.join(MEASURE_COLUMNS)}, $batch
             FROM {good}""", params)
     return _exec(con, f"SELECT count(*) FROM {good}").fetchall()[0][0]

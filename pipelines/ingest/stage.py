@@ -16,7 +16,7 @@ import duckdb
 from pipelines.ingest.pseudonymise import HMAC_SQL, Key
 from pipelines.ingest.readers import SourceTable, neutralise
 from pipelines.ingest.schemas import SCHEMAS, Problem, compile_checks
-from pipelines.scoring import item_problem_sql
+from pipelines.scoring import MEASURE_COLUMNS, item_problem_sql, score_sql
 
 MACROS = (Path(__file__).parent / "sql" / "macros.sql").read_text()
 
@@ -181,8 +181,17 @@ def _check(con, src: SourceTable, staged: "Staged", instruments, settings) -> No
         problems.append(Problem("s.participant_key IS NULL", "employee_id", "NULL",
                                 "'employee_id is required but blank'"))
     bad = " OR ".join(f"coalesce({p.cond}, false)" for p in problems) or "false"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {staged.checked} AS "
-                f"SELECT {', '.join(select)}, ({bad}) AS _bad FROM {source} s")
+    typed_rows = f"SELECT {', '.join(select)}, ({bad}) AS _bad FROM {source} s"
+    if src.entity == "survey":
+        # a survey row is kept as its scale scores and the count of items answered, not as its ~60
+        # answers: what the loader stores, computed in the same pass, and a quarter of the columns
+        items = list(typed)
+        scores = score_sql(instruments)
+        typed_rows = (f"SELECT t.* EXCLUDE ({', '.join(items)}), "
+                      f"{' + '.join(f'({c} IS NOT NULL)::INTEGER' for c in items) or '0'} AS items_answered, "
+                      + ", ".join(f"({scores.get(m, 'NULL')})::DOUBLE AS {m}" for m in MEASURE_COLUMNS)
+                      + f" FROM ({typed_rows}) t")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {staged.checked} AS {typed_rows}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {staged.problems} "
                 f"(_source_row BIGINT, column_name VARCHAR, value VARCHAR, reason VARCHAR)")
     if problems and con.execute(f"SELECT count(*) FROM {staged.checked} WHERE _bad").fetchall()[0][0]:
