@@ -192,6 +192,34 @@ def test_ambiguous_dates_are_quarantined_not_guessed(tmp_path, load):
     assert q(tmp_path / "wh.duckdb", "SELECT count(*) FROM people WHERE hire_date = DATE '2021-04-04'")[0][0] == 1
 
 
+def test_slash_timestamps_keep_the_hour_of_their_clock(tmp_path, load):
+    """A day-first export with a 24-hour clock (14:30 stayed 02:30 before) and a 12-hour one with
+    AM/PM both give the right time; an hour the clock does not have is quarantined, not wrapped."""
+    folder = write_files(tmp_path / "in", {"people.csv": """
+        employee_id,department,team
+        E1,Sales,North
+        E2,Sales,North
+        E3,Sales,North
+        E4,Sales,North
+    """, "survey_pulse.csv": """
+        employee_id,submitted_at,enps
+        E1,15/01/2024 14:30,7
+        E2,16/01/2024 23:59:10,8
+        E3,17/01/2024 25:00,9
+    """, "survey_pulse_us.csv": """
+        employee_id,submitted_at,enps
+        E1,01/15/2024 2:30 PM,7
+        E4,01/15/2024 12:10 AM,8
+    """})
+    load(folder)
+    got = q(tmp_path / "wh.duckdb", "SELECT survey_id, strftime(submitted_at, '%Y-%m-%d %H:%M:%S') FROM survey_responses "
+                                     "ORDER BY ALL")
+    assert got == [("survey_pulse", "2024-01-15 14:30:00"), ("survey_pulse", "2024-01-16 23:59:10"),
+                   ("survey_pulse_us", "2024-01-15 00:10:00"), ("survey_pulse_us", "2024-01-15 14:30:00")]
+    assert q(tmp_path / "wh.duckdb", "SELECT source_row, column_name, value, reason FROM quarantine") == [
+        (3, "submitted_at", "17/01/2024 25:00", "not a date and time")]
+
+
 def test_sample_data_loads_every_row_that_should_load(sample_warehouse):
     truth = json.loads((SAMPLE / "truth.json").read_text())
     db = sample_warehouse

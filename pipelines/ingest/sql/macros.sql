@@ -50,6 +50,16 @@ CREATE OR REPLACE TEMP MACRO cl_date_problem(s, conv) AS
 CREATE OR REPLACE TEMP MACRO cl_time(s) AS
     regexp_extract(trim(s), '[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([AaPp][Mm])?', ['h', 'm', 's', 'ampm']);
 
+-- The hour of the day: a 24-hour clock without AM/PM (14:30 is 14, not 2), a 12-hour one with it
+-- (12 AM is 0, 12 PM is 12); an hour the clock does not have is NULL (make_timestamp then fails, and
+-- the value is quarantined as not a date and time). "13:00 PM" is read as 13.
+CREATE OR REPLACE TEMP MACRO cl_hour(h, ampm) AS
+    CASE WHEN ampm = '' THEN h
+         WHEN ampm = 'AM' AND h BETWEEN 1 AND 12 THEN h % 12
+         WHEN ampm = 'PM' AND h BETWEEN 1 AND 12 THEN h % 12 + 12
+         WHEN ampm = 'PM' AND h BETWEEN 13 AND 23 THEN h
+    END;
+
 CREATE OR REPLACE TEMP MACRO cl_parse_ts(s, conv) AS
     CASE
         WHEN s IS NULL THEN NULL
@@ -59,9 +69,7 @@ CREATE OR REPLACE TEMP MACRO cl_parse_ts(s, conv) AS
         WHEN cl_time(s).h = '' THEN cl_parse_date(s, conv)::TIMESTAMP
         ELSE try(make_timestamp(
             year(cl_parse_date(s, conv)), month(cl_parse_date(s, conv)), day(cl_parse_date(s, conv)),
-            (try_cast(cl_time(s).h AS INTEGER) % 12) + CASE WHEN upper(cl_time(s).ampm) = 'PM' THEN 12
-                                                WHEN cl_time(s).ampm = '' AND try_cast(cl_time(s).h AS INTEGER) = 12 THEN 12
-                                                ELSE 0 END,
+            cl_hour(try_cast(cl_time(s).h AS INTEGER), upper(cl_time(s).ampm)),
             try_cast(cl_time(s).m AS INTEGER),
             coalesce(try_cast(nullif(cl_time(s).s, '') AS DOUBLE), 0)))
     END;
