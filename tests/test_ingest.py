@@ -210,12 +210,16 @@ def test_slash_timestamps_keep_the_hour_of_their_clock(tmp_path, load):
         employee_id,submitted_at,enps
         E1,01/15/2024 2:30 PM,7
         E4,01/15/2024 12:10 AM,8
+    """, "survey_pulse_ymd.csv": """
+        employee_id,submitted_at,enps
+        E2,2024/03/25 3:47:57 PM GMT,6
     """})
     load(folder)
     got = q(tmp_path / "wh.duckdb", "SELECT survey_id, strftime(submitted_at, '%Y-%m-%d %H:%M:%S') FROM survey_responses "
                                      "ORDER BY ALL")
     assert got == [("survey_pulse", "2024-01-15 14:30:00"), ("survey_pulse", "2024-01-16 23:59:10"),
-                   ("survey_pulse_us", "2024-01-15 00:10:00"), ("survey_pulse_us", "2024-01-15 14:30:00")]
+                   ("survey_pulse_us", "2024-01-15 00:10:00"), ("survey_pulse_us", "2024-01-15 14:30:00"),
+                   ("survey_pulse_ymd", "2024-03-25 15:47:57")]     # year first with slashes (Google Forms)
     assert q(tmp_path / "wh.duckdb", "SELECT source_row, column_name, value, reason FROM quarantine") == [
         (3, "submitted_at", "17/01/2024 25:00", "not a date and time")]
 

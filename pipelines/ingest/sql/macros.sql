@@ -27,8 +27,8 @@ CREATE OR REPLACE TEMP MACRO cl_parse_date(s, conv) AS
     CASE
         WHEN s IS NULL OR trim(s) = '' THEN NULL
         WHEN try_cast(s AS DATE) IS NOT NULL AND regexp_matches(s, '^\s*\d{4}-') THEN try_cast(s AS DATE)
-        WHEN regexp_matches(trim(s), '^\d{4}-\d{1,2}-\d{1,2}([ T]|$)')
-            THEN try_cast(regexp_extract(trim(s), '^(\d{4}-\d{1,2}-\d{1,2})', 1) AS DATE)
+        WHEN regexp_matches(trim(s), '^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}([ T]|$)')   -- year first: 2014/03/25 too
+            THEN try_cast(regexp_replace(regexp_extract(trim(s), '^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2})', 1), '[/.]', '-', 'g') AS DATE)
         WHEN cl_slash_order(s, conv) IN ('dayfirst', 'either')
             THEN try(make_date(cl_year(cl_dmy(s).y), try_cast(cl_dmy(s).b AS INTEGER), try_cast(cl_dmy(s).a AS INTEGER)))
         WHEN cl_slash_order(s, conv) = 'monthfirst'
