@@ -46,7 +46,8 @@ def allowed_fields(entity: str) -> list[str]:
     return names + [BIRTH_DATE_FIELD] if entity == "people" else names
 
 
-def _allowed_values(entity: str, name: str) -> list[str] | None:
+def allowed_values(entity: str, name: str) -> list[str] | None:
+    """The values a field takes when they are a fixed set (exit_type, status ...), else None."""
     for check in SCHEMAS[entity].columns[name].checks:
         if check.name == "isin":
             return [str(v) for v in check.statistics["allowed_values"]]
@@ -77,7 +78,7 @@ def parse_section(path: Path | None, entity: str, raw) -> EntityMap:
                               f"{', '.join(n for n in SCHEMAS[entity].columns if n != 'employee_id')}")
         if not isinstance(table, dict) or not table:
             raise ConfigError(f"{where}.values.{name}: expected \"file value\" = \"canonical value\" entries")
-        ok = _allowed_values(entity, name)
+        ok = allowed_values(entity, name)
         recode: dict[str, str] = {}
         for source, target in table.items():
             target = "" if target is None else str(target).strip()

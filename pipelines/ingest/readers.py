@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pipelines.ingest.entity_map import BIRTH_DATE_FIELD, EntityMap, matches, resolve
+from pipelines.ingest.entity_map import BIRTH_DATE_FIELD, ENTITY_SECTIONS, EntityMap, matches, resolve
 from pipelines.ingest.errors import RefusedFile
 from pipelines.ingest.identifiers import is_birth_date, is_identifier, normalise_column
 from pipelines.ingest.schemas import alias_map, required_columns
@@ -333,7 +333,7 @@ def _map_columns(src: SourceTable, item_codes: set[str], entity: str | None,
     missing = [c for c in required_columns(src.entity) if c not in seen]
     if missing:
         hint = (f"; name them in a mapping file's [{src.entity}] table (--mapping, docs/inputs.md)"
-                if src.entity in ("people", "programs", "enrolments", "sessions") else "")
+                if src.entity in ENTITY_SECTIONS else "")
         if len(src.header) == 1:
             hint = " (the whole header is one column: is the delimiter right?)"
         raise RefusedFile(src.path, f"the {src.entity} columns {', '.join(required_columns(src.entity))}",

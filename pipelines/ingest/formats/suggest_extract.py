@@ -14,9 +14,13 @@ import difflib
 from collections import Counter
 from pathlib import Path
 
-from pipelines.ingest.entity_map import allowed_fields
+from pipelines.ingest.entity_map import ENTITY_SECTIONS, allowed_fields, allowed_values
+from pipelines.ingest.errors import RefusedFile
+from pipelines.ingest.formats.errors import MappingError
 from pipelines.ingest.formats.grid import read_grid
+from pipelines.ingest.formats.suggest import _toml_str
 from pipelines.ingest.identifiers import is_birth_date, is_identifier, normalise_column
+from pipelines.ingest.readers import detect_entity
 from pipelines.ingest.schemas import SCHEMAS
 
 THRESHOLD = 0.85
@@ -68,10 +72,6 @@ VALUE_HINTS = {
 }
 
 
-def _toml_str(text: str) -> str:
-    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
 def _names(field: str, entity: str) -> list[str]:
     col = SCHEMAS[entity].columns.get(field)
     own = [field] + (list(col.metadata["aliases"]) if col is not None else [])
@@ -80,21 +80,14 @@ def _names(field: str, entity: str) -> list[str]:
 
 def _entity(path: Path, header: list[str], entity: str | None) -> str:
     if entity:
-        if entity not in ("people", "programs", "enrolments", "sessions"):
-            from pipelines.ingest.formats.errors import MappingError
-
-            raise MappingError(f"--entity {entity!r}: expected people, programs, enrolments or sessions")
+        if entity not in ENTITY_SECTIONS:
+            raise MappingError(f"--entity {entity!r}: expected one of {', '.join(ENTITY_SECTIONS)}")
         return entity
-    from pipelines.ingest.errors import RefusedFile
-    from pipelines.ingest.readers import detect_entity
-
     try:
         found = detect_entity(path, [normalise_column(h) for h in header])
     except RefusedFile:
         found = None
     if found == "survey":
-        from pipelines.ingest.formats.errors import MappingError
-
         raise MappingError(f"{path.name}: a survey file, but not one of a known tool's export layouts; a canonical "
                            "survey file needs no mapping, and a tool's export is named with --format "
                            "(qualtrics, surveymonkey, google_forms, ms_forms)")
@@ -107,7 +100,7 @@ def _entity(path: Path, header: list[str], entity: str | None) -> str:
         return sum(n in matched for n in required), len(matched), e == "people"
 
     # the entity whose fields the columns name best; people (the usual extract) on a tie
-    return max(("people", "programs", "enrolments", "sessions"), key=fit)
+    return max(ENTITY_SECTIONS, key=fit)
 
 
 def _match(header: list[str], entity: str) -> dict[str, tuple[int, float]]:
@@ -153,16 +146,12 @@ def suggest_extract(path: Path, entity: str | None = None, workdir: Path | None 
     path = Path(path)
     grid = read_grid(path, workdir)
     if not grid.rows:
-        from pipelines.ingest.errors import RefusedFile
-
         raise RefusedFile(path, "a header row", "no rows", row=1)
     header = [str(h).strip() for h in grid.rows[0]]
     data = grid.rows[1:]
     entity = _entity(path, header, entity)
     chosen = _match(header, entity)
     if not chosen:
-        from pipelines.ingest.formats.errors import MappingError
-
         raise MappingError(f"{path.name}: no column looks like a {entity} field (e.g. {', '.join(allowed_fields(entity)[:3])}), "
                            "nor is the file a known survey-tool export; name the tool with --format, or the "
                            "entity with --entity, or write the mapping by hand (docs/inputs.md)")
@@ -185,8 +174,7 @@ def suggest_extract(path: Path, entity: str | None = None, workdir: Path | None 
             continue
         i, _ = chosen[field]
         counts = Counter(str(r[i]).strip() for r in data if i < len(r) and str(r[i]).strip())
-        allowed = next((c.statistics["allowed_values"] for c in SCHEMAS[entity].columns[field].checks
-                        if c.name == "isin"), [])
+        allowed = allowed_values(entity, field) or []
         values = [v for v, _ in counts.most_common(MAX_VALUES) if v.lower() not in allowed]
         if not values:
             continue
