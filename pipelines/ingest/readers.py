@@ -308,7 +308,7 @@ def _map_columns(src: SourceTable, item_codes: set[str], entity: str | None,
             if any(h.strip() for h in src.header[i + 1:]):
                 src.ignored_columns.append(f"(unnamed column {i + 1})")
             continue
-        canonical = mapped.get(i, aliases.get(name) if i not in mapped else None)
+        canonical = mapped[i] if i in mapped else aliases.get(name)
         if canonical == BIRTH_DATE_FIELD:
             src.birth_date_column = i
             src.dropped_columns.append(orig)
