@@ -190,6 +190,33 @@ def test_custom_label_set_and_recode(world, tmp_path):
     assert scores(db)[next(iter(scores(db)))][3] is not None
 
 
+UWES_PRINTED = ["Never", "Almost never (A few times a year or less)", "Rarely (Once a month or less)",
+                "Sometimes (A few times a month)", "Often (Once a week)", "Very often (A few times a week)",
+                "Always (Every day)"]
+
+
+def test_uwes_printed_anchors_read_by_the_shipped_set(world, canonical_scores, tmp_path):
+    """UWES answers as the manual prints them and Qualtrics exports their choice text ("Often (Once a
+    week)") score as the numbers do, through the default set, with no [labels] entry."""
+    frame = fx.survey_frame()
+    rows = fx.qualtrics_rows(frame)
+    codes = list(fx.ITEMS)
+    changed = 0
+    for r in rows[3:]:
+        for k, code in enumerate(codes):
+            if fx.ITEMS[code][0] == "engagement" and r[17 + k] != "":
+                r[17 + k] = UWES_PRINTED[int(r[17 + k])]
+                changed += 1
+    assert changed > 50
+    path = fx.write_csv(tmp_path / "q.csv", rows)
+    (tmp_path / "m.toml").write_text(fx.QUALTRICS_MAPPING)
+    db = tmp_path / "w.duckdb"
+    shutil.copy(world, db)
+    f = run([path], db, mapping=tmp_path / "m.toml").files[0]
+    assert (f.rows_loaded, f.rows_quarantined) == (12, 0), f.reasons
+    assert scores(db) == canonical_scores
+
+
 def test_mapping_naming_a_missing_column_is_refused(world, tmp_path):
     path, _ = _write("qualtrics_numeric", tmp_path)
     (tmp_path / "m.toml").write_text(fx.QUALTRICS_MAPPING.replace('"ExternalReference"', '"EmployeeNumber"'))
