@@ -311,3 +311,31 @@ def test_real_kulas_qualtrics_export(tmp_path):
     n, lo, hi = con.execute("SELECT count(engagement), min(engagement), max(engagement) FROM survey_responses").fetchone()
     con.close()
     assert n > 300 and 0 <= lo and hi <= 6
+
+
+KULAS_CHOICE = OUTSIDE / "formats" / "qualtrics_kulas_engagement_snowball_2022-05-01_choicetext.csv"
+
+
+@pytest.mark.skipif(not KULAS_CHOICE.exists(), reason="../shared/outside-data not beside the clone")
+def test_real_kulas_choice_text_export_needs_no_label_table(tmp_path):
+    """The Kulas snowball export as choice text ("Often (Once a week)"): the UWES items load through
+    the shipped frequency set, with no [labels] entry and nothing quarantined."""
+    import csv
+
+    with open(KULAS_CHOICE, encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    rid = rows[0].index("ResponseId")
+    data = [r for r in rows[3:] if r[rid]]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    fx.write_csv(folder / "people.csv", [{"employee_id": r[rid], "department": "Panel", "team": "Panel"} for r in data])
+    items = KULAS_MAPPING.split("[items]")[1].split("[labels]")[0]
+    (tmp_path / "kulas.toml").write_text('format = "qualtrics"\n[columns]\nemployee_id = "ResponseId"\n'
+                                         'submitted_at = "RecordedDate"\n[items]' + items)
+    db = tmp_path / "w.duckdb"
+    f = run([folder / "people.csv", KULAS_CHOICE], db, mapping=tmp_path / "kulas.toml").files[-1]
+    assert (f.rows_in, f.rows_loaded, f.rows_quarantined) == (len(data), len(data), 0), f.reasons
+    con = duckdb.connect(str(db), read_only=True)
+    n, mean = con.execute("SELECT count(engagement), avg(engagement) FROM survey_responses").fetchone()
+    con.close()
+    assert n == len(data) and 3.0 < mean < 4.5
