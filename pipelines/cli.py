@@ -79,7 +79,8 @@ def ingest(
     config: Optional[Path] = ConfigOption,
     instruments: Optional[Path] = InstrumentsOption,
     mapping: Optional[list[Path]] = typer.Option(None, "--mapping", help="Mapping file for survey-tool exports "
-                                                 "and HR extracts ([people], ...); repeat it for several files."),
+                                                 "and HR extracts (its people, enrolments ... tables); repeat it "
+                                                 "for several files."),
     fmt: Optional[str] = typer.Option(None, "--format", help="Force a reader: canonical, qualtrics, surveymonkey, google_forms, ms_forms."),
 ) -> None:
     """Validate, pseudonymise and load files. All or nothing: a refused file loads nothing."""

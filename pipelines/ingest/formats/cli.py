@@ -19,7 +19,8 @@ def register(app: typer.Typer) -> None:
         fmt: Optional[str] = typer.Option(None, "--format", help="The tool, when detection fails."),
         instruments: Optional[Path] = typer.Option(None, "--instruments", help="Instrument TOML ($COACHLENS_INSTRUMENTS)."),
         entity: Optional[str] = typer.Option(None, "--entity", help="For an extract: people, programs, enrolments "
-                                             "or sessions (default: from its name or columns, else people)."),
+                                             "or sessions (default: from its name, else the one its columns "
+                                             "fit best)."),
     ) -> None:
         """Write a starter mapping (review it!): question texts matched to the instrument item texts for a
         survey export; column names and status values matched to the canonical fields for an extract."""
