@@ -7,7 +7,7 @@ DB ?= data/coachlens.duckdb
 PORT ?= 8501
 PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: run install install-test demo test browser-deps bench clean
+.PHONY: run install install-test demo test browser-deps bench bench-scale clean
 
 $(VENV)/.base: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -46,6 +46,9 @@ test: $(VENV)/.test browser-deps
 
 bench: $(VENV)/.test
 	$(BIN)/python -m bench.run
+
+bench-scale: $(VENV)/.test
+	$(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) data artifacts .pytest_cache

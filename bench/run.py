@@ -45,13 +45,13 @@ console = Console()
 GOALS = {"ingest_ratio": 2.0, "page_warm_s": 0.5, "peak_rss_mb": 1500, "pandas_speedup": 5.0}
 
 
-def dataset() -> Path:
-    folder = DATA / f"people-{PEOPLE}"
+def dataset(people: int = PEOPLE) -> Path:
+    folder = DATA / f"people-{people}"
     if not (folder / "truth.json").exists():
         from pipelines.generate import generate
 
-        console.print(f"generating {PEOPLE:,} people into {folder} (once; cached)")
-        generate(people=PEOPLE, seed=SEED, out=folder)
+        console.print(f"generating {people:,} people into {folder} (once; cached)")
+        generate(people=people, seed=SEED, out=folder)
     return folder
 
 

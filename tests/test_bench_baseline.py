@@ -65,3 +65,29 @@ def test_bench_ingest_alternates_runs_and_reports_medians(tmp_path):
         "WHERE entity = 'survey'").fetchone()
     con.close()
     assert r["survey_rows"] == rows_in and loaded == stored > 0
+
+
+def test_bench_scale_measures_each_size_and_its_growth(tmp_path, monkeypatch):
+    """`make bench-scale` on two small generated organisations (into a temporary folder, not
+    bench/data/): each point counts what it loaded, the panel's rows and every view, and the table's
+    growth column compares each size with the smallest."""
+    import bench.run as BR
+    from bench import scale
+
+    monkeypatch.setattr(BR, "DATA", tmp_path)
+    monkeypatch.setenv("COACHLENS_SECRET", BR.SECRET)
+    points = [scale.measure(n) for n in (500, 1000)]
+    for p in points:
+        folder = tmp_path / f"people-{p['people']}"
+        con = duckdb.connect()
+        rows = sum(con.execute("SELECT count(*) FROM read_csv(?)", [str(f)]).fetchone()[0]
+                   for f in sorted(folder.glob("survey_*.csv")))
+        con.close()
+        assert p["survey_rows"] == rows > 0
+        assert p["panel_rows"] > 0 and p["warehouse_mb"] > 0 and p["peak_rss_mb"] > 0
+        assert set(p["views"]) == {"overview", "outcomes", "cohorts", "retention", "coach", "quality", "roi"}
+        assert all(v["warm_s"] > 0 for v in p["views"].values())
+    assert points[1]["survey_rows"] > points[0]["survey_rows"]
+    table = {label: values for label, values, _ in scale.rows({"points": points})}
+    assert table["survey rows"] == [p["survey_rows"] for p in points]
+    assert table["ingest / bare"] == [p["ingest"]["ingest_ratio"] for p in points]
