@@ -59,6 +59,21 @@ def suppress_1d(n: Sequence, k: int, total_shown: bool = True) -> np.ndarray:
     return hidden
 
 
+def suppress_with_total(n: Sequence, k: int, hidden: Sequence[bool] | None = None) -> np.ndarray:
+    """Hidden mask of a one-way breakdown whose last cell is its total, shown beside it: cells 0 < n < k
+    and those already `hidden` (for another reason: they can be subtracted out all the same), then
+    complementary against the total; the total is hidden when it rests on fewer than k people, or when
+    the line runs out of cells to hide. A hidden total protects nothing, so nothing more is hidden."""
+    arr = np.asarray(pd.Series(n, dtype="float").fillna(0), dtype=float)
+    mask = (arr > 0) & (arr < k)
+    if hidden is not None:
+        mask |= np.asarray(hidden, dtype=bool)
+    total = len(arr) - 1
+    if total >= 0 and not mask[total]:
+        _protect_line(arr, mask, list(range(total)), k, total)
+    return mask
+
+
 def suppress_crosstab(counts: pd.DataFrame, k: int) -> pd.DataFrame:
     """Hidden mask of a cross-tab *with margins*: the last row and the last column are the totals
     (row totals, column totals, grand total). Every row and column (the margins included) whose total

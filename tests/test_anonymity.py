@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from dashboard.anonymity import AnonymityRefused, k_of, suppress_crosstab
+from dashboard.anonymity import AnonymityRefused, k_of, suppress_crosstab, suppress_with_total
 from dashboard.filters import Filters
 
 
@@ -44,6 +44,17 @@ def test_crosstab_suppression_is_safe(k, R, C, data):
     grid = _with_margins(cells)
     hidden = suppress_crosstab(grid, k).to_numpy()
     _assert_safe(grid.to_numpy(), hidden, k)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.integers(3, 8), st.lists(st.tuples(st.integers(0, 15), st.booleans()), min_size=1, max_size=6))
+def test_breakdown_with_total_is_safe_with_cells_hidden_beforehand(k, cells):
+    """suppress_with_total: cells hidden for another reason count as hidden; the total is the last cell."""
+    n = np.array([c for c, _ in cells] + [sum(c for c, _ in cells)])
+    already = np.array([h for _, h in cells] + [False])
+    hidden = suppress_with_total(n, k, already)
+    assert (hidden >= already).all()
+    _assert_safe(n.reshape(1, -1), hidden.reshape(1, -1), k)
 
 
 def test_suppression_can_fail_without_complementary_rule():
@@ -129,3 +140,37 @@ def test_differencing_guard_message_and_plain_selection(small_wh, settings):
     res = q.outcomes(cur, Filters(), big_k)
     assert res.table["suppressed"].all()
     assert res.table[["n", "estimate"]].isna().all().all()
+
+
+def test_retention_curves_protect_a_hidden_month_against_the_all_curve(settings):
+    """Split by program, a month where P2's risk set is under k: P1's month is hidden too, so All minus
+    the shown programs' at-risk counts (and the All curve's step) cannot reveal P2's 1..k-1 people."""
+    from pipelines import marts
+    from pipelines.warehouse import open_memory
+
+    from dashboard import queries as q
+    from fixtures_analytics import build
+
+    con = open_memory()
+    build(con, settings)
+    cur = con.cursor()
+    # three P2 people enrolled early (long follow-up), one of whom leaves voluntarily later
+    keys = [r[0] for r in cur.execute(
+        "SELECT e.participant_key FROM enrolments e JOIN people p USING (participant_key) "
+        "WHERE cohort_id = 'C2' AND p.exit_date IS NULL ORDER BY 1 LIMIT 3").fetchall()]
+    cur.execute("UPDATE enrolments SET start_date = DATE '2023-06-01' WHERE participant_key IN (SELECT unnest($k))",
+                {"k": keys})
+    cur.execute("UPDATE people SET exit_date = DATE '2024-12-20', exit_type = 'voluntary' WHERE participant_key = $k",
+                {"k": keys[0]})
+    marts.rebuild(cur, settings)
+    k = k_of(settings)
+    curves = q.retention(cur, Filters(), settings, split="program").curves
+    at_risk = curves[curves.role == "coached"].pivot(index="month", columns="group", values="at_risk").astype(float)
+    assert at_risk["P2"].isna().any() and at_risk["All"].notna().any()
+    for month, row in at_risk.iterrows():
+        if pd.isna(row["All"]) or not row.drop("All").isna().any():
+            continue
+        recovered = int(row["All"] - row.drop("All").sum())     # the hidden programs together
+        assert recovered == 0 or recovered >= k, f"month {month}: hidden programs hold {recovered} people"
+    assert curves.loc[curves["suppressed"], ["at_risk", "estimate", "ci_low", "ci_high"]].isna().all().all()
+    con.close()

@@ -21,7 +21,8 @@ st.caption(
     "Share of people still employed, month by month from the start of their cohort, counting only "
     "voluntary exits (people who were let go are not counted as leaving). Solid: coached; dashed: the "
     "comparison group of colleagues employed at the same start dates and not coached. Shaded: 95% "
-    f"confidence bands. Months where fewer than {res.k} people remain are not drawn."
+    f"confidence bands. Months where fewer than {res.k} people remain are not drawn, nor, with a split, the "
+    "months of another group that would let the missing one be worked out from the total."
 )
 ui.chart_and_table(charts.km_curves(res.curves, res.k, title="Still employed since cohort start",
                                     names=ui.group_names("program_id") if split == "program" else None,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import stats
-from dashboard.anonymity import blank_suppressed, k_of, suppress_crosstab
+from dashboard.anonymity import blank_suppressed, k_of, suppress_crosstab, suppress_with_total
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
 from dashboard.queries.common import ALL, ViewResult, _as_of, _df, _guard, _params
@@ -81,11 +81,8 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
     curves = pd.DataFrame(curves, columns=["group", "role", "month", "at_risk", "estimate", "ci_low", "ci_high"])
     if not curves.empty:
         curves["group"] = curves["group"].astype(str)
-        # a curve follows its summary row's suppression (a curve without a summary row is hidden)
         hidden_of = dict(zip(zip(table["group"], table["role"]), table["suppressed"]))
-        hide = np.array([bool(hidden_of.get(key, True)) for key in zip(curves["group"], curves["role"])], dtype=bool) \
-            | (curves["at_risk"].to_numpy() < k)
-        curves = blank_suppressed(curves, hide, ["at_risk", "estimate", "ci_low", "ci_high"])
+        curves = blank_suppressed(curves, _hidden_months(curves, hidden_of, k), ["at_risk", "estimate", "ci_low", "ci_high"])
     notes = [f"Voluntary exits only (involuntary exits censored); data as of {as_of}. Coached people from their "
              "enrolment start; the comparison group (employed and not yet coached) from each cohort's start, "
              "a person in several cohorts' comparison groups weighted so that each counts once; comparison "
@@ -94,3 +91,22 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
     if table["suppressed"].any():
         notes.append(f"Rows marked suppressed rest on fewer than {k} people or are hidden to protect such a row.")
     return ViewResult(table.reset_index(drop=True), notes, {"curves": curves}, k)
+
+
+def _hidden_months(curves: pd.DataFrame, hidden_of: dict, k: int) -> np.ndarray:
+    """Rules 1 and 2 on the monthly curves. A month is hidden where its risk set holds fewer than k people
+    or the curve's summary row is hidden (a curve without a summary row is hidden). Per role and month,
+    the groups' curves are a breakdown of the All curve drawn beside them: without complementary
+    suppression, All minus the shown groups' risk sets gives a hidden group's, and the All curve's step
+    its exits; so the groups and All are protected as a breakdown with its total."""
+    groups, at_risk = curves["group"].to_numpy(), curves["at_risk"].to_numpy(dtype=float)
+    own = np.array([bool(hidden_of.get(key, True)) for key in zip(groups, curves["role"])], dtype=bool) \
+        | (at_risk < k)
+    hide = own.copy()
+    for idx in curves.groupby(["role", "month"], sort=False).indices.values():
+        is_all = groups[idx] == ALL
+        if is_all.all() or not is_all.any():
+            continue    # no split: nothing to subtract from
+        line = np.concatenate([idx[~is_all], idx[is_all]])     # the total last
+        hide[line] = suppress_with_total(at_risk[line], k, own[line])
+    return hide

@@ -76,7 +76,8 @@ def _df(cur, sql: str, params: Mapping) -> pd.DataFrame:
 
 def _retention(cur, f: Filters, settings, by: str | None) -> tuple[pd.DataFrame, list[str], set[str]]:
     """12-month retention per (group, role) as the query layer computes and suppresses it, plus notes,
-    and the groups followed for less than 12 months at the horizon (risk set below k at month 12)."""
+    and the groups followed for less than 12 months at the horizon (month 12 of the curve suppressed: its risk
+    set is below k, or it is hidden to protect such a group)."""
     notes: list[str] = []
     short: set[str] = set()
     if by == "cohort":
@@ -307,8 +308,9 @@ def _notes(table: pd.DataFrame, a: Assumptions, k: int, ret_notes: list[str], in
                      f"{BASELINE_GAP_SD} SD at baseline (intent to stay), so they are not comparable and part of "
                      "the retention difference may not be coaching's doing.")
     if "short_follow_up" in flags:
-        notes.append("Where flagged, fewer than k people were followed for the full 12 months: the 12-month "
-                     "attrition is the last Kaplan-Meier estimate before the horizon and may understate it.")
+        notes.append("Where flagged, fewer than k people were followed for the full 12 months (or the retention "
+                     "curve hides month 12 to protect such a group): the 12-month attrition is the last "
+                     "Kaplan-Meier estimate before the horizon and may understate it.")
     if "mixed_currency" in flags:
         notes.append(f"Programs in this selection are priced in different currencies; no conversion is applied "
                      f"and the figures are summed as {a.currency}.")
