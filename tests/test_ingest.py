@@ -192,6 +192,25 @@ def test_ambiguous_dates_are_quarantined_not_guessed(tmp_path, load):
     assert q(tmp_path / "wh.duckdb", "SELECT count(*) FROM people WHERE hire_date = DATE '2021-04-04'")[0][0] == 1
 
 
+def test_an_invalid_date_does_not_vote_the_column_day_first(tmp_path, load):
+    """13/13/2020 is no date in either order: it is quarantined and settles nothing, so the
+    ambiguous dates beside it are quarantined too rather than read day-first."""
+    folder = write_files(tmp_path / "in", {"people.csv": """
+        employee_id,department,team,hire_date
+        B1,S,T,02/03/2019
+        B2,S,T,04/05/2020
+        B3,S,T,13/13/2020
+        B4,S,T,31/02/2020
+    """})
+    load(folder)
+    rows = q(tmp_path / "wh.duckdb", "SELECT source_row, reason FROM quarantine ORDER BY 1")
+    ambiguous = "ambiguous date: day-first and month-first readings differ and nothing in the column settles it"
+    assert [r[0] for r in rows] == [1, 2, 3, 4]
+    assert rows[0][1] == rows[1][1] == ambiguous
+    assert rows[2][1].startswith("not a date") and rows[3][1].startswith("not a date")
+    assert q(tmp_path / "wh.duckdb", "SELECT count(*) FROM people")[0][0] == 0
+
+
 def test_slash_timestamps_keep_the_hour_of_their_clock(tmp_path, load):
     """A day-first export with a 24-hour clock (14:30 stayed 02:30 before) and a 12-hour one with
     AM/PM both give the right time; an hour the clock does not have is quarantined, not wrapped."""
