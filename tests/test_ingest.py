@@ -297,3 +297,47 @@ def test_answer_that_is_not_a_number_is_quarantined_with_its_column(tmp_path, lo
     assert rows == [(1, "val2", "abc", 'not a number on the 1-7 scale, nor a label in its label set: "abc"')]
     # the rows after the rejected one keep their true row numbers
     assert q(tmp_path / "wh.duckdb", "SELECT count(*) FROM survey_responses WHERE values_alignment = 5")[0][0] == 1
+
+
+def test_numbers_follow_the_files_decimal_convention(tmp_path, load):
+    """A ';' file writes 1.500 for fifteen hundred and 2,400 for two point four; a comma file the
+    other way round; a tab file says neither, so a value both readings fit is quarantined."""
+    folder = write_files(tmp_path / "in", {
+        "programs_de.csv": "program_id;name;type;cost_per_participant;admin_cost;currency\n"
+                           "P1;A;team;1.500;1.234,50;EUR\nP2;B;team;2,400;15000;EUR\n",
+        "programs_us.csv": 'program_id,name,type,cost_per_participant,admin_cost,currency\n'
+                           'P3,C,team,1.500,"1,234.50",USD\nP4,D,team,"2,400","12,5",USD\n',
+        "programs_tab.txt": "program_id\tname\ttype\tcost_per_participant\tadmin_cost\tcurrency\n"
+                            "P5\tE\tteam\t1.500\t1.5\tEUR\nP6\tF\tteam\t1.234,50\t1,000,000\tEUR\n",
+    })
+    load(folder)
+    db = tmp_path / "wh.duckdb"
+    got = dict((r[0], (float(r[1]), float(r[2]) if r[2] is not None else None)) for r in q(
+        db, "SELECT program_id, cost_per_participant, admin_cost FROM programs"))
+    assert got == {"P1": (1500.0, 1234.5), "P2": (2.4, 15000.0), "P3": (1.5, 1234.5), "P4": (2400.0, 12.5),
+                   "P6": (1234.5, 1000000.0)}
+    rows = q(db, "SELECT source_row, column_name, value, reason FROM quarantine")
+    assert len(rows) == 1 and rows[0][:3] == (1, "cost_per_participant", "1.500")
+    assert rows[0][3].startswith("ambiguous number: 1.500 may use a thousands or a decimal separator")
+
+
+def test_survey_answers_must_be_whole_numbers_and_semicolon_files_take_both_separators(tmp_path, load):
+    folder = write_files(tmp_path / "in", {
+        "people.csv": "employee_id,department,team\nE1,D,T\nE2,D,T\nE3,D,T\nE4,D,T\n",
+        "survey_a.csv": "employee_id,submitted_at,val1,val2,val3,enps\n"
+                        "E1,2024-01-10,5.4,5,5,9\nE2,2024-01-10,5,5,5,9.5\nE3,2024-01-10,5.0,5,5,9\n",
+        "survey_b.csv": "employee_id;submitted_at;val1;val2;val3;enps\n"
+                        "E1;2024-01-10;5.0;5;5;9\nE2;2024-01-10;5,0;4;4;8\nE3;2024-01-10;4,5;5;5;9\n"
+                        "E4;2024-01-10;nan;5;5;9\n",
+    })
+    report = load(folder)
+    got = {f.file: (f.rows_in, f.rows_loaded, f.rows_quarantined) for f in report.files if f.entity == "survey"}
+    assert got == {"survey_a.csv": (3, 1, 2), "survey_b.csv": (4, 2, 2)}
+    rows = q(tmp_path / "wh.duckdb", "SELECT b.file_name, source_row, column_name, value, reason "
+                                     "FROM quarantine JOIN load_batches b USING (batch_id) ORDER BY 1, 2")
+    assert rows == [
+        ("survey_a.csv", 1, "val1", "5.4", "not a whole number on the 1-7 scale"),
+        ("survey_a.csv", 2, "enps", "9.5", "not a whole number on the 0-10 scale"),
+        ("survey_b.csv", 3, "val1", "4,5", "not a whole number on the 1-7 scale"),
+        ("survey_b.csv", 4, "val1", "nan", 'not a number on the 1-7 scale, nor a label in its label set: "nan"'),
+    ]

@@ -64,6 +64,9 @@ class SourceTable:
     arrow: pa.Table | None = None     # columns col_0, col_1, ... (strings) and _source_row
     notes: list[str] = field(default_factory=list)
     recodes: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> {value (lower): canonical}
+    # how the file writes numbers: 'dot' (1,500.5), 'comma' (1.500,5: a ';' CSV) or 'unknown' (a tab
+    # or pipe CSV); numbers a workbook or Parquet file stores as numbers reach the loader as dot text
+    decimal: str = "dot"
 
     @property
     def sha256(self) -> str:
@@ -105,7 +108,8 @@ def read_canonical(path: Path, item_codes: set[str], workdir: Path | None = None
     if sniffed.container == "csv":
         delim, header = _csv_header(path, sniffed.path)
         # cells a spreadsheet would run as formulas are guarded in SQL while staging (cl_safe)
-        src = SourceTable(path, "", "canonical_csv", header, {}, csv_path=sniffed.path, csv_delim=delim)
+        src = SourceTable(path, "", "canonical_csv", header, {}, csv_path=sniffed.path, csv_delim=delim,
+                          decimal={",": "dot", ";": "comma"}.get(delim, "unknown"))
         if sniffed.encoding not in ("utf-8", "utf-8-sig"):
             src.notes.append(f"read as {sniffed.encoding}, converted to UTF-8")
     elif sniffed.container == "xlsx":

@@ -117,11 +117,14 @@ def _lit(value) -> str:
     return repr(value)
 
 
-def compile_checks(entity: str, present: set[str], date_conv: dict[str, str]) -> list[ColumnSQL]:
+def compile_checks(entity: str, present: set[str], date_conv: dict[str, str],
+                   decimal: str = "dot") -> list[ColumnSQL]:
     """SQL for each schema column present in the staged table `s` (text columns, trimmed).
 
-    `date_conv` gives each date column's settled convention ('dayfirst', 'monthfirst' or 'none').
+    `date_conv` gives each date column's settled convention ('dayfirst', 'monthfirst' or 'none');
+    `decimal` the file's number convention ('dot', 'comma' or 'unknown', see cl_number).
     """
+    dec = _lit(decimal)
     out = []
     for name, col in SCHEMAS[entity].columns.items():
         parse = col.metadata["parse"]
@@ -140,11 +143,15 @@ def compile_checks(entity: str, present: set[str], date_conv: dict[str, str]) ->
         elif parse == "upper":
             typed = f"upper(nullif({raw}, ''))"
         elif parse == "int":
-            typed = f"CASE WHEN cl_number({raw}) = round(cl_number({raw})) THEN cl_number({raw})::BIGINT END"
-            problems.append(Problem(f"NOT cl_blank({raw}) AND ({typed}) IS NULL", name, raw, "'not a whole number'"))
+            num = f"cl_number({raw}, {dec})"
+            typed = f"CASE WHEN {num} = round({num}) THEN {num}::BIGINT END"
+            problems.append(Problem(f"NOT cl_blank({raw}) AND ({typed}) IS NULL", name, raw,
+                                    f"CASE WHEN {num} IS NULL AND cl_number_problem({raw}, {dec}) <> 'not a number' "
+                                    f"THEN cl_number_problem({raw}, {dec}) ELSE 'not a whole number' END"))
         elif parse == "number":
-            typed = f"cl_number({raw})"
-            problems.append(Problem(f"NOT cl_blank({raw}) AND {typed} IS NULL", name, raw, "'not a number'"))
+            typed = f"cl_number({raw}, {dec})"
+            problems.append(Problem(f"NOT cl_blank({raw}) AND {typed} IS NULL", name, raw,
+                                    f"cl_number_problem({raw}, {dec})"))
         elif parse == "date":
             typed = f"cl_parse_date({raw}, {conv})"
             problems.append(Problem(f"NOT cl_blank({raw}) AND {typed} IS NULL", name, raw,

@@ -48,7 +48,9 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceTable, n: int, key: Key,
     schema = SCHEMAS[src.entity].columns
     # Answers in a CSV are cast to numbers by DuckDB's reader itself (a value that is not a number
     # makes the reader reject the row, and the rejection is quarantined with its column and value).
-    numeric = src.csv_path is not None and src.entity == "survey"
+    # A file whose numbers may carry a decimal comma (';', tab, pipe) is read as text and its
+    # answers parsed in SQL (cl_number), which takes 5.0 and 5,0 alike where they are unambiguous.
+    numeric = src.csv_path is not None and src.entity == "survey" and src.decimal == "dot"
     select = ["_source_row"]
     params_recode: dict[str, list[str]] = {}
     for i, name in src.columns.items():
@@ -80,9 +82,8 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceTable, n: int, key: Key,
         kinds = {i: "DOUBLE" if numeric and src.columns.get(i) not in (None, *schema) else "VARCHAR"
                  for i in range(width)}
         types = "{" + ", ".join(f"'col_{i}': '{kind}'" for i, kind in kinds.items()) + "}"
-        decimal = ", decimal_separator=','" if src.csv_delim == ";" else ""
         reader = (f"read_csv($path, header=false, skip=1, delim=$delim, quote='\"', escape='\"', "
-                  f"columns={types}, null_padding=false, store_rejects=true{decimal}, "
+                  f"columns={types}, null_padding=false, store_rejects=true, "
                   f"rejects_table='cl_rejects_{n}', rejects_scan='cl_scans_{n}', auto_detect=false, "
                   f"strict_mode=true)")
         params.update({"path": str(src.csv_path), "delim": src.csv_delim})
@@ -156,7 +157,7 @@ def _check(con, src: SourceTable, staged: "Staged", instruments, settings) -> No
     """
     present = set(src.columns.values())
     conv = _date_conventions(con, src, staged.stage, present, settings)
-    cols = compile_checks(src.entity, present, conv)
+    cols = compile_checks(src.entity, present, conv, src.decimal)
     has_person = "employee_id" in SCHEMAS[src.entity].columns
     select = ["s._source_row"] + (["s.participant_key"] if has_person else [])
     problems: list[Problem] = []
@@ -165,7 +166,8 @@ def _check(con, src: SourceTable, staged: "Staged", instruments, settings) -> No
         select.append(f"{c.typed} AS {c.name}")
         problems.extend(c.problems)
     if src.entity == "survey":
-        numbers, typed, item_problems = item_problem_sql(instruments, present, staged.numeric_items)
+        numbers, typed, item_problems = item_problem_sql(instruments, present, staged.numeric_items,
+                                                            src.decimal)
         select.extend(f"{expr} AS {name}" for name, expr in typed.items())
         problems.extend(item_problems)
         if numbers:  # each answer is parsed once, in a view the checks read

@@ -81,7 +81,7 @@ def score_sql(instruments: Mapping[str, Mapping]) -> dict[str, str]:
 
 
 def item_problem_sql(instruments: Mapping[str, Mapping], present: set[str],
-                     numeric: bool = False) -> tuple[dict, dict, list]:
+                     numeric: bool = False, decimal: str = "dot") -> tuple[dict, dict, list]:
     """SQL for the answers of a survey file, in three parts:
 
     * `numbers`: n_<code> -> the answer as a number, computed once per cell over staged text s.<code>;
@@ -89,8 +89,11 @@ def item_problem_sql(instruments: Mapping[str, Mapping], present: set[str],
     * `problems`: the checks (pipelines.ingest.schemas.Problem), over the same columns.
 
     With `numeric`, the stage already holds n_<code> as numbers (cast by the CSV reader, which
-    rejected what was not a number), so there is no text to parse or to check.
+    rejected what was not a number), so there is no text to parse or to check. `decimal` is the
+    file's number convention (cl_number). An answer must be a whole number on the scale.
     """
+    if decimal not in ("dot", "comma", "unknown"):
+        raise ValueError(f"decimal convention {decimal!r}")
     from pipelines.ingest.schemas import Problem
 
     numbers, typed, problems = {}, {}, []
@@ -102,13 +105,16 @@ def item_problem_sql(instruments: Mapping[str, Mapping], present: set[str],
                 typed[col] = "NULL::DOUBLE"
                 continue
             raw, num = f"s.{code}", f"s.n_{code}"
-            typed[col] = f"CASE WHEN {num} BETWEEN {lo} AND {hi} THEN {num} END"
+            typed[col] = f"CASE WHEN {num} BETWEEN {lo} AND {hi} AND {num} = round({num}) THEN {num} END"
+            whole = f"'not a whole number on the {lo}-{hi} scale'"
             if numeric:
                 problems.append(Problem(f"{num} NOT BETWEEN {lo} AND {hi}", code, num, f"'outside the scale {lo}-{hi}'"))
+                problems.append(Problem(f"{num} BETWEEN {lo} AND {hi} AND {num} <> round({num})", code, num, whole))
                 continue
-            numbers[f"n_{code}"] = f"cl_number({raw})"
+            numbers[f"n_{code}"] = f"cl_number({raw}, '{decimal}')"
             problems.append(Problem(
                 f"{num} IS NULL AND NOT cl_blank({raw})", code, raw,
                 f"'not a number on the {lo}-{hi} scale, nor a label in its label set: \"' || left(trim({raw}), 60) || '\"'"))
             problems.append(Problem(f"{num} NOT BETWEEN {lo} AND {hi}", code, raw, f"'outside the scale {lo}-{hi}'"))
+            problems.append(Problem(f"{num} BETWEEN {lo} AND {hi} AND {num} <> round({num})", code, raw, whole))
     return numbers, typed, problems

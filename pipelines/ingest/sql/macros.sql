@@ -82,14 +82,36 @@ CREATE OR REPLACE TEMP MACRO cl_parse_ts(s, conv) AS
             coalesce(try_cast(nullif(cl_time(s).s, '') AS DOUBLE), 0)))
     END;
 
--- Numbers as people type them: "3", "3.0", "3,5" (decimal comma), " 4 ".
--- A comma is a thousands separator in 3,000 or 1,234.50 and a decimal comma in 3,5; the regular
--- expressions run only on values that hold a comma.
-CREATE OR REPLACE TEMP MACRO cl_number(s) AS
-    CASE WHEN NOT contains(s, ',') THEN try_cast(trim(s) AS DOUBLE)
-         WHEN regexp_full_match(trim(s), '-?\d{1,3}(,\d{3})+(\.\d+)?') THEN try_cast(replace(trim(s), ',', '') AS DOUBLE)
-         WHEN regexp_full_match(trim(s), '-?\d+,\d+') THEN try_cast(replace(trim(s), ',', '.') AS DOUBLE)
+-- Numbers as people type them: "3", "3.0", "3,5", " 4 ", "1,234.50", "1.234,50", following the
+-- file's decimal convention `dec`: 'dot' (a comma-separated file: 1,500 is 1500 and 1.500 is 1.5),
+-- 'comma' (a ';' file: 1.500 is 1500 and 1,500 is 1.5) or 'unknown' (a tab or pipe file). A value
+-- that only one reading fits is read so under any convention (5.0, 12,5, 1,234.50, 1.000.000); one
+-- whose single separator before three digits may be either (1.500, 2,400) follows the convention,
+-- and with none it is NULL (cl_number_problem says it is ambiguous). NaN and infinity are no numbers.
+CREATE OR REPLACE TEMP MACRO cl_number(s, dec) AS
+    CASE WHEN NOT contains(s, ',') AND NOT regexp_full_match(trim(s), '[+-]?\d{1,3}(\.\d{3})+')
+              AND isfinite(try_cast(trim(s) AS DOUBLE))
+             THEN try_cast(trim(s) AS DOUBLE)
+         WHEN regexp_full_match(trim(s), '[+-]?\d{1,3}(\.\d{3})+')
+             THEN CASE WHEN dec = 'comma' OR regexp_full_match(trim(s), '[+-]?\d{1,3}(\.\d{3}){2,}')
+                       THEN try_cast(replace(trim(s), '.', '') AS DOUBLE)
+                       WHEN dec = 'dot' THEN try_cast(trim(s) AS DOUBLE) END
+         WHEN regexp_full_match(trim(s), '[+-]?\d{1,3}(,\d{3})+')
+             THEN CASE WHEN dec = 'dot' OR regexp_full_match(trim(s), '[+-]?\d{1,3}(,\d{3}){2,}')
+                       THEN try_cast(replace(trim(s), ',', '') AS DOUBLE)
+                       WHEN dec = 'comma' THEN try_cast(replace(trim(s), ',', '.') AS DOUBLE) END
+         WHEN regexp_full_match(trim(s), '[+-]?\d{1,3}(,\d{3})+\.\d+') THEN try_cast(replace(trim(s), ',', '') AS DOUBLE)
+         WHEN regexp_full_match(trim(s), '[+-]?\d{1,3}(\.\d{3})+,\d+')
+             THEN try_cast(replace(replace(trim(s), '.', ''), ',', '.') AS DOUBLE)
+         WHEN regexp_full_match(trim(s), '[+-]?\d*,\d+') THEN try_cast(replace(trim(s), ',', '.') AS DOUBLE)
     END;
+
+-- Why a non-blank value is not a number (for a value cl_number gave NULL).
+CREATE OR REPLACE TEMP MACRO cl_number_problem(s, dec) AS
+    CASE WHEN dec NOT IN ('dot', 'comma') AND regexp_full_match(trim(s), '[+-]?\d{1,3}([.,]\d{3})')
+         THEN 'ambiguous number: ' || trim(s) || ' may use a thousands or a decimal separator and the file '
+              || 'does not say which (write it without a thousands separator)'
+         ELSE 'not a number' END;
 
 CREATE OR REPLACE TEMP MACRO cl_blank(s) AS (s IS NULL OR trim(s) = '');
 
