@@ -63,6 +63,36 @@ def records(df: pd.DataFrame) -> list[dict]:
     return [{str(k): _jsonable(v) for k, v in row.items()} for row in df.astype(object).to_dict("records")]
 
 
+def _total_only(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the total "All" (the first column names the group)."""
+    return df[df[df.columns[0]] == "All"].reset_index(drop=True)
+
+
+# Rule 5: an export carries exactly what its page shows. Per view, the extras its page shows and, where
+# the page shows only part of one, the rows it shows (None: all of them). Other extras of a view (the
+# coach's by_program, the cohorts' pooled row) serve code that calls the query layer, not the pages.
+PAGE_EXTRAS = {
+    "overview": {},
+    "outcomes": {},
+    "cohorts": {"trajectories": None},
+    "retention": {"curves": None},
+    "coach": {},
+    "quality": {"response_rates": None, "loads": None},
+    # the ROI page draws the waterfall and the tornado of the total only
+    "roi": {"tornado": _total_only, "waterfall": _total_only, "intangibles": None, "assumptions": None},
+}
+
+
+def page_extras(result, view: str) -> dict[str, pd.DataFrame]:
+    """The extras of `result` as the page of `view` shows them."""
+    out = {}
+    for name, rows in PAGE_EXTRAS[view].items():
+        if name in result.extras:
+            df = result.extras[name]
+            out[name] = df if rows is None else rows(df)
+    return out
+
+
 def run_view(cur, view: str, filters, settings, **opts):
     from dashboard import queries as q
 
@@ -93,11 +123,12 @@ def run_view(cur, view: str, filters, settings, **opts):
 
 
 def render(result, view: str, filters, fmt: str, table: str | None = None) -> str:
+    extras = page_extras(result, view)
     if fmt == "csv":
-        df = result.table if not table else result.extras[table]
+        df = result.table if not table else extras[table]
         return to_safe_csv(df)
     doc = {"view": view, "filters": filters.to_query_params(), "k": result.k, "notes": list(result.notes),
-           "table": records(result.table), "extras": {name: records(df) for name, df in result.extras.items()}}
+           "table": records(result.table), "extras": {name: records(df) for name, df in extras.items()}}
     return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
@@ -143,8 +174,9 @@ def register(app: typer.Typer) -> None:
             try:
                 result = run_view(cur, view, filters, settings, measure=measure, rows=rows, cols=cols,
                                   compare=compare, split=split, coach_id=coach_id)
-                if table and table not in result.extras:
-                    O.fail(f"view {view} has no table {table!r}; it has {', '.join(result.extras) or 'none'}", 2)
+                shown = page_extras(result, view)
+                if table and table not in shown:
+                    O.fail(f"view {view} has no table {table!r}; it has {', '.join(shown) or 'none'}", 2)
                 text = render(result, view, filters, _format(fmt, out), table)
             except AnonymityRefused as exc:
                 O.fail(f"refused: {exc}", 2)

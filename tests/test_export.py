@@ -12,20 +12,28 @@ from typer.testing import CliRunner
 from dashboard.export_cli import neutralise, safe_csv_frame, to_safe_csv
 
 
-@pytest.fixture
-def wh_file(tmp_path, settings):
+def _wh_file(db, settings, coached):
     import duckdb
 
     from pipelines.warehouse import apply_migrations
 
     from fixtures_analytics import build
 
-    db = tmp_path / "wh.duckdb"
     con = duckdb.connect(str(db))
     apply_migrations(con)
-    build(con, settings, coached=(60, 4))      # cohort C2 has 4 coached: suppressed
+    build(con, settings, coached=coached)
     con.close()
     return db
+
+
+@pytest.fixture
+def wh_file(tmp_path, settings):
+    return _wh_file(tmp_path / "wh.duckdb", settings, (60, 4))     # cohort C2 has 4 coached: suppressed
+
+
+@pytest.fixture
+def wh_file_shown(tmp_path, settings):
+    return _wh_file(tmp_path / "wh.duckdb", settings, (60, 50))    # every program and cohort shown
 
 
 def test_formula_cells_neutralised():
@@ -71,6 +79,29 @@ def test_suppressed_cohort_in_export(wh_file):
     r = CliRunner().invoke(app, ["export", "cohorts", "--db", str(wh_file), "--format", "json"])
     rows = {x["cohort_id"]: x for x in json.loads(r.stdout)["table"]}
     assert rows["C2"]["suppressed"] is True and rows["C2"]["n"] is None
+
+
+@pytest.mark.parametrize("view, args, want", [
+    ("coach", ["--coach-id", "K2"], set()),                         # the page shows no by_program
+    ("cohorts", [], {"trajectories"}),                              # nor the pooled row
+    ("roi", [], {"tornado", "waterfall", "intangibles", "assumptions"}),
+])
+def test_export_carries_only_the_extras_its_page_shows(wh_file_shown, view, args, want):
+    """Rule 5: no extra table the page does not show, and the ROI's waterfall and tornado of the total
+    only (the page draws them for "All"); an extra the page does not show cannot be asked for as CSV."""
+    from pipelines.cli import app
+
+    r = CliRunner().invoke(app, ["export", view, "--db", str(wh_file_shown), "--format", "json", *args])
+    assert r.exit_code == 0, r.output
+    extras = json.loads(r.stdout)["extras"]
+    assert set(extras) == want
+    for name in {"tornado", "waterfall"} & want:
+        assert extras[name] and {rec["program_id"] for rec in extras[name]} == {"All"}
+    hidden = {"coach": "by_program", "cohorts": "pooled", "roi": None}[view]
+    if hidden:
+        c = CliRunner().invoke(app, ["export", view, "--db", str(wh_file_shown), "--format", "csv", "--table", hidden,
+                                     *args])
+        assert c.exit_code == 2 and "has no table" in c.output
 
 
 def test_export_refusal_and_bad_filter(wh_file):
