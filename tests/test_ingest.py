@@ -341,3 +341,42 @@ def test_survey_answers_must_be_whole_numbers_and_semicolon_files_take_both_sepa
         ("survey_b.csv", 3, "val1", "4,5", "not a whole number on the 1-7 scale"),
         ("survey_b.csv", 4, "val1", "nan", 'not a number on the 1-7 scale, nor a label in its label set: "nan"'),
     ]
+
+
+def test_a_survey_loaded_before_its_people_loads_once_they_are(tmp_path, load):
+    """The first load quarantines every row (no people yet); the same file is not skipped as
+    already loaded once people are: it loads again, and its earlier rows are replaced."""
+    survey = SAMPLE / "survey_2024-01.csv"
+    db = tmp_path / "wh.duckdb"
+    first = load(survey).files[0]
+    assert first.rows_loaded == 0 and first.rows_quarantined == first.rows_in
+    # nothing new since: still skipped, and the report says what to do
+    again = load(survey).files[0]
+    assert again.status == "unchanged" and any("load the people file" in n for n in again.notes), again.notes
+    report = load(SAMPLE / "programs.csv", SAMPLE / "people.csv", survey)
+    f = {x.file: x for x in report.files}["survey_2024-01.csv"]
+    assert f.status != "unchanged" and f.rows_loaded > 0, f.notes
+    assert any("loaded again" in n for n in f.notes), f.notes
+    assert q(db, "SELECT count(*) FROM survey_responses")[0][0] == f.rows_loaded
+    # loaded with no row waiting for its person: skipped from now on
+    assert load(survey).files[0].status == "unchanged"
+
+
+def test_two_files_of_one_survey_in_one_run_add_up(tmp_path, load):
+    """survey_emea.csv and survey_apac.csv both say survey_id pulse-q1: loaded in one run they add
+    up; a later run with a corrected file replaces the survey's rows, and the report says how many."""
+    people = "employee_id,department,team\n" + "".join(f"E{i},D,T\n" for i in range(1, 5))
+    head = "employee_id,submitted_at,survey_id,val1,val2,val3,enps\n"
+    folder = write_files(tmp_path / "in", {
+        "people.csv": people,
+        "survey_emea.csv": head + "E1,2024-02-01,pulse-q1,5,5,5,9\nE2,2024-02-01,pulse-q1,5,5,5,9\n",
+        "survey_apac.csv": head + "E3,2024-02-02,pulse-q1,4,4,4,8\nE4,2024-02-02,pulse-q1,4,4,4,8\n",
+    })
+    db = tmp_path / "wh.duckdb"
+    report = load(folder)
+    assert q(db, "SELECT count(*) FROM survey_responses WHERE survey_id = 'pulse-q1'")[0][0] == 4
+    assert all(f.rows_replaced == 0 for f in report.files)
+    fix = write_files(tmp_path / "fix", {"survey_all.csv": head + "E1,2024-02-03,pulse-q1,6,6,6,10\n"})
+    f = load(fix).files[0]
+    assert f.rows_replaced == 4 and any("replaced 4 row(s)" in n for n in f.notes), f.notes
+    assert q(db, "SELECT count(*) FROM survey_responses WHERE survey_id = 'pulse-q1'")[0][0] == 1

@@ -25,6 +25,7 @@ class FileReport:
     rows_in: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_replaced: int = 0        # rows of earlier loads this file's rows replaced (replace-by-key)
     dropped_columns: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     status: str = "loaded"
@@ -129,10 +130,54 @@ def quarantine(con, staged: Staged, batch_id: int) -> tuple[int, Counter]:
     return bad + staged.rejected_rows, reasons
 
 
+_UNKNOWN_PERSON = "%(load people first)"
+_UNKNOWN_PROGRAM = "%(load programs first)"
+
+
+def waiting_files(con) -> dict[str, tuple[int, int, int]]:
+    """sha256 -> (batch, rows waiting for a person, rows waiting for a program) for each file whose
+    latest load quarantined rows because their person or program was not loaded yet."""
+    rows = con.execute(f"""
+        SELECT b.file_sha256, b.batch_id,
+               count(DISTINCT q.source_row) FILTER (WHERE q.reason LIKE '{_UNKNOWN_PERSON}'),
+               count(DISTINCT q.source_row) FILTER (WHERE q.reason LIKE '{_UNKNOWN_PROGRAM}')
+        FROM load_batches b JOIN quarantine q USING (batch_id)
+        WHERE b.batch_id = (SELECT max(batch_id) FROM load_batches l WHERE l.file_sha256 = b.file_sha256)
+          AND (q.reason LIKE '{_UNKNOWN_PERSON}' OR q.reason LIKE '{_UNKNOWN_PROGRAM}')
+        GROUP BY ALL""").fetchall()
+    return {sha: (batch, people, programs) for sha, batch, people, programs in rows}
+
+
+def load_again(con, waiting: tuple[int, int, int] | None, fr: FileReport) -> bool:
+    """Whether a file loaded before (same sha256) is loaded again: only when its last load
+    quarantined rows for a person or program not loaded yet, and people or programs have been
+    loaded since (in an earlier run or earlier in this one). Says which on `fr`."""
+    if waiting is None:
+        return False
+    batch, people, programs = waiting
+    since = {r[0] for r in con.execute("SELECT DISTINCT entity FROM load_batches WHERE batch_id > ? AND rows_loaded > 0",
+                                       [batch]).fetchall()}
+    what = " and ".join(w for w, n in (("people", people), ("programs", programs)) if n)
+    rows = max(people, programs)
+    if (people and "people" in since) or (programs and "programs" in since):
+        fr.notes.append(f"loaded before (batch {batch}) with {rows} row(s) quarantined because their "
+                        f"{what} were not loaded yet; {what} loaded since, so loaded again")
+        return True
+    fr.notes.append(f"its earlier load (batch {batch}) quarantined {rows} row(s) whose {what} were not "
+                    f"loaded yet: load the {what} file, then this file again")
+    return False
+
+
 def load_rows(con, src: SourceTable, staged: Staged, batch_id: int, settings: Mapping,
-              instruments: Mapping) -> int:
+              instruments: Mapping, run_id: str | None = None) -> tuple[int, int]:
+    """Insert the good rows, replacing earlier rows by key; returns (rows loaded, rows replaced).
+
+    A survey file replaces the earlier rows of its survey_id(s) except those loaded earlier in the
+    same run (two files of one survey, e.g. one a region, add up). People, programs, enrolments and
+    sessions replace rows with the same key whichever run loaded them."""
     good = f"(SELECT * FROM {staged.checked} WHERE NOT _bad)"
-    params: dict = {"batch": batch_id}
+    params: dict = {"batch": batch_id, "run": run_id or ""}
+    replaced = 0
     if src.entity == "people":
         cp = settings["career_phase"]
         params.update({"ymid": cp["years_mid_from"], "ylate": cp["years_late_from"],
@@ -141,7 +186,7 @@ def load_rows(con, src: SourceTable, staged: Staged, batch_id: int, settings: Ma
         con.executemany("INSERT INTO cl_job_level_phase VALUES (?, ?)",
                         [(str(k).lower(), v) for k, v in cp.get("job_level", {}).items()])
         age = "coalesce(g.age, g._age_from_birth)" if "_age_from_birth" in _columns(con, staged.checked) else "g.age"
-        _exec(con, f"DELETE FROM people WHERE participant_key IN (SELECT participant_key FROM {good})")
+        replaced = _exec(con, f"DELETE FROM people WHERE participant_key IN (SELECT participant_key FROM {good})").fetchall()[0][0]
         _exec(con, f"""
             INSERT INTO people
             SELECT g.participant_key, g.department || ' / ' || g.team, g.department, g.team, g.job_level,
@@ -167,30 +212,32 @@ def load_rows(con, src: SourceTable, staged: Staged, batch_id: int, settings: Ma
                    $batch
             FROM {good} g LEFT JOIN cl_job_level_phase j ON j.job_level = g.job_level""", params)
     elif src.entity == "programs":
-        _exec(con, f"DELETE FROM programs WHERE program_id IN (SELECT program_id FROM {good})")
+        replaced = _exec(con, f"DELETE FROM programs WHERE program_id IN (SELECT program_id FROM {good})").fetchall()[0][0]
         _exec(con, f"""INSERT INTO programs
             SELECT program_id, name, program_type, cost_per_participant, total_cost, admin_cost, currency, $batch
             FROM {good}""", params)
     elif src.entity == "enrolments":
-        _exec(con, f"DELETE FROM enrolments WHERE (participant_key, cohort_id) IN "
-                    f"(SELECT (participant_key, cohort_id) FROM {good})")
+        replaced = _exec(con, f"DELETE FROM enrolments WHERE (participant_key, cohort_id) IN "
+                              f"(SELECT (participant_key, cohort_id) FROM {good})").fetchall()[0][0]
         _exec(con, f"""INSERT INTO enrolments
             SELECT participant_key, program_id, cohort_id, coach_id, start_date, end_date,
                    sessions_planned, sessions_attended, status, $batch
             FROM {good}""", params)
     elif src.entity == "sessions":
-        _exec(con, f"DELETE FROM sessions WHERE (participant_key, session_date) IN "
-                    f"(SELECT (participant_key, session_date) FROM {good})")
+        replaced = _exec(con, f"DELETE FROM sessions WHERE (participant_key, session_date) IN "
+                              f"(SELECT (participant_key, session_date) FROM {good})").fetchall()[0][0]
         _exec(con, f"""INSERT INTO sessions
             SELECT participant_key, coach_id, session_date, duration_minutes, $batch FROM {good}""", params)
     elif src.entity == "survey":
         # the typed table holds each row's scale scores and items answered (pipelines/ingest/stage.py)
         params["survey_id"] = src.path.stem
-        _exec(con, f"DELETE FROM survey_responses WHERE survey_id IN "
-                    f"(SELECT DISTINCT coalesce(survey_id, $survey_id) FROM {good})", params)
+        replaced = _exec(con, f"DELETE FROM survey_responses WHERE survey_id IN "
+                              f"(SELECT DISTINCT coalesce(survey_id, $survey_id) FROM {good}) "
+                              f"AND batch_id NOT IN (SELECT batch_id FROM load_batches WHERE run_id = $run)",
+                         params).fetchall()[0][0]
         _exec(con, f"""INSERT INTO survey_responses (response_id, survey_id, participant_key, submitted_at,
                    wave_reported, items_answered, {', '.join(MEASURE_COLUMNS)}, batch_id)
             SELECT nextval('response_id_seq'), coalesce(survey_id, $survey_id), participant_key, submitted_at,
                    wave, items_answered, {', '.join(MEASURE_COLUMNS)}, $batch
             FROM {good}""", params)
-    return _exec(con, f"SELECT count(*) FROM {good}").fetchall()[0][0]
+    return _exec(con, f"SELECT count(*) FROM {good}").fetchall()[0][0], replaced

@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Mapping
 from pipelines import marts
 from pipelines.config import all_item_codes
 from pipelines.ingest.errors import RefusedFile
-from pipelines.ingest.load import FileReport, cross_row_checks, load_rows, quarantine
+from pipelines.ingest.load import FileReport, cross_row_checks, load_again, load_rows, quarantine, waiting_files
 from pipelines.ingest.pseudonymise import Key
 from pipelines.ingest.readers import ENTITIES, SourceTable, read_canonical
 from pipelines.ingest.stage import create_macros, stage
@@ -80,6 +80,7 @@ def ingest(paths: Iterable[str | Path], db: str | Path, key: Key, settings: Mapp
             sources = [read(path, items, Path(workdir)) for path in files]
             sources.sort(key=lambda s: (ENTITIES.index(s.entity), s.path.name))
             loaded = {r[0] for r in con.execute("SELECT file_sha256 FROM load_batches").fetchall()}
+            waiting = waiting_files(con)   # loaded before with rows waiting for their person or program
             for n, src in enumerate(sources):
                 if progress:
                     progress(src.path.name, n, len(sources))
@@ -88,7 +89,7 @@ def ingest(paths: Iterable[str | Path], db: str | Path, key: Key, settings: Mapp
                                 ignored_columns=list(src.ignored_columns), notes=list(src.notes))
                 report.files.append(fr)
                 sha = src.sha256
-                if sha in loaded:
+                if sha in loaded and not load_again(con, waiting.pop(sha, None), fr):
                     fr.status = "unchanged"
                     fr.notes.append("already loaded (same sha256): skipped")
                     continue
@@ -135,7 +136,10 @@ def _load_one(con, src: SourceTable, sha: str, n: int, fr: FileReport, key: Key,
     cross_row_checks(con, src, staged, settings)
     fr.rows_in = staged.rows_in
     fr.rows_quarantined, fr.reasons = quarantine(con, staged, batch_id)
-    fr.rows_loaded = load_rows(con, src, staged, batch_id, settings, instruments)
+    fr.rows_loaded, fr.rows_replaced = load_rows(con, src, staged, batch_id, settings, instruments, run_id)
+    if fr.rows_replaced:
+        fr.notes.append(f"replaced {fr.rows_replaced} row(s) loaded earlier"
+                        + (" (its survey_id's earlier responses)" if src.entity == "survey" else " (same key)"))
     fr.status = "loaded_with_quarantine" if fr.rows_quarantined else "loaded"
     con.execute(
         "INSERT INTO load_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
