@@ -2,7 +2,8 @@
 
 1. k (default 5, never below 3): no shown number rests on fewer than k people.
 2. Complementary suppression in breakdowns and cross-tabs whose totals are shown.
-3. Differencing: a filtered group whose complement in its parent holds 1..k-1 people is refused.
+3. Differencing: a filtered group whose complement in its parent holds 1..k-1 people is refused; so is
+   a filtered group that rule 2 hides in the breakdown of its parent by the same dimension.
 """
 
 from __future__ import annotations
@@ -122,9 +123,15 @@ def parents(filters, team_department: Mapping[str, str] | None = None, cohort_pr
 
 
 def guard(filters, k: int, count: Callable[[object], Mapping[str, int]], team_department=None,
-          cohort_program=None) -> None:
+          cohort_program=None, count_by: Callable[[object, str], pd.DataFrame] | None = None) -> None:
     """Refuse (AnonymityRefused) when, for some active filter, relaxing it adds 1..k-1 people to any
-    of the view's base counts (`count(filters) -> {label: people}`)."""
+    of the view's base counts (`count(filters) -> {label: people}`).
+
+    With `count_by(parent filters, dimension) -> DataFrame` (one row per value of the dimension, indexed
+    by it, one column per count): also refuse a filtered value that the breakdown of its parent by the
+    same dimension hides as a complementary cell (rule 2). Without this, filtering on that value would
+    show what the breakdown hides, and the small cell it protects would be the parent minus the shown
+    cells. A value holding fewer than k people itself is not refused here: the view suppresses it."""
     active = parents(filters, team_department, cohort_program)
     if not active:
         return
@@ -139,6 +146,27 @@ def guard(filters, k: int, count: Callable[[object], Mapping[str, int]], team_de
                     f"Cannot show {dim.replace('_', ' ')} {value!r}: outside it, {PARENT_LABEL[dim]} holds only "
                     f"{diff} {label} (fewer than k = {k}), so its figures could be subtracted from the "
                     f"figures of {PARENT_LABEL[dim]} to reveal those people. Widen or remove the "
+                    f"{dim.replace('_', ' ')} filter.")
+    if count_by is None:
+        return
+    for dim, parent in active:
+        if dim == "dates":
+            continue
+        value = getattr(filters, dim)
+        cells = count_by(parent, dim)
+        if value not in cells.index:
+            continue
+        at = list(cells.index).index(value)
+        for label in cells.columns:
+            n = cells[label].to_numpy(dtype=float)
+            if n[at] < k:
+                continue
+            if suppress_1d(n, k)[at]:
+                raise AnonymityRefused(
+                    f"Cannot show {dim.replace('_', ' ')} {value!r} on its own: broken down by "
+                    f"{dim.replace('_', ' ')}, {PARENT_LABEL[dim]} has a group of fewer than k = {k} "
+                    f"{label}, and {value!r} is hidden beside it so that the small group cannot be worked "
+                    f"out from {PARENT_LABEL[dim]} minus the groups shown. Widen or remove the "
                     f"{dim.replace('_', ' ')} filter.")
 
 

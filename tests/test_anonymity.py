@@ -174,3 +174,114 @@ def test_retention_curves_protect_a_hidden_month_against_the_all_curve(settings)
         assert recovered == 0 or recovered >= k, f"month {month}: hidden programs hold {recovered} people"
     assert curves.loc[curves["suppressed"], ["at_risk", "estimate", "ci_low", "ci_high"]].isna().all().all()
     con.close()
+
+
+# -- rule 3 on every count a view shows, and rule 2 against a filter ----------------------------------
+
+def _mutated(settings, mutate):
+    """The analytics fixture, changed by `mutate(cursor)` before the marts are rebuilt."""
+    from pipelines import marts
+    from pipelines.warehouse import open_memory
+
+    from fixtures_analytics import build
+
+    con = open_memory()
+    build(con, settings)
+    cur = con.cursor()
+    mutate(cur)
+    marts.rebuild(cur, settings)
+    return con
+
+
+def _coached_pairs(cur, where: str = "true", limit: int = 2) -> list[str]:
+    return [r[0] for r in cur.execute(
+        "SELECT i.participant_key FROM mart_panel k JOIN mart_person_ids i USING (pid) WHERE k.role = 'coached' "
+        f"AND baseline_engagement IS NOT NULL AND post_engagement IS NOT NULL AND {where} ORDER BY 1 LIMIT {limit}"
+    ).fetchall()]
+
+
+def test_filtering_on_a_complementary_cell_is_refused(settings):
+    """Outcomes by department hide a department of 2 coached people and, beside it, the next-smallest: a
+    filter on that department would show it, and the small one would be All minus the shown ones."""
+    from dashboard import queries as q
+
+    def mutate(cur):
+        small = _coached_pairs(cur)
+        cur.execute("UPDATE people SET department = 'D3', team_id = 'D3 / T5', team = 'T5' "
+                    "WHERE participant_key IN (SELECT unnest($k))", {"k": small})
+    con = _mutated(settings, mutate)
+    cur = con.cursor()
+    t = q.outcomes(cur, Filters(), settings, rows="department", cols=None).table
+    hidden = set(t.loc[t["suppressed"], "department"]) - {"All"}
+    assert "D3" in hidden and len(hidden) == 2
+    partner = (hidden - {"D3"}).pop()
+    with pytest.raises(AnonymityRefused, match=f"department '{partner}' on its own"):
+        q.outcomes(cur, Filters(department=partner), settings, rows="department", cols=None)
+    for shown in set(t["department"]) - hidden - {"All"}:
+        q.outcomes(cur, Filters(department=shown), settings, rows="department", cols=None)
+    con.close()
+
+
+def test_a_coach_beside_a_coach_of_two_clients_is_refused(settings):
+    """Each coach's page alone, beside the overview's all-coached figure: without rule 2 over the coaches,
+    a coach with 2 clients is All minus every other coach."""
+    from dashboard import queries as q
+
+    def mutate(cur):
+        cur.execute("UPDATE enrolments SET coach_id = 'K9' WHERE participant_key IN (SELECT unnest($k))",
+                    {"k": _coached_pairs(cur, "cohort_id = 'C1'")})
+    con = _mutated(settings, mutate)
+    cur = con.cursor()
+    shown_n = 0
+    for coach in q.filter_options(cur).coaches:
+        try:
+            t = q.coach_impact(cur, Filters(), settings, coach, measure="engagement").table.iloc[0]
+        except AnonymityRefused:
+            continue
+        if not t["suppressed"]:
+            shown_n += int(t["n"])
+    ov = q.overview(cur, Filters(), settings).table
+    total = int(ov[(ov.metric == "change") & (ov.measure == "engagement")]["n"].iloc[0])
+    assert not 0 < total - shown_n < 5, "the hidden coaches' clients are the total minus the shown coaches"
+    con.close()
+
+
+def test_overview_and_coach_guard_every_measure_they_show(settings):
+    """Values alignment asked in D2 of only 2 coached people: the overview under department D1 shows
+    that measure's change, so D2's two would be the unfiltered figure minus D1's."""
+    from dashboard import queries as q
+
+    def mutate(cur):
+        two = _coached_pairs(cur, "k.department = 'D2' AND baseline_values_alignment IS NOT NULL "
+                                  "AND post_values_alignment IS NOT NULL")
+        cur.execute("UPDATE survey_responses SET values_alignment = NULL WHERE participant_key IN "
+                    "(SELECT participant_key FROM people WHERE department = 'D2') "
+                    "AND participant_key NOT IN (SELECT unnest($k))", {"k": two})
+    con = _mutated(settings, mutate)
+    cur = con.cursor()
+    with pytest.raises(AnonymityRefused, match=r"2 people in the coached matched panel \(values alignment\)"):
+        q.overview(cur, Filters(department="D1"), settings)
+    with pytest.raises(AnonymityRefused, match="values alignment"):
+        q.coach_impact(cur, Filters(department="D1"), settings, "K2")
+    con.close()
+
+
+def test_completion_counts_are_guarded(settings):
+    """A new cohort of 10, one of whom has withdrawn: two date ranges, one with the cohort and one
+    without, would show that one person's withdrawal through the completion rate."""
+    import datetime as dt
+
+    from dashboard import queries as q
+
+    def mutate(cur):
+        free = [r[0] for r in cur.execute(
+            "SELECT participant_key FROM people WHERE participant_key NOT IN (SELECT participant_key FROM enrolments) "
+            "AND exit_date IS NULL ORDER BY 1 LIMIT 10").fetchall()]
+        for i, key in enumerate(free):
+            cur.execute("INSERT INTO enrolments VALUES ($k, 'P2', 'C4', 'K3', DATE '2025-01-10', DATE '2025-07-01', "
+                        "6, 1, $s, 1)", {"k": key, "s": "withdrawn" if i == 0 else "active"})
+    con = _mutated(settings, mutate)
+    cur = con.cursor()
+    with pytest.raises(AnonymityRefused, match="1 people with a finished enrolment"):
+        q.overview(cur, Filters(date_to=dt.date(2025, 1, 1)), settings)
+    con.close()

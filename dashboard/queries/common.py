@@ -9,7 +9,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from dashboard.anonymity import guard
+from dashboard.anonymity import guard, parents
 from dashboard.filters import WAVE_PAIRS, FilterOptions, Filters
 from dashboard.queries import sql as Q
 from dashboard.queries.sql import MEASURES
@@ -62,33 +62,74 @@ def filter_options(cur) -> FilterOptions:
         team_department=dict(teams), date_min=dmin, date_max=dmax, waves=WAVE_PAIRS)
 
 
-def _guard(cur, f: Filters, k: int, measure: str = "engagement", counts: bool = False,
-           panel: pd.DataFrame | None = None) -> dict | None:
-    """Rule 3 on the view's base counts; with counts=True returns the counts of the selection itself
-    (without a filter nothing can be refused, and nothing is counted unless the caller needs it).
-    `panel`: the view's own ungrouped panel statistics of `measure` under `f` (as _panel_multi returns
-    them), whose n and n_comparison are the selection's panel counts, so they are not counted again."""
-    sql = Q.guard_fast_sql(measure, f.pre, f.post)
+def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", counts: bool = False,
+           panel: pd.DataFrame | dict | None = None, completion: bool = False) -> dict | None:
+    """Rule 3 on the view's base counts, and rule 2 against each filter (the filtered value must not be
+    hidden in the breakdown of its parent by that dimension); with counts=True returns the counts of the
+    selection itself (without a filter nothing can be refused, and nothing is counted unless the caller
+    needs it).
+
+    `measure`: the measure, or every measure the view shows (each one's matched panels are checked).
+    `panel`: the view's own ungrouped panel statistics under `f` (as _panel_multi returns them; a dict
+    measure -> statistics with several measures), whose n and n_comparison are the selection's panel
+    counts, so they are not counted again. completion=True: the completion counts are checked too."""
+    ms = [measure] if isinstance(measure, str) else list(measure)
+    labels = _guard_labels(ms, completion)
+    panels = ({ms[0]: panel} if isinstance(panel, pd.DataFrame) else panel) if panel is not None else None
+    sql = Q.guard_fast_sql(ms, f.pre, f.post, completion=completion)
     cache: dict = {}
-    if panel is not None:
-        row = _df(cur, Q.guard_fast_sql(measure, f.pre, f.post, panel=False), _params(f)).iloc[0]
-        cache[f] = {"people in scope": int(row.people), "coached people": int(row.coached),
-                    "people in the coached matched panel": _count(panel, "n"),
-                    "people in the comparison panel": _count(panel, "n_comparison")}
+
+    def named(row) -> dict:
+        return {label: int(row[col]) for col, label in labels.items() if col in row.index}
+
+    memo: dict = {}
+
+    def count_by(filters: Filters, dim: str) -> pd.DataFrame:
+        if (filters, dim) not in memo:
+            df = _df(cur, Q.guard_fast_sql(ms, filters.pre, filters.post, completion=completion, by=dim),
+                     _params(filters))
+            df = df.groupby("_v", dropna=False).sum()      # a value absent from a side came back once per side
+            memo[(filters, dim)] = df[[c for c in labels if c in df.columns]].rename(columns=labels)
+        return memo[(filters, dim)]
 
     def count(filters: Filters) -> dict:
-        key = filters
-        if key not in cache:
-            row = _df(cur, sql, _params(filters)).iloc[0]
-            cache[key] = {"people in scope": int(row.people), "coached people": int(row.coached),
-                          "people in the coached matched panel": int(row.coached_panel),
-                          "people in the comparison panel": int(row.comparison_panel)}
-        return cache[key]
+        if filters not in cache:
+            cache[filters] = named(_df(cur, sql, _params(filters)).iloc[0])
+        return cache[filters]
 
-    if f.active():
-        opts = _maps(cur)
-        guard(f, k, count, team_department=opts[0], cohort_program=opts[1])
+    if not f.active():
+        return count(f) if counts else None
+    opts = _maps(cur)
+    # a person has one department, team and career phase: broken down by one of them, the parent's counts
+    # are the sums of its rows and the selection's are the row of the chosen value, so the breakdown
+    # statement that rule 2 needs answers rule 3 too
+    for dim, parent in parents(f, opts[0], opts[1]):
+        if dim in Q.PERSON_DIMENSIONS:
+            cells = count_by(parent, dim)
+            cache.setdefault(parent, {c: int(cells[c].sum()) for c in cells.columns})
+            value = getattr(f, dim)
+            cache.setdefault(f, {c: int(cells.loc[value, c]) if value in cells.index else 0 for c in cells.columns})
+    if f not in cache and panels is not None:
+        row = _df(cur, Q.guard_fast_sql(ms, f.pre, f.post, panel=False, completion=completion), _params(f)).iloc[0]
+        mine = named(row)
+        for i, m in enumerate(ms):
+            mine[labels[f"coached_panel_{i}"]] = _count(panels[m], "n")
+            mine[labels[f"comparison_panel_{i}"]] = _count(panels[m], "n_comparison")
+        cache[f] = mine
+    guard(f, k, count, team_department=opts[0], cohort_program=opts[1], count_by=count_by)
     return count(f) if counts else None
+
+
+def _guard_labels(measures: list[str], completion: bool) -> dict:
+    """guard_fast_sql's count columns -> the words a refusal uses for them."""
+    labels = {"people": "people in scope", "coached": "coached people"}
+    for i, m in enumerate(measures):
+        of = f" ({m.replace('_', ' ')})" if len(measures) > 1 else ""
+        labels[f"coached_panel_{i}"] = f"people in the coached matched panel{of}"
+        labels[f"comparison_panel_{i}"] = f"people in the comparison panel{of}"
+    if completion:
+        labels.update({"completion_n": "people with a finished enrolment", "completion_x": "people who completed"})
+    return labels
 
 
 def _count(stats_: pd.DataFrame, col: str) -> int:

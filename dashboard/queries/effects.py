@@ -14,7 +14,7 @@ from dashboard.queries import sql as Q
 from dashboard.queries.common import (ALL, ViewResult, _as_of, _check_measure, _count, _df, _guard,
                                       _params)
 from dashboard.queries.panel import _crosstab, _crosstabs, _estimates, _notes_change, _panel_multi
-from dashboard.queries.sql import COMPLETION_SQL, GROUP_COLUMNS, MEASURES
+from dashboard.queries.sql import GROUP_COLUMNS, MEASURES
 from dashboard.queries.survival import retention
 
 
@@ -122,7 +122,7 @@ def coach_impact(cur, f: Filters, settings, coach_id: str, measure: str | None =
     # neither shows a DiD, so the statement leaves it out
     raws = _panel_multi(cur, f, measures, [["program"], []], did=False)
     # rule 3 before anything is built (the selection's panel counts are the panel statement's)
-    _guard(cur, f, k, measures[0], panel=raws[(measures[0], ())])
+    _guard(cur, f, k, measures, panel={m: raws[(m, ())] for m in measures})
     for m in measures:
         raws[(m, ("coach",))] = _coach_groups(raws[(m, ())], coach_id)
     tables = _crosstabs(cur, f, k, measures, "coach", None, pre_raws=raws)
@@ -148,8 +148,12 @@ def overview(cur, f: Filters, settings, waves: str | None = None) -> ViewResult:
         f = f.with_(waves=waves)
     raws = _panel_multi(cur, f, list(MEASURES), [[]])
     if f.active():
-        counts = _guard(cur, f, k, counts=True, panel=raws[("engagement", ())])
-        comp = _df(cur, COMPLETION_SQL, _params(f)).iloc[0]
+        # rule 3 and the filter's breakdown on every measure shown, and on the completion counts
+        got = _guard(cur, f, k, list(MEASURES), counts=True, panel={m: raws[(m, ())] for m in MEASURES},
+                     completion=True)
+        counts = {"people in scope": got["people in scope"], "coached people": got["coached people"],
+                  "people in the coached matched panel": _count(raws[("engagement", ())], "n")}
+        comp = pd.Series({"n": got["people with a finished enrolment"], "x": got["people who completed"]})
     else:
         # nothing to refuse: people, coached and completion counted alone (one statement), the matched panel
         # is the engagement panel's n

@@ -145,40 +145,103 @@ SELECT {g}, role, wave, {n} AS n, avg(y) AS mean, stddev_samp(y) AS sd
 FROM resp GROUP BY ALL ORDER BY ALL"""
 
 
-def guard_fast_sql(measure: str, pre: str, post: str, panel: bool = True, completion: bool = False) -> str:
+# the dimensions a guard can break its counts down by (rule 2 against a filter: the filtered value must not
+# be one that the breakdown of its parent by the same dimension hides): the filter's name -> the column
+# of `enrolled` (coached people) and of mart_panel; and of mart_people for the person's own attributes
+GUARD_DIMENSIONS = {"department": "department", "team": "team_id", "career_phase": "career_phase",
+                    "program": "program_id", "cohort": "cohort_id", "coach": "coach_id"}
+PERSON_DIMENSIONS = ("department", "team", "career_phase")
+
+
+def guard_fast_sql(measures: str | list[str], pre: str, post: str, panel: bool = True, completion: bool = False,
+                   by: str | None = None) -> str:
     """guard_sql with the panel counts from mart_panel (panel=False: people and coached only).
+
+    `measures`: one measure (columns coached_panel, comparison_panel) or a list (coached_panel_<i>,
+    comparison_panel_<i>, i indexing the list): a view showing several measures checks each one's panel.
     completion=True: also completion_n and completion_x, the people with a completed or withdrawn
-    enrolment and with a completed one (the overview's completion rate), from the same enrolments."""
-    y0, y1 = score_col(pre, measure), score_col(post, measure)
+    enrolment and with a completed one (the overview's completion rate), from the same enrolments.
+    by: one of GUARD_DIMENSIONS: one row per value `_v` of that dimension (people counted within each)
+    instead of one row; the comparison panel is counted per value only for a person's own attributes
+    (PERSON_DIMENSIONS), since comparison people belong to no program, cohort or coach."""
+    many = not isinstance(measures, str)
+    ms = list(measures) if many else [measures]
+    suffix = (lambda i: f"_{i}") if many else (lambda i: "")
+    if by is not None and by not in GUARD_DIMENSIONS:
+        raise ValueError(f"unknown guard dimension {by!r}")
+    col = GUARD_DIMENSIONS.get(by)
+    person_dim = by in PERSON_DIMENSIONS
+    v = f"mp.{col} AS _v, " if by else ""
+    gb = " GROUP BY ALL" if by else ""
     done = (",\n           count(DISTINCT mp.pid) FILTER (WHERE mp.status IN ('completed', 'withdrawn'))"
             " AS completion_n,\n           count(DISTINCT mp.pid) FILTER (WHERE mp.status = 'completed')"
             " AS completion_x") if completion else ""
+    # which measures a person has a matched pair in, as bits (one bit_or per person instead of a distinct
+    # count per measure), then the people per measure counted from those bits
+    both = [f"k.{score_col(pre, m)} IS NOT NULL AND k.{score_col(post, m)} IS NOT NULL" for m in ms]
+    if len(ms) > 62:
+        raise ValueError("at most 62 measures in one guard statement")
+    has = " + ".join(f"({b})::BIGINT * {1 << i}" for i, b in enumerate(both))
+    panel_cols = []
+    for i in range(len(ms)):
+        panel_cols.append(f"count(*) FILTER (WHERE role = 'coached' AND _has & {1 << i} <> 0) AS coached_panel{suffix(i)}")
+        if by is None or person_dim:
+            panel_cols.append(f"count(*) FILTER (WHERE role = 'comparison' AND _has & {1 << i} <> 0)"
+                              f" AS comparison_panel{suffix(i)}")
+    any_both = " OR ".join(f"({b})" for b in both)
+    panel_names = ", ".join(f"panel.{c.rsplit(' AS ', 1)[1]}" for c in panel_cols)
+    panel_sel = ",\n           ".join(panel_cols)
+    no_cohort_filter = ("$f_program IS NULL AND $f_cohort IS NULL AND $f_coach IS NULL AND $f_date_from IS NULL\n"
+                        "              AND $f_date_to IS NULL")
+    everyone = ""
+    if by is None:
+        people = f"""CASE WHEN {no_cohort_filter}
+         THEN (SELECT count(*) FROM mart_people mp WHERE {PEOPLE_FILTER})
+         ELSE base.coached END AS people"""
+        select = f"""SELECT
+    {people},
+    base.*{(", " + panel_names) if panel else ""}
+FROM base{" CROSS JOIN panel" if panel else ""}"""
+    else:
+        # everyone in scope per value of a person's attribute (without a program, cohort, coach or date
+        # filter), else the coached; a value with no one coached still counts its people
+        people = (f"""CASE WHEN {no_cohort_filter}
+         THEN coalesce(everyone.n, 0) ELSE coalesce(base.coached, 0) END AS people""" if person_dim
+                  else "coalesce(base.coached, 0) AS people")
+        everyone = (f""",
+everyone AS (
+    SELECT mp.{col} AS _v, count(*) AS n FROM mart_people mp WHERE {PEOPLE_FILTER} GROUP BY ALL
+)""" if person_dim else "")
+        keys = ["base"] + (["everyone"] if person_dim else []) + (["panel"] if panel else [])
+        joins = "".join(f"\nFULL JOIN {t} USING (_v)" for t in keys[1:])
+        coalesced = ", ".join(f"coalesce(base.{c}, 0) AS {c}" for c in ["coached"] + (["completion_n", "completion_x"] if completion else []))
+        select = f"""SELECT _v,
+    {people},
+    {coalesced}{(", " + ", ".join(f"coalesce({c}, 0) AS {c.split('.', 1)[1]}" for c in panel_names.split(", "))) if panel else ""}
+FROM base{joins}"""
     return f"""
 WITH scope_cohorts AS (
     SELECT c.* FROM cohorts c WHERE {COHORT_FILTER}
 ),
 enrolled AS (
-    SELECT mp.pid, e.status, mp.department, mp.team_id, mp.career_phase
+    SELECT mp.pid, e.status, mp.department, mp.team_id, mp.career_phase, c.program_id, c.cohort_id, e.coach_id
     FROM enrolments e JOIN scope_cohorts c USING (cohort_id)
     JOIN mart_person_ids mp ON mp.participant_key = e.participant_key
     WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach)
 ),
 base AS (
-    SELECT count(DISTINCT mp.pid) AS coached{done}
-    FROM enrolled mp WHERE {PEOPLE_FILTER}
+    SELECT {v}count(DISTINCT mp.pid) AS coached{done}
+    FROM enrolled mp WHERE {PEOPLE_FILTER}{gb}
 ),
-panel AS (
-    -- distinct people: the bits set in a bitstring over the integer person key
-    SELECT coalesce(bit_count(bitstring_agg(pid) FILTER (WHERE role = 'coached')), 0) AS coached_panel,
-           coalesce(bit_count(bitstring_agg(pid) FILTER (WHERE role = 'comparison')), 0) AS comparison_panel
+panel_person AS (
+    SELECT {v.replace("mp.", "k.")}k.pid, k.role, bit_or({has}) AS _has
     FROM mart_panel k
     WHERE {PANEL_SCOPE} AND {both_waves(pre, post)}
-      AND k.{y0} IS NOT NULL AND k.{y1} IS NOT NULL
-)
-SELECT
-    CASE WHEN $f_program IS NULL AND $f_cohort IS NULL AND $f_coach IS NULL AND $f_date_from IS NULL
-              AND $f_date_to IS NULL
-         THEN (SELECT count(*) FROM mart_people mp WHERE {PEOPLE_FILTER})
-         ELSE base.coached END AS people,
-    base.*{", panel.coached_panel, panel.comparison_panel" if panel else ""}
-FROM base{" CROSS JOIN panel" if panel else ""}"""
+      AND ({any_both})
+    GROUP BY ALL
+),
+panel AS (
+    SELECT {"_v, " if by else ""}{panel_sel}
+    FROM panel_person{gb}
+){everyone}
+{select}"""
