@@ -285,3 +285,58 @@ def test_completion_counts_are_guarded(settings):
     with pytest.raises(AnonymityRefused, match="1 people with a finished enrolment"):
         q.overview(cur, Filters(date_to=dt.date(2025, 1, 1)), settings)
     con.close()
+
+
+def _missing_scores(cur, f, settings):
+    from dashboard import queries as q
+
+    res = q.quality(cur, f, settings)
+    return res.table[res.table["check"] == "missing score"], res.notes
+
+
+def test_quality_missing_scores_follow_cohort_dates_as_the_guard_does(settings):
+    """A response submitted after date_to (the reviewer's r8 case): the missing-score counts filtered
+    responses by submission date while rule 3 counts people by cohort start, so all dates and
+    date_to = the day before differed by that one response and showed which scores its person left
+    blank. Now a date selects cohorts here too: the two counts differ by 0 or k or more."""
+    def mutate(cur):
+        key = cur.execute("SELECT participant_key FROM enrolments WHERE cohort_id = 'C2' ORDER BY 1 LIMIT 1").fetchone()[0]
+        cur.execute("INSERT INTO survey_responses (response_id, survey_id, participant_key, submitted_at, "
+                    "items_answered, engagement, vigour, batch_id) VALUES ((SELECT max(response_id) + 1 FROM "
+                    "survey_responses), 'S3', $k, TIMESTAMP '2025-02-10 09:00', 5, 2.0, 2.5, 1)", {"k": key})
+    con = _mutated(settings, mutate)
+    cur = con.cursor()
+    k = k_of(settings)
+    everything, _ = _missing_scores(cur, Filters(), settings)
+    before, _ = _missing_scores(cur, Filters(date_to=pd.Timestamp("2025-02-09").date()), settings)
+    both = everything.merge(before, on="detail", suffixes=("_all", "_dated"))
+    shown = both[~both["suppressed_all"] & ~both["suppressed_dated"]]
+    assert len(shown) == len(both)
+    assert not ((shown["n_all"] - shown["n_dated"]).between(1, k - 1)).any()
+    con.close()
+
+
+def test_quality_hides_missing_scores_when_few_people_answered_outside_the_filter(settings):
+    """Team T2 keeps its people (the guard passes team T1 of department D1), but only two of them answered
+    a survey: D1 minus T1 would give those two people's missing scores, so they are hidden, with a note
+    saying why; the selection is not refused and its other checks stay."""
+    def mutate(cur):
+        t2 = [r[0] for r in cur.execute("SELECT participant_key FROM people WHERE team_id = 'D1 / T2'").fetchall()]
+        keep = [r[0] for r in cur.execute(     # one response each of two people
+            "SELECT min(response_id) FROM survey_responses WHERE participant_key IN (SELECT unnest($p)) "
+            "GROUP BY participant_key ORDER BY 1 LIMIT 2", {"p": t2}).fetchall()]
+        cur.execute("DELETE FROM survey_responses WHERE participant_key IN (SELECT unnest($p)) "
+                    "AND response_id NOT IN (SELECT unnest($keep))", {"p": t2, "keep": keep})
+    con = _mutated(settings, mutate)
+    cur = con.cursor()
+    f = Filters(team="D1 / T1")
+    missing, notes = _missing_scores(cur, f, settings)
+    assert missing["suppressed"].all() and missing[["n", "estimate"]].isna().all().all()
+    assert any(n.startswith("Missing scores are not shown") and "fewer than k = 5" in n for n in notes)
+    from dashboard import queries as q
+
+    t = q.quality(cur, f, settings).table
+    assert not t.loc[t["check"] == "career phase unknown", "suppressed"].any()
+    shown, _ = _missing_scores(cur, Filters(), settings)
+    assert not shown["suppressed"].any()
+    con.close()

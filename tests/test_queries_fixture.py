@@ -111,6 +111,22 @@ def test_retention_equals_lifelines(small_wh, settings):
     assert row["estimate"] == pytest.approx(float(kmf.survival_function_at_times(12).iloc[0]))
 
 
+def test_quality_counts_follow_the_program_filter(small_wh, settings):
+    """Missing scores and unknown career phases count the people of the program's cohorts (the people
+    the differencing check counts), not everyone whatever the program."""
+    con, raw = small_wh
+    cur = con.cursor()
+    cur.execute("UPDATE survey_responses SET engagement = NULL WHERE response_id % 7 = 0")
+    enr, resp = raw["enrolments"], raw["responses"]
+    keys = set(enr.loc[enr.program_id == "P1", "participant_key"])
+    mine = resp[resp.participant_key.isin(keys)]
+    t = q.quality(cur, Filters(program="P1"), settings).table.set_index(["check", "detail"])
+    row = t.loc[("missing score", "engagement")]
+    assert row["n"] == len(mine)
+    assert row["estimate"] == pytest.approx((mine.response_id % 7 == 0).mean())
+    assert t.loc[("career phase unknown", "people"), "n"] == len(keys)
+
+
 def test_response_rates_equal_counts(small_wh, settings):
     con, raw = small_wh
     res = q.response_rates(con.cursor(), Filters(), settings).table

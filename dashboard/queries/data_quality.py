@@ -7,11 +7,12 @@ import math
 import pandas as pd
 
 from dashboard import stats
-from dashboard.anonymity import blank_suppressed, k_of
+from dashboard.anonymity import PARENT_LABEL, blank_suppressed, k_of, parents
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
-from dashboard.queries.common import ViewResult, _df, _guard, _params
+from dashboard.queries.common import ViewResult, _df, _guard, _maps, _params
 from dashboard.queries.sql import MEASURES, QUALITY_SQL, RESPONSE_SQL
+from dashboard.queries.sql.quality import PHASE_UNKNOWN_SQL, RESPONDENTS_SQL
 
 
 def response_rates(cur, f: Filters, settings) -> ViewResult:
@@ -35,14 +36,14 @@ def quality(cur, f: Filters, settings) -> ViewResult:
     missing = ", ".join(f"count(*) FILTER (WHERE {Q.MEASURE_SQL[m]} IS NULL) AS miss_{m}" for m in MEASURES)
     row = _df(cur, QUALITY_SQL.replace("{missing}", missing), _params(f)).iloc[0]
     rows = []
-    people_ok = int(row.people) >= k
+    differenced = _respondents_differenced(cur, f, k, int(row.people))
+    people_ok = int(row.people) >= k and differenced is None
     for m in MEASURES:
         n = int(row.responses)
         p, lo, hi = stats.wilson(row[f"miss_{m}"], n)
         rows.append({"check": "missing score", "detail": m, "n": n, "estimate": p, "ci_low": lo, "ci_high": hi,
                      "suppressed": not people_ok})
-    ph = _df(cur, "SELECT count(*) AS n, count(*) FILTER (WHERE career_phase = 'unknown') AS x FROM mart_people mp "
-                  "WHERE " + Q.PEOPLE_FILTER, _params(f)).iloc[0]
+    ph = _df(cur, PHASE_UNKNOWN_SQL, _params(f)).iloc[0]
     p, lo, hi = stats.wilson(ph.x, ph.n)
     rows.append({"check": "career phase unknown", "detail": "people", "n": int(ph.n), "estimate": p,
                  "ci_low": lo, "ci_high": hi, "suppressed": int(ph.n) < k})
@@ -71,5 +72,26 @@ def quality(cur, f: Filters, settings) -> ViewResult:
     table = table[["check", "detail", "n", "estimate", "ci_low", "ci_high", "flags", "suppressed"]]
     loads = _df(cur, "SELECT finished_at, file_name, entity, source_format, rows_in, rows_loaded, rows_quarantined, "
                      "status FROM load_batches ORDER BY finished_at DESC, batch_id DESC", {})
-    notes = ["Quarantined rows are file rows that failed validation (not people); the reasons come from the loader."]
+    notes = ["Quarantined rows are file rows that failed validation (not people); the reasons come from the loader.",
+             "Missing scores and unknown career phases count the people in scope: everyone, or with a program, "
+             "cohort or date filter the people enrolled in the cohorts it selects (dates are cohort start dates)."]
+    if differenced:
+        notes.append(differenced)
     return ViewResult(table, notes, {"loads": loads, "response_rates": rr}, k)
+
+
+def _respondents_differenced(cur, f: Filters, k: int, respondents: int) -> str | None:
+    """Rule 3 for the missing-score counts, which rest on the people in scope who answered a survey. The
+    guard compares the people in scope; a relaxed filter can add k or more of them of whom only 1..k-1
+    answered, and those few people's missing scores would be the parent's counts minus these. Returns
+    why the counts are hidden, or None."""
+    if not f.active():
+        return None
+    for dim, parent in parents(f, *_maps(cur)):
+        diff = int(_df(cur, RESPONDENTS_SQL, _params(parent)).iloc[0].people) - respondents
+        if 0 < diff < k:
+            return (f"Missing scores are not shown: outside the chosen {dim.replace('_', ' ')}, "
+                    f"{PARENT_LABEL[dim]} adds the survey responses of fewer than k = {k} people, whose missing "
+                    f"scores could be worked out by subtraction. Widen or remove the "
+                    f"{dim.replace('_', ' ')} filter.")
+    return None

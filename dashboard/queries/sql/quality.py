@@ -36,16 +36,39 @@ WHERE h.held[waves.o]
 ORDER BY p.cohort_id, waves.o
 """
 
-QUALITY_SQL = """
-WITH scoped AS (
-    SELECT r.* FROM survey_responses r JOIN mart_people mp USING (participant_key)
+# The people in scope of the data-quality checks, as rule 3 counts them (guard_fast_sql's `people`): everyone
+# under the people filters, or, with a program, cohort, coach or date filter, the enrolled (non-waitlist)
+# people of the cohorts in scope. So a date means a cohort's start date here as on every other page (not
+# when a response was submitted), and the differencing check covers the people these counts rest on.
+QUALITY_PEOPLE = """
+WITH scope_cohorts AS (SELECT c.* FROM cohorts c WHERE """ + COHORT_FILTER + """),
+scope_people AS (
+    SELECT mp.participant_key, mp.career_phase FROM mart_people mp
     WHERE """ + PEOPLE_FILTER + """
-      AND ($f_date_from IS NULL OR r.submitted_at::DATE >= $f_date_from)
-      AND ($f_date_to IS NULL OR r.submitted_at::DATE <= $f_date_to)
-)
+      AND (($f_program IS NULL AND $f_cohort IS NULL AND $f_coach IS NULL AND $f_date_from IS NULL
+            AND $f_date_to IS NULL)
+           OR mp.participant_key IN (
+               SELECT e.participant_key FROM enrolments e JOIN scope_cohorts c USING (cohort_id)
+               WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach)))
+),
+scoped AS (SELECT r.* FROM survey_responses r JOIN scope_people USING (participant_key))
+"""
+
+# The missing-score counts: the responses of the people in scope ({missing}: one count a measure, from
+# the MEASURE_SQL whitelist), and how many people they come from.
+QUALITY_SQL = QUALITY_PEOPLE + """
 SELECT count(*) AS responses, count(DISTINCT participant_key) AS people,
        {missing}
 FROM scoped r
+"""
+
+# How many people in scope answered a survey (the missing-score counts rest on them), for the
+# selection's relaxed parents.
+RESPONDENTS_SQL = QUALITY_PEOPLE + "SELECT count(DISTINCT participant_key) AS people FROM scoped"
+
+# The people in scope whose career phase is unknown.
+PHASE_UNKNOWN_SQL = QUALITY_PEOPLE + """
+SELECT count(*) AS n, count(*) FILTER (WHERE career_phase = 'unknown') AS x FROM scope_people
 """
 
 COMPLETION_SQL = ("WITH scope_cohorts AS (SELECT c.* FROM cohorts c WHERE " + COHORT_FILTER + ") "
