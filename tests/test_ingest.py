@@ -380,3 +380,51 @@ def test_two_files_of_one_survey_in_one_run_add_up(tmp_path, load):
     f = load(fix).files[0]
     assert f.rows_replaced == 4 and any("replaced 4 row(s)" in n for n in f.notes), f.notes
     assert q(db, "SELECT count(*) FROM survey_responses WHERE survey_id = 'pulse-q1'")[0][0] == 1
+
+
+def test_an_unclosed_quote_refuses_the_file_at_the_row_where_it_opens(tmp_path, load):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "survey_q.csv").write_text(
+        "employee_id,submitted_at,val1,val2,val3,enps\nE1,2024-02-01,5,5,5,9\n"
+        'E2,"2024-02-01,5,5,5,9\nE3,2024-02-01,5,5,5,9\nE4,2024-02-01,5,5,5,9\n')
+    with pytest.raises(RefusedFile, match=r"survey_q.csv \(row 3\).*never closed: the 2 line"):
+        load(folder)
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_rows_after_blank_lines_keep_the_row_a_spreadsheet_shows(tmp_path, load):
+    """Rejected rows (numbered by the reader) and good rows (numbered by us) agree after an empty
+    line, and a quoted value over two lines stays one row."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "people.csv").write_text("employee_id,department,team,hire_date\nC1,S,T,2020-01-01\n\n"
+                                       "C2,S,T,notadate\nC3,S,T,\n")
+    (folder / "survey_b.csv").write_text(
+        "employee_id,submitted_at,comment,val1,val2,val3,enps\nC1,2024-02-01,,5,5,5,9\n\n"
+        "C3,2024-02-01,,5,5,5,zz\n\nC1,2024-02-03,\"two\nlines\",5,5,5,99\n\nC3,2024-02-02,,5,5,5,101\n"
+        "C3,2024-02-03,,5,5,5,8\n\n\n")
+    report = load(folder)
+    rows = q(tmp_path / "wh.duckdb", "SELECT b.file_name, source_row, column_name, value FROM quarantine "
+                                     "JOIN load_batches b USING (batch_id) ORDER BY 1, 2")
+    assert rows == [("people.csv", 3, "hire_date", "notadate"),
+                    ("survey_b.csv", 3, "enps", "zz"),
+                    ("survey_b.csv", 5, "enps", "99.0"),
+                    ("survey_b.csv", 7, "enps", "101.0")]
+    assert [(f.rows_in, f.rows_loaded) for f in report.files] == [(3, 2), (5, 2)]
+
+
+def test_mixed_line_endings_are_read_and_a_reader_failure_is_a_refusal(tmp_path, load, monkeypatch):
+    from pipelines.ingest import sniff
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "people.csv").write_bytes(b"employee_id,department,team\r\nE1,D,T\r\nE2,D,T\nE3,D,T\r\n")
+    report = load(folder)
+    assert (report.files[0].rows_in, report.files[0].rows_loaded) == (3, 3)
+    assert any("mixed line endings" in n for n in report.files[0].notes)
+    # unnormalised, DuckDB's reader gives up on the file: a refusal naming it, not a traceback
+    monkeypatch.setattr(sniff, "_mixed_newlines", lambda raw: False)
+    (folder / "people.csv").write_bytes(b"employee_id,department,team\r\nE4,D,T\r\nE5,D,T\nE6,D,T\r\n")
+    with pytest.raises(RefusedFile, match=r"^people.csv: expected a CSV file DuckDB's reader can read"):
+        load(folder)

@@ -112,6 +112,8 @@ def read_canonical(path: Path, item_codes: set[str], workdir: Path | None = None
                           decimal={",": "dot", ";": "comma"}.get(delim, "unknown"))
         if sniffed.encoding not in ("utf-8", "utf-8-sig"):
             src.notes.append(f"read as {sniffed.encoding}, converted to UTF-8")
+        if sniffed.note:
+            src.notes.append(sniffed.note)
     elif sniffed.container == "xlsx":
         header, table, note = _xlsx(path)
         src = SourceTable(path, "", "canonical_xlsx", header, {}, arrow=table)

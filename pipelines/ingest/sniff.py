@@ -23,6 +23,7 @@ class Sniffed:
     path: Path            # the file to read (a UTF-8 temporary copy when transcoded)
     container: str        # csv / xlsx / parquet
     encoding: str         # utf-8, utf-8-sig, utf-16, cp1252, mixed, binary
+    note: str | None = None   # what was done to the text to read it (for the load report)
 
 
 def sniff(path: Path, workdir: Path | None = None) -> Sniffed:
@@ -64,7 +65,15 @@ def _text(path: Path, workdir: Path | None) -> Sniffed:
     except UnicodeDecodeError:
         pass
     else:
-        return Sniffed(path, "csv", "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8")
+        encoding = "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8"
+        if _mixed_newlines(raw):
+            # DuckDB's reader takes one line ending per file and fails on the other
+            fh = tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False, dir=workdir,
+                                             prefix=path.stem[:40] + "-lf-")
+            with fh:
+                fh.write(raw.replace(b"\r\n", b"\n"))
+            return Sniffed(Path(fh.name), "csv", encoding, note=_MIXED_NOTE)
+        return Sniffed(path, "csv", encoding)
     lines = raw.splitlines(keepends=True)
     out, kinds = [], set()
     for line in lines:
@@ -90,8 +99,18 @@ def _looks_binary(text: str) -> bool:
     return control / len(sample) > 0.05
 
 
+_MIXED_NOTE = "mixed line endings (LF and CRLF): read with every line ending as LF"
+
+
+def _mixed_newlines(raw: bytes) -> bool:
+    crlf = raw.count(b"\r\n")
+    return 0 < crlf < raw.count(b"\n")
+
+
 def _write_utf8(path: Path, text: str, workdir: Path | None) -> Path:
     text = text.lstrip("\ufeff")
+    if 0 < text.count("\r\n") < text.count("\n"):
+        text = text.replace("\r\n", "\n")
     fh = tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".csv", delete=False, dir=workdir,
                                      prefix=path.stem[:40] + "-", newline="")
     with fh:

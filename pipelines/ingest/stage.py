@@ -13,6 +13,7 @@ from typing import Mapping
 
 import duckdb
 
+from pipelines.ingest.errors import RefusedFile
 from pipelines.ingest.pseudonymise import HMAC_SQL, Key
 from pipelines.ingest.readers import SourceTable, neutralise
 from pipelines.ingest.schemas import SCHEMAS, Problem, compile_checks
@@ -92,7 +93,15 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceTable, n: int, key: Key,
         con.register(f"arrow_{n}", src.arrow)
         source = f"arrow_{n}"
     sql = f"CREATE OR REPLACE TEMP TABLE {stage_name} AS SELECT {', '.join(select)} FROM {source} WHERE {non_blank}"
-    con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+    try:
+        con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+    except duckdb.InvalidInputException as exc:
+        if src.csv_path is None:
+            raise
+        # the reader gave up on the file as a whole (the rows it can read alone are quarantined)
+        first = next((l.strip() for l in str(exc).splitlines() if l.strip()), "an error")
+        raise RefusedFile(src.path, "a CSV file DuckDB's reader can read",
+                          f"text it cannot read ({first[:200]})") from None
     if src.csv_path is not None:
         rejected = _renumber_after_rejects(con, stage_name, n, src, instruments)
     rows_in = con.execute(f"SELECT count(*) FROM {stage_name}").fetchall()[0][0]
@@ -111,34 +120,76 @@ _REJECT_REASONS = {
 }
 
 
+def _has_blank_lines(path: Path) -> bool:
+    """Whether an empty line stands between rows (DuckDB's reader skips it, so rows after it would
+    be numbered one short); a byte search, no per-row work."""
+    body = Path(path).read_bytes().rstrip(b"\r\n")
+    return b"\n\n" in body or b"\n\r\n" in body
+
+
+def _non_blank_rows_sql(n: int, path_param: str) -> str:
+    """The data rows (the row a spreadsheet shows, header excluded) that are not empty lines, as a
+    table `data_row`, worked out in SQL over the file's lines: a line starts a row unless an odd
+    number of quotes before it leaves a quoted value open (a value spanning lines is one row)."""
+    return f"""
+        WITH lines AS (
+            SELECT generate_subscripts(a, 1) AS i, unnest(a) AS l
+            FROM (SELECT string_split(content, chr(10)) AS a FROM read_text(${path_param}))
+        ), parity AS (
+            SELECT i, l, coalesce(sum(length(l) - length(replace(l, '"', ''))) OVER
+                       (ORDER BY i ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) % 2 = 0 AS starts
+            FROM lines
+        ), records AS (
+            SELECT l, sum(starts::INTEGER) OVER (ORDER BY i) - 1 AS data_row FROM parity WHERE starts
+        )
+        SELECT data_row FROM records WHERE data_row >= 1 AND rtrim(l, chr(13)) <> ''"""
+
+
 def _renumber_after_rejects(con, stage_name: str, n: int, src: SourceTable, instruments) -> list:
-    """Rows the CSV reader rejected are missing from the numbering; give good rows their real row,
-    and return the rejections as (row, column, value, reason)."""
+    """Rows the CSV reader rejected, and empty lines it skipped, are missing from the numbering; give
+    good rows their real row (the row a spreadsheet shows, less the header), and return the
+    rejections as (row, column, value, reason). A quote that opens and never closes (the reader
+    reads the rest of the file as one value) refuses the file, naming the row where it opens."""
     try:
         rejects = con.execute(f"""
             SELECT line - 1 AS data_row, column_name, error_type,
-                   regexp_extract(error_message, 'Could not convert string "(.*)" to', 1) AS value
+                   regexp_extract(error_message, 'Could not convert string "(.*)" to', 1) AS value,
+                   error_type = 'UNQUOTED VALUE' AND contains(error_message, 'unterminated quote')
+                       AND contains(rtrim(csv_line, chr(10) || chr(13)), chr(10)) AS swallows,
+                   length(rtrim(csv_line, chr(10) || chr(13))) - length(replace(rtrim(csv_line, chr(10) || chr(13)), chr(10), '')) AS more
             FROM cl_rejects_{n} ORDER BY data_row""").fetchall()
     except duckdb.CatalogException:
+        rejects = []
+    for row, _, _, _, swallows, more in rejects:
+        if swallows:
+            raise RefusedFile(src.path, "every quoted value closed in its row",
+                              f"a quote that opens in this row and is never closed: the {more} line(s) after it "
+                              "would be read as part of one value (fix or remove the quote)", row=row + 1)
+    blanks = _has_blank_lines(src.csv_path)
+    if not rejects and not blanks:
         return []
-    if not rejects:
-        return []
-    con.execute(f"CREATE OR REPLACE TEMP TABLE rejected_rows_{n} AS "
-                f"SELECT DISTINCT line - 1 AS data_row FROM cl_rejects_{n}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rejected_rows_{n} (data_row BIGINT)")
+    if rejects:
+        con.execute(f"INSERT INTO rejected_rows_{n} SELECT DISTINCT line - 1 AS data_row FROM cl_rejects_{n}")
+    if blanks:
+        rows = _non_blank_rows_sql(n, "path")
+    else:
+        rows = (f"SELECT g.i AS data_row FROM range(1, (SELECT coalesce(max(_source_row), 0) FROM {stage_name}) "
+                f"+ (SELECT count(*) FROM rejected_rows_{n}) + 1) g(i)")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {stage_name} AS
-        WITH total AS (SELECT (SELECT coalesce(max(_source_row), 0) FROM {stage_name}) + (SELECT count(*) FROM rejected_rows_{n}) AS t),
-        good AS (
-            SELECT g.i AS data_row, row_number() OVER (ORDER BY g.i) AS k
-            FROM range(1, (SELECT t FROM total) + 1) g(i)
-            ANTI JOIN rejected_rows_{n} r ON r.data_row = g.i
+        WITH good AS (
+            SELECT g.data_row, row_number() OVER (ORDER BY g.data_row) AS k
+            FROM ({rows}) g
+            ANTI JOIN rejected_rows_{n} r ON r.data_row = g.data_row
         )
         SELECT good.data_row AS _source_row, s.* EXCLUDE (_source_row)
-        FROM {stage_name} s JOIN good ON good.k = s._source_row"""
+        FROM {stage_name} s JOIN good ON good.k = s._source_row""",
+        {"path": str(src.csv_path)} if blanks else None
     )
     scales = {code: (spec["scale_min"], spec["scale_max"]) for spec in instruments.values() for code in spec["items"]}
     out = []
-    for row, column, kind, value in rejects:
+    for row, column, kind, value, *_ in rejects:
         name = src.columns.get(int(column[4:])) if column and column.startswith("col_") else None
         if kind == "CAST" and name in scales:
             lo, hi = scales[name]
