@@ -82,6 +82,9 @@ def ingest(
                                                  "and HR extracts (its people, enrolments ... tables); repeat it "
                                                  "for several files."),
     fmt: Optional[str] = typer.Option(None, "--format", help="Force a reader: canonical, qualtrics, surveymonkey, google_forms, ms_forms."),
+    extract_date: Optional[str] = typer.Option(None, "--extract-date", help="The date the people (HR) extract "
+                                               "was taken, YYYY-MM-DD: retention follows people up to it. "
+                                               "Without it, the latest exit, response or begun enrolment."),
 ) -> None:
     """Validate, pseudonymise and load files. All or nothing: a refused file loads nothing."""
     from pipelines.ingest.errors import RefusedFile
@@ -95,6 +98,7 @@ def ingest(
         instr = load_instruments(instruments)
         key = load_key(paths_cfg)
         reader = _reader(mapping, fmt, instr)
+        extract_day = _iso_date(extract_date, "--extract-date")
     except (ConfigError, KeyMissing, ValueError) as exc:
         fail(str(exc), 2)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} files"),
@@ -105,12 +109,24 @@ def ingest(
             bar.update(task, description=escape(f"loading {name}"), completed=done, total=total)
 
         try:
-            report = run_ingest(paths, paths_cfg.db, key, settings, instr, progress=step, reader=reader)
+            report = run_ingest(paths, paths_cfg.db, key, settings, instr, progress=step, reader=reader,
+                                extract_date=extract_day)
         except RefusedFile as exc:
             fail(f"refused {exc}. Nothing was loaded; the warehouse is unchanged.", 1)
         except (KeyMismatch, WarehouseBusy, ConfigError) as exc:
             fail(str(exc), 1)
     _print_report(report, paths_cfg.db)
+
+
+def _iso_date(value: Optional[str], option: str):
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _reader(mapping: Optional[list[Path]], fmt: Optional[str], instruments):
@@ -136,7 +152,11 @@ def _print_report(report, db: Path) -> None:
             console.print(escape(f"  {f.file}: {note}"), highlight=False)
         if f.ignored_columns:
             console.print(escape(f"  {f.file}: columns not used: {', '.join(f.ignored_columns)}"), highlight=False)
-    if not report.changed:
+    if report.extract_date_changed:
+        console.print(escape(f"Extract date: {report.extract_date}." if report.extract_date else
+                             "Extract date: dropped (it dated the previous people file); the data's as-of date is "
+                             "now its latest exit, response or begun enrolment."), highlight=False)
+    if not report.changed and not report.extract_date_changed:
         console.print("Nothing new: every file was loaded before. The warehouse is unchanged.")
     if report.seconds:
         console.print("Took " + ", ".join(f"{phase} {s:.1f} s" for phase, s in report.seconds.items())

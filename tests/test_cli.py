@@ -42,6 +42,16 @@ def test_init_generate_ingest_status(tmp_path):
     assert out.returncode == 0 and "Nothing new" in out.stdout
 
 
+def test_ingest_records_the_extract_date(tmp_path):
+    env = dict(os.environ, COLUMNS="200")
+    db = tmp_path / "wh.duckdb"
+    (tmp_path / "people.csv").write_text("employee_id,department,team\nE1,D,T\n")
+    out = run("ingest", tmp_path / "people.csv", "--db", db, "--extract-date", "31/12/2025", env=env)
+    assert out.returncode == 2 and "--extract-date '31/12/2025' is not a date" in out.stderr
+    out = run("ingest", tmp_path / "people.csv", "--db", db, "--extract-date", "2025-12-31", env=env)
+    assert out.returncode == 0 and "Extract date: 2025-12-31." in out.stdout, out.stderr
+
+
 def test_status_without_a_warehouse_says_how_to_build_one(tmp_path):
     out = run("status", "--db", tmp_path / "none.duckdb", env=dict(os.environ))
     assert out.returncode == 1 and "coachlens ingest" in out.stderr

@@ -127,6 +127,51 @@ def test_corrected_people_file_updates_by_key(small, load, tmp_path, key):
     assert q(db, "SELECT team FROM people WHERE participant_key = ?", [key.participant_key("E001")])[0][0] == "South"
 
 
+def test_the_extract_date_is_recorded_and_is_the_as_of_date(small, load, tmp_path, key, settings, instruments):
+    """--extract-date dates the people extract: retention follows people to it. A later people file
+    loaded without a date drops it (it dated the previous extract); the as-of date falls back to the data."""
+    import datetime as dt
+
+    from dashboard.queries.sql import AS_OF_SQL
+    from pipelines.ingest.run import ingest
+
+    db = tmp_path / "wh.duckdb"
+    report = ingest([small], db, key, settings, instruments, extract_date=dt.date(2024, 12, 31))
+    assert report.extract_date == "2024-12-31" and report.extract_date_changed
+    assert q(db, "SELECT value FROM warehouse_meta WHERE key = 'extract_date'") == [("2024-12-31",)]
+    assert q(db, AS_OF_SQL) == [(dt.date(2024, 12, 31),)]
+    # the same files with a new date: only the date changes, and the run says so
+    report = ingest([small], db, key, settings, instruments, extract_date=dt.date(2025, 1, 31))
+    assert [f.status for f in report.files] == ["unchanged"] * 4 and report.extract_date_changed
+    assert q(db, AS_OF_SQL) == [(dt.date(2025, 1, 31),)]
+    # a survey file alone keeps it; a new people file without a date drops it
+    load(small / "survey_2024-01.csv")
+    assert q(db, AS_OF_SQL) == [(dt.date(2025, 1, 31),)]
+    write_files(small, {"people.csv": PEOPLE.replace(" North", " South")})
+    report = load(small / "people.csv")
+    assert report.extract_date is None and report.extract_date_changed
+    assert q(db, "SELECT count(*) FROM warehouse_meta WHERE key = 'extract_date'") == [(0,)]
+
+
+def test_without_an_extract_date_the_as_of_date_does_not_run_past_the_data(sample_warehouse, tmp_path, load):
+    """The fallback is the latest exit, response or begun coached enrolment: not a waitlist cohort's
+    start (sample_data: 2026-01-26, after the extract of 2025-12-31) nor a cohort planned after the load."""
+    import datetime as dt
+
+    from dashboard.queries.sql import AS_OF_SQL
+
+    extract = dt.date.fromisoformat(json.loads((SAMPLE / "truth.json").read_text())["window"]["extract_date"])
+    last_exit = q(sample_warehouse, "SELECT max(exit_date) FROM people")[0][0]
+    assert last_exit <= q(sample_warehouse, AS_OF_SQL)[0][0] <= extract
+    files = {"programs.csv": "program_id,name,type,currency\nP1,Alignment,alignment,GBP\n",
+             "people.csv": "employee_id,department,team,hire_date,exit_date,exit_type\n"
+                           "E1,D,T,2020-01-01,2024-06-30,voluntary\nE2,D,T,2020-01-01,,\n",
+             "enrolments.csv": "employee_id,program_id,cohort_id,start_date,end_date,status\n"
+                               "E2,P1,K1,2024-03-01,2024-09-01,completed\nE2,P1,K2,2099-03-01,2099-09-01,active\n"}
+    load(write_files(tmp_path / "planned", files))
+    assert q(tmp_path / "wh.duckdb", AS_OF_SQL) == [(dt.date(2024, 6, 30),)]
+
+
 @pytest.mark.parametrize("name,content,fragment", [
     ("people.csv", "employee_id,department\nE1,Sales\n", "no column for team"),
     ("people.csv", "employee_id department team\nE1 Sales North\n", "is the delimiter right"),

@@ -3,6 +3,8 @@
 `ingest()` is what `coachlens ingest` calls and what tests call. Files are taken in dependency
 order (programs, people, enrolments, sessions, surveys); a file already loaded (same sha256) is
 skipped; the first refused file rolls the whole run back and is re-raised with its message.
+`extract_date` (the date the people extract was taken) is recorded as warehouse_meta.extract_date,
+the date retention follows people to (dashboard/queries/sql/common.py AS_OF_SQL).
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ class RunReport:
     # quarantine, insert every file), marts (rebuild the derived tables), swap (commit, checkpoint,
     # replace the live file)
     seconds: dict[str, float] = field(default_factory=dict)
+    # warehouse_meta.extract_date after the run (None: not recorded) and whether the run changed it
+    extract_date: str | None = None
+    extract_date_changed: bool = False
 
     @property
     def changed(self) -> bool:
@@ -60,7 +65,7 @@ Reader = Callable[[Path, set, Path], SourceTable]
 
 def ingest(paths: Iterable[str | Path], db: str | Path, key: Key, settings: Mapping, instruments: Mapping,
            progress: Callable[[str, int, int], None] | None = None,
-           reader: Reader | None = None) -> RunReport:
+           reader: Reader | None = None, extract_date: dt.date | None = None) -> RunReport:
     """Load `paths` into the warehouse at `db`. Raises RefusedFile (nothing loaded) on a bad file."""
     files = expand(paths)
     if not files:
@@ -97,11 +102,16 @@ def ingest(paths: Iterable[str | Path], db: str | Path, key: Key, settings: Mapp
                 _load_one(con, src, sha, n, fr, key, settings, instruments, report.run_id)
             if progress:
                 progress("marts", len(sources), len(sources))
+            _record_extract_date(con, extract_date, report)
             report.seconds["load"] = time.perf_counter() - clock
             clock = time.perf_counter()
             if report.changed or marts.missing(con):
                 marts.rebuild(con, settings, changed={f.entity for f in report.files if f.status != "unchanged"})
                 report.seconds["marts"] = time.perf_counter() - clock
+                clock = time.perf_counter()
+                con.execute("COMMIT")
+            elif report.extract_date_changed:
+                report.seconds["marts"] = 0.0    # only the date changed: no mart reads it
                 clock = time.perf_counter()
                 con.execute("COMMIT")
             else:
@@ -126,6 +136,21 @@ def _check_key(con, key: Key) -> None:
             "this warehouse was built with a different pseudonymisation key: the same people would get "
             "new participant keys. Use the original key (COACHLENS_SECRET or the key file), or build a new warehouse."
         )
+
+
+def _record_extract_date(con, extract_date: dt.date | None, report: RunReport) -> None:
+    """Record the people extract's date (on `report` too). A run that loads a new people
+    file without a date drops the recorded one: it dated the previous extract, and following people
+    only up to it would ignore the exits the new extract knows (the as-of date then falls back to the
+    latest event in the data)."""
+    before = con.execute("SELECT value FROM warehouse_meta WHERE key = 'extract_date'").fetchall()
+    if extract_date is not None:
+        con.execute("INSERT OR REPLACE INTO warehouse_meta VALUES ('extract_date', ?)", [extract_date.isoformat()])
+    elif any(f.entity == "people" and f.status != "unchanged" for f in report.files):
+        con.execute("DELETE FROM warehouse_meta WHERE key = 'extract_date'")
+    after = con.execute("SELECT value FROM warehouse_meta WHERE key = 'extract_date'").fetchall()
+    report.extract_date = after[0][0] if after else None
+    report.extract_date_changed = before != after
 
 
 def _load_one(con, src: SourceTable, sha: str, n: int, fr: FileReport, key: Key, settings, instruments,

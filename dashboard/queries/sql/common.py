@@ -47,12 +47,19 @@ COHORT_FILTER = """
     AND ($f_date_to IS NULL OR c.start_date <= $f_date_to)
     AND ($f_coach IS NULL OR c.cohort_id IN (SELECT cohort_id FROM enrolments WHERE coach_id = $f_coach))"""
 
+# The date the data runs to (retention censors everyone still employed there): the people extract's date
+# recorded at ingest (`coachlens ingest --extract-date`), else the latest event the data shows. An
+# enrolment start counts only for a coached (not waitlist) enrolment that had begun by the latest load:
+# a waitlist or planned cohort's start is a plan, and following everyone up to it counted days with
+# no data as days survived.
 AS_OF_SQL = """
 SELECT coalesce(
     (SELECT try_cast(value AS DATE) FROM warehouse_meta WHERE key = 'extract_date'),
     greatest((SELECT max(exit_date) FROM people),
              (SELECT max(submitted_at)::DATE FROM survey_responses),
-             (SELECT max(start_date) FROM enrolments)))
+             (SELECT max(start_date) FROM enrolments
+              WHERE status <> 'waitlist'
+                AND start_date <= coalesce((SELECT max(started_at)::DATE FROM load_batches), current_date))))
 """
 
 
