@@ -153,12 +153,14 @@ def flags(n=None, g=None, rtm: bool = False, extra: Iterable[str] = ()) -> str:
 
 @dataclass(frozen=True)
 class KM:
-    """A fitted Kaplan-Meier curve: S(t) and its interval at each time of the event table."""
+    """A fitted Kaplan-Meier curve: S(t), its interval and the (weighted) risk set at each time of the
+    event table."""
 
     timeline: np.ndarray
     survival: np.ndarray
     ci_low: np.ndarray
     ci_high: np.ndarray
+    at_risk: np.ndarray
 
 
 def _event_table(durations: np.ndarray, events: np.ndarray, weights: np.ndarray, birth: float):
@@ -201,12 +203,17 @@ def km_fit(durations: np.ndarray, events: np.ndarray, weights: np.ndarray, label
         z = sps.norm.ppf(1 - (1 - LEVEL) / 2)
         low = np.exp(-np.exp(np.log(-v) - z * np.sqrt(var) / v))
         high = np.exp(-np.exp(np.log(-v) + z * np.sqrt(var) / v))
-    return KM(times, survival, np.where(np.isnan(low), 1.0, low), np.where(np.isnan(high), 1.0, high))
+    return KM(times, survival, np.where(np.isnan(low), 1.0, low), np.where(np.isnan(high), 1.0, high), population)
 
 
 def km_at_many(km: KM, times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """S(t) and its interval at each of `times` (the step function: the last time of the table at or
-    before t; before the first, S is empty and the interval 1 to 1)."""
+    before t; before the first, S is empty and the interval 1 to 1).
+
+    Where no event has happened by t (S(t) = 1, after the start), the Greenwood interval is (1, 1), as
+    if S(t) = 1 were known; it is replaced by the exact (Clopper-Pearson) interval of no events among
+    the people still at risk at t (followed for the whole time): conservative, since the people
+    censored before t are not counted."""
     times = np.asarray(times, dtype=float)
     valid = ~np.isnan(km.survival)
     tl, sv = km.timeline[valid], km.survival[valid]
@@ -216,11 +223,31 @@ def km_at_many(km: KM, times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     at = np.maximum(pos, 0)
     low = np.where(pos >= 0, km.ci_low[at], 1.0)
     high = np.where(pos >= 0, km.ci_high[at], 1.0)
+    no_event = (est == 1.0) & (times > km.timeline[0]) if len(km.timeline) else np.zeros(len(times), bool)
+    if no_event.any():
+        low[no_event] = no_event_low(_at_risk(km, times[no_event]))
+        high[no_event] = 1.0
     return est.astype(float), low, high
 
 
+def _at_risk(km: KM, times: np.ndarray) -> np.ndarray:
+    """The (weighted) number of people whose duration is at least t: the risk set of the first time of
+    the table at or after t; nobody after the last."""
+    nxt = np.searchsorted(km.timeline, times, side="left")
+    return np.where(nxt < len(km.at_risk), km.at_risk[np.minimum(nxt, len(km.at_risk) - 1)], 0.0)
+
+
+def no_event_low(n, level: float = LEVEL) -> np.ndarray:
+    """Lower bound of the exact (Clopper-Pearson) interval of a proportion with no failures among n
+    (n may be weighted): ((1 - level) / 2) ** (1 / n), the Beta(n, 1) quantile; 0 when nobody is at risk
+    (the upper bound is 1)."""
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.where(n > 0, ((1 - level) / 2) ** (1 / np.where(n > 0, n, 1.0)), 0.0)
+
+
 def km_at(km: KM, t: float) -> tuple[float, float, float]:
-    """S(t) with its 95% exponential Greenwood (log(-log)) interval."""
+    """S(t) with its 95% exponential Greenwood (log(-log)) interval (exact where no event by t, km_at_many)."""
     est, low, high = km_at_many(km, [t])
     return float(est[0]), float(low[0]), float(high[0])
 

@@ -96,7 +96,26 @@ def test_probability_of_positive_roi_follows_the_evidence(assumptions):
     assert none_.p_roi_positive < 0.5
 
 
-def test_tornado_bars_bracket_the_base_and_are_sorted_by_swing(assumptions):
+def test_a_small_coached_group_with_no_exits_is_not_taken_as_certain(assumptions):
+    """10 coached people, no voluntary exit: the retention interval is not (1, 1), and neither it nor a
+    zero-width interval gives the Monte Carlo an SE of 0 (which narrowed the ROI interval)."""
+    import numpy as np
+
+    from dashboard import stats
+    from dashboard.roi.model import se_from_interval
+
+    _, low, high = stats.km_at(stats.km_fit(np.full(10, 14.0), np.zeros(10, bool), np.ones(10)), 12)
+    assert low < 1.0
+    inp = hand_inputs(headcount=10, attrition_coached=0.0, se_comparison=0.02)
+    certain = estimate(replace(inp, se_coached=0.0), assumptions)
+    for se in (se_from_interval(low, high), se_from_interval(1.0, 1.0)):    # the latter: binomial, Agresti-Coull
+        assert se is None or se > 0
+        r = estimate(replace(inp, se_coached=se), assumptions)
+        assert r.roi_high - r.roi_low > certain.roi_high - certain.roi_low
+    assert replace(inp, se_coached=None).se_difference > 0.02
+
+
+
     rows = tornado(hand_inputs(), assumptions)
     assert {r["assumption"] for r in rows} == {"attrition_difference", "turnover_multiplier", "attribution_share",
                                                "participant_hourly_cost", "admin_cost_per_participant"}

@@ -1,6 +1,8 @@
 """dashboard.stats' Kaplan-Meier (exponential Greenwood interval) and log-rank test, in numpy, give what
 lifelines' KaplanMeierFitter and logrank_test give on aggregated (duration, event, weight) rows: ties,
-zero and negative durations, no events, only events, fractional weights."""
+zero and negative durations, no events, only events, fractional weights. One deliberate difference:
+where no event has happened by t, lifelines' interval is (1, 1); ours is the exact (Clopper-Pearson)
+interval of no events among the people at risk at t."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy import stats as sps
 
 from dashboard import stats
 
@@ -34,6 +37,15 @@ def _rows(rng, kind):
     return d, e, w
 
 
+def _expected_at(kmf, t, d, w):
+    """lifelines' S(t) and interval, with the exact interval where no event has happened by t."""
+    est, low, high = _lifelines_at(kmf, t)
+    if est == 1.0 and t > min(0.0, float(d.min())):
+        at_risk = float(w[d >= t].sum())
+        low, high = (float(sps.beta.ppf(0.025, at_risk, 1)) if at_risk > 0 else 0.0), 1.0
+    return est, low, high
+
+
 def _same(a, b, rtol):
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
@@ -52,7 +64,7 @@ def test_km_and_logrank_equal_lifelines(kind):
         times = np.concatenate([np.arange(-2, 26), d[:3]])
         est, low, high = stats.km_at_many(km, times)
         for i, t in enumerate(times):
-            want = _lifelines_at(kmf, t)
+            want = _expected_at(kmf, t, d, w)
             assert all(_same(x, y, 1e-12) for x, y in zip(want, (est[i], low[i], high[i]))), (kind, t)
             assert stats.km_at(km, t) == (est[i], low[i], high[i]) or math.isnan(est[i])
         d0, e0, w0 = _rows(rng, kind)
@@ -61,3 +73,16 @@ def test_km_and_logrank_equal_lifelines(kind):
             want = float(lifelines.statistics.logrank_test(d, d0, event_observed_A=e, event_observed_B=e0,
                                                            weights_A=w, weights_B=w0).p_value)
         assert _same(want, stats.logrank_p(d, e, w, d0, e0, w0), 1e-9), kind
+
+
+def test_no_exits_give_the_exact_interval_not_one_to_one():
+    """10 people followed 14 months, none left: S(12) = 1 with the Clopper-Pearson interval of 0 exits in
+    10 (0.025^(1/10) = 0.69 to 1), not Greenwood's (1, 1). Two of them censored at 6 months: 8 at risk."""
+    km = stats.km_fit(np.full(10, 14.0), np.zeros(10, bool), np.ones(10))
+    est, low, high = stats.km_at(km, 12)
+    assert (est, high) == (1.0, 1.0) and low == pytest.approx(0.025 ** (1 / 10)) and low < 1
+    km = stats.km_fit(np.array([6.0] * 2 + [14.0] * 8), np.zeros(10, bool), np.ones(10))
+    assert stats.km_at(km, 12)[1] == pytest.approx(0.025 ** (1 / 8))
+    # at the start nothing is uncertain yet; past the last follow-up nothing is known
+    assert stats.km_at(km, 0) == (1.0, 1.0, 1.0)
+    assert stats.km_at(km, 15) == (1.0, 0.0, 1.0)

@@ -35,7 +35,7 @@ class RoiInputs:
     """What the warehouse says about one group (all aggregates; the view builds it).
 
     salary_mix: (job_level, salary_band, people) for the coached headcount, to price one exit.
-    se_*: standard errors of the 12-month attrition; None means binomial sqrt(p (1 - p) / n)."""
+    se_*: standard errors of the 12-month attrition; None means binomial (Agresti-Coull, _binomial_se)."""
 
     headcount: int
     n_comparison: float
@@ -61,15 +61,21 @@ class RoiInputs:
 
 
 def _binomial_se(p: float, n: float) -> float:
+    """Standard error of a proportion p of n, Agresti-Coull: p~ = (x + 2) / (n + 4) over n + 4 people
+    (x = p n). The plain sqrt(p (1 - p) / n) is 0 when nobody (or everybody) left, as if a small group's
+    attrition were known exactly."""
     if not n or n <= 0:
         return math.nan
     p = min(max(p, 0.0), 1.0)
-    return math.sqrt(p * (1 - p) / n)
+    p_ac = (p * n + 2) / (n + 4)
+    return math.sqrt(p_ac * (1 - p_ac) / (n + 4))
 
 
 def se_from_interval(low: float, high: float) -> float | None:
-    """A standard error from a 95% interval (the query layer's Greenwood interval on retention)."""
-    if low is None or high is None or any(map(_isnan, (low, high))):
+    """A standard error from a 95% interval (the query layer's interval on retention). None (the
+    binomial SE instead) when the interval is missing or has no width: a zero-width interval says
+    nothing about the uncertainty, and an SE of 0 would give the Monte Carlo a certain attrition."""
+    if low is None or high is None or any(map(_isnan, (low, high))) or float(high) <= float(low):
         return None
     return (float(high) - float(low)) / (2 * Z95)
 
