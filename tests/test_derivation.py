@@ -114,6 +114,30 @@ def test_comparison_group_membership(tmp_path, load, key):
     assert cohorts == {"K1": False, "K2": False, "K3": False, "KW": True}
 
 
+def test_a_reported_wave_belongs_to_the_enrolment_whose_span_holds_it(tmp_path, load, key):
+    """A person coached in K1 (Jan-Jul 2024) and K2 (Mar-Sep 2025) reports each cohort's waves in a wave
+    column. A reported wave counts for the enrolment from its baseline window (start - 30 days) up to
+    the next enrolment's; elsewhere the dates decide. K2 must not get K1's follow-up (2025-01-15, before
+    K2 began) nor K1's baseline."""
+    files = {
+        "programs.csv": "program_id,name,type,currency\nP1,Alignment,alignment,GBP\n",
+        "people.csv": "employee_id,department,team,hire_date\nC1,D,T,2020-01-01\n",
+        "enrolments.csv": ("employee_id,program_id,cohort_id,start_date,end_date,status\n"
+                           "C1,P1,K1,2024-01-20,2024-07-20,completed\n"
+                           "C1,P1,K2,2025-03-01,2025-09-01,completed\n"),
+        # one survey per file: a second response of a person to the same survey is a duplicate
+        **{f"survey_{day}.csv": f"employee_id,submitted_at,wave,val1,val2,val3\nC1,{day},{wave},4,4,4\n"
+           for day, wave in (("2024-01-15", "baseline"), ("2024-07-15", "post"), ("2025-01-15", "follow_up"),
+                             ("2025-02-15", "baseline"), ("2025-09-01", "post"))},
+    }
+    load(write_files(tmp_path / "in", files))
+    rows = _q(tmp_path / "wh.duckdb", "SELECT cohort_id, wave, submitted_at::DATE::VARCHAR FROM mart_response_waves "
+                                      "WHERE role = 'coached'")
+    assert sorted(rows) == [("K1", "baseline", "2024-01-15"), ("K1", "follow_up", "2025-01-15"),
+                            ("K1", "post", "2024-07-15"), ("K2", "baseline", "2025-02-15"),
+                            ("K2", "post", "2025-09-01")]
+
+
 def test_marts_exist_after_any_first_load_and_follow_later_loads(tmp_path, load, key):
     load(write_files(tmp_path / "a", {"programs.csv": "program_id,name,type,currency\nP1,A,alignment,GBP\n"}))
     assert _q(tmp_path / "wh.duckdb", "SELECT count(*) FROM mart_people") == [(0,)]

@@ -290,3 +290,13 @@ def test_mart_panel_is_stored_by_the_waves_a_row_has(sample_con):
     out_of_order, patterns, rows = out
     assert rows > 1000 and patterns >= 4
     assert out_of_order == 0
+
+
+def test_no_comparison_response_after_the_persons_own_coaching_began(sample_con):
+    """A comparison person coached later is compared only on responses from before their own first
+    coaching start (the sample has 58 follow-up responses from after it)."""
+    assert sample_con.execute("""
+        SELECT count(*) FROM mart_response_waves w JOIN mart_people mp USING (participant_key)
+        WHERE w.role = 'comparison' AND w.submitted_at::DATE >= mp.first_start_date""").fetchone()[0] == 0
+    assert sample_con.execute("""
+        SELECT count(*) FROM mart_response_waves WHERE role = 'comparison' AND wave = 'follow_up'""").fetchone()[0] > 0
