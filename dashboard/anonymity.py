@@ -75,14 +75,16 @@ def suppress_with_total(n: Sequence, k: int, hidden: Sequence[bool] | None = Non
     return mask
 
 
-def suppress_crosstab(counts: pd.DataFrame, k: int) -> pd.DataFrame:
+def suppress_crosstab(counts: pd.DataFrame, k: int, hidden: np.ndarray | None = None) -> pd.DataFrame:
     """Hidden mask of a cross-tab *with margins*: the last row and the last column are the totals
     (row totals, column totals, grand total). Every row and column (the margins included) whose total
-    cell is shown is protected; repeated until nothing changes."""
+    cell is shown is protected; repeated until nothing changes. `hidden`: cells (same shape) hidden
+    beforehand for another reason (rule 3 on a cell), protected like the small ones."""
     n = counts.to_numpy(dtype=float, na_value=0.0)
     R, C = n.shape
     flat = n.ravel()
-    hidden = (flat > 0) & (flat < k)
+    hidden = ((flat > 0) & (flat < k)) | (np.zeros(R * C, dtype=bool) if hidden is None
+                                          else np.asarray(hidden, dtype=bool).ravel())
     lines = []  # (cells, total cell)
     for r in range(R):
         lines.append(([r * C + c for c in range(C - 1)], r * C + C - 1))
@@ -123,7 +125,8 @@ def parents(filters, team_department: Mapping[str, str] | None = None, cohort_pr
 
 
 def guard(filters, k: int, count: Callable[[object], Mapping[str, int]], team_department=None,
-          cohort_program=None, count_by: Callable[[object, str], pd.DataFrame] | None = None) -> None:
+          cohort_program=None, count_by: Callable[[object, str], pd.DataFrame] | None = None,
+          cohort_start: Mapping[str, object] | None = None) -> None:
     """Refuse (AnonymityRefused) when, for some active filter, relaxing it adds 1..k-1 people to any
     of the view's base counts (`count(filters) -> {label: people}`).
 
@@ -151,6 +154,8 @@ def guard(filters, k: int, count: Callable[[object], Mapping[str, int]], team_de
         return
     for dim, parent in active:
         if dim == "dates":
+            if cohort_start is not None:
+                _guard_date_range(filters, parent, k, count_by, cohort_start)
             continue
         value = getattr(filters, dim)
         cells = count_by(parent, dim)
@@ -168,6 +173,46 @@ def guard(filters, k: int, count: Callable[[object], Mapping[str, int]], team_de
                     f"{label}, and {value!r} is hidden beside it so that the small group cannot be worked "
                     f"out from {PARENT_LABEL[dim]} minus the groups shown. Widen or remove the "
                     f"{dim.replace('_', ' ')} filter.")
+
+
+def date_blocks(cells: pd.DataFrame, cohort_start: Mapping[str, object], k: int) -> list[list[str]]:
+    """The cohorts in order of start date, cut into blocks that a date range may not split: consecutive
+    cohorts (those starting on one day are never apart) until every count of the block (`cells`: one
+    row per cohort, one column per count) is 0 or at least k; a short last block joins the one before.
+    Two date ranges whose ends fall between blocks then differ by whole blocks, each of k or more."""
+    days = sorted({cohort_start[c] for c in cells.index if c in cohort_start})
+    blocks: list[list[str]] = []
+    sums = None
+    for day in days:
+        ids = [c for c in cells.index if cohort_start.get(c) == day]
+        if not blocks or sums is None:
+            blocks.append([])
+            sums = np.zeros(len(cells.columns))
+        blocks[-1] += ids
+        sums = sums + cells.loc[ids].to_numpy(dtype=float).sum(axis=0)
+        if ((sums == 0) | (sums >= k)).all():
+            sums = None
+    if sums is not None and len(blocks) > 1:
+        last = blocks.pop()
+        blocks[-1] += last
+    return blocks
+
+
+def _guard_date_range(filters, parent, k: int, count_by, cohort_start: Mapping[str, object]) -> None:
+    """Rule 3 between date ranges: a range whose start or end falls inside a block of date_blocks is
+    refused (each range on its own may pass against all dates, yet two such ranges differ by the few
+    people of the cohorts between their ends)."""
+    cells = count_by(parent, "cohort")
+    lo, hi = filters.date_from, filters.date_to
+    for block in date_blocks(cells, cohort_start, k):
+        inside = [(lo is None or cohort_start[c] >= lo) and (hi is None or cohort_start[c] <= hi) for c in block]
+        if any(inside) and not all(inside):
+            first, last = min(cohort_start[c] for c in block), max(cohort_start[c] for c in block)
+            raise AnonymityRefused(
+                f"Cannot show the chosen date range: it starts or ends among cohorts starting from {first} to "
+                f"{last}, which hold fewer than k = {k} people together in some count, so two date ranges "
+                f"could be subtracted to reveal them. Start the range on or before {first}, or after {last}; "
+                f"end it before {first}, or on or after {last}.")
 
 
 def blank_suppressed(df: pd.DataFrame, mask, value_cols: Sequence[str]) -> pd.DataFrame:

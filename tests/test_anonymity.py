@@ -287,6 +287,89 @@ def test_completion_counts_are_guarded(settings):
     con.close()
 
 
+def _add_cohort(cur, cohort: str, start, keys: list[str]) -> None:
+    """Enrol `keys` in a new cohort of program P2 starting on `start`, each with a baseline (July 2024)
+    and a post (January 2025) response."""
+    import datetime as dt
+
+    for key in keys:
+        cur.execute("INSERT INTO enrolments VALUES ($k, 'P2', $c, 'K3', $s, DATE '2025-01-20', 6, 5, 'completed', 1)",
+                    {"k": key, "c": cohort, "s": start})
+        for when, survey in ((dt.datetime(2024, 7, 25, 9), "S1"), (dt.datetime(2025, 1, 25, 9), "S2")):
+            if not cur.execute("SELECT count(*) FROM survey_responses WHERE participant_key = $k AND survey_id = $s",
+                               {"k": key, "s": survey}).fetchone()[0]:
+                cur.execute("INSERT INTO survey_responses (response_id, survey_id, participant_key, submitted_at, "
+                            "items_answered, engagement, batch_id) VALUES ((SELECT max(response_id) + 1 FROM "
+                            "survey_responses), $s, $k, $d, 40, 3.0, 1)", {"k": key, "s": survey, "d": when})
+
+
+def _free(cur, where: str = "true", n: int = 10) -> list[str]:
+    return [r[0] for r in cur.execute(
+        "SELECT participant_key FROM people WHERE participant_key NOT IN (SELECT participant_key FROM enrolments) "
+        f"AND exit_date IS NULL AND {where} ORDER BY 1 LIMIT {n}").fetchall()]
+
+
+def test_a_cell_is_hidden_when_its_filter_leaves_1_to_k_minus_1_outside_it(settings):
+    """Cohort C3 has 6 coached people in D1 and 1 in D2: by cohort under department D1 its cell would
+    show 6 beside the unfiltered 7, and the response rates likewise: the one person's change and answers."""
+    import datetime as dt
+
+    from dashboard import queries as q
+
+    con = _mutated(settings, lambda cur: _add_cohort(cur, "C3", dt.date(2024, 8, 3),
+                                                     _free(cur, "department = 'D1'", 6) + _free(cur, "department = 'D2'", 1)))
+    cur = con.cursor()
+    whole = q.outcomes(cur, Filters(), settings, rows="cohort", cols=None).table
+    assert int(whole.loc[whole.cohort_id == "C3", "n"].iloc[0]) == 7
+    d1 = q.outcomes(cur, Filters(department="D1"), settings, rows="cohort", cols=None).table
+    assert d1.loc[d1.cohort_id == "C3", "suppressed"].all() and d1.loc[d1.cohort_id == "C3", "n"].isna().all()
+    assert not d1.loc[d1.cohort_id == "C1", "suppressed"].any()
+    rates = q.response_rates(cur, Filters(department="D1"), settings).table
+    assert rates.loc[rates.cohort_id == "C3", "suppressed"].all()
+    assert rates.loc[rates.cohort_id == "C3", ["n", "responded"]].isna().all().all()
+    con.close()
+
+
+def test_two_date_ranges_cannot_be_differenced_across_a_small_cohort(settings):
+    """Cohort C3 (2 people) starts two days before C4 (22): a range ending between them and one ending
+    after C3 each pass against all dates, and would differ by exactly C3. A range cutting C3 from C4 is
+    refused; ranges ending before or after both are shown."""
+    import datetime as dt
+
+    from dashboard import queries as q
+
+    def mutate(cur):
+        free = _free(cur, n=24)
+        _add_cohort(cur, "C3", dt.date(2024, 8, 3), free[:2])
+        _add_cohort(cur, "C4", dt.date(2024, 8, 5), free[2:])
+    con = _mutated(settings, mutate)
+    cur = con.cursor()
+    q.overview(cur, Filters(date_to=dt.date(2024, 8, 2)), settings)
+    q.overview(cur, Filters(date_to=dt.date(2024, 8, 5)), settings)
+    with pytest.raises(AnonymityRefused, match="chosen date range.*2024-08-03 to 2024-08-05"):
+        q.overview(cur, Filters(date_to=dt.date(2024, 8, 4)), settings)
+    with pytest.raises(AnonymityRefused, match="chosen date range"):
+        q.outcomes(cur, Filters(date_from=dt.date(2024, 8, 4)), settings)
+    con.close()
+
+
+def test_date_blocks_hold_k_or_none_in_every_count():
+    import datetime as dt
+
+    from dashboard.anonymity import date_blocks
+
+    day = dt.date(2024, 1, 1)
+    starts = {"A": day, "B": day + dt.timedelta(1), "B2": day + dt.timedelta(1), "C": day + dt.timedelta(5),
+              "D": day + dt.timedelta(9), "E": day + dt.timedelta(12)}
+    cells = pd.DataFrame({"coached": [6, 1, 1, 9, 5, 2], "completed": [0, 0, 3, 4, 0, 0]},
+                         index=["A", "B", "B2", "C", "D", "E"])
+    blocks = date_blocks(cells, starts, 5)
+    assert blocks == [["A"], ["B", "B2", "C"], ["D", "E"]]
+    for block in blocks:
+        sums = cells.loc[block].sum()
+        assert ((sums == 0) | (sums >= 5)).all()
+
+
 def _missing_scores(cur, f, settings):
     from dashboard import queries as q
 

@@ -116,7 +116,9 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
             mine[labels[f"coached_panel_{i}"]] = _count(panels[m], "n")
             mine[labels[f"comparison_panel_{i}"]] = _count(panels[m], "n_comparison")
         cache[f] = mine
-    guard(f, k, count, team_department=opts[0], cohort_program=opts[1], count_by=count_by)
+    starts = (dict(cur.execute("SELECT cohort_id, start_date FROM cohorts WHERE NOT is_waitlist").fetchall())
+              if f.date_from or f.date_to else None)
+    guard(f, k, count, team_department=opts[0], cohort_program=opts[1], count_by=count_by, cohort_start=starts)
     return count(f) if counts else None
 
 

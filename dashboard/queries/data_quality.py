@@ -24,7 +24,18 @@ def response_rates(cur, f: Filters, settings) -> ViewResult:
     df["ci_low"] = [w[1] for w in wil]
     df["ci_high"] = [w[2] for w in wil]
     df["flags"] = [stats.flags(n) for n in df["n"]]
-    df = blank_suppressed(df, df["n"].to_numpy() < k, ["n", "responded", "estimate", "ci_low", "ci_high", "flags"])
+    hide = df["n"].to_numpy() < k
+    # rule 3 on every cohort x wave, not only on the view's totals: under a filter, a row whose parent row
+    # (that filter relaxed) holds 1..k-1 more people, or more respondents, would tell by subtraction
+    # whether those people answered
+    for _, parent in (parents(f, *_maps(cur)) if f.active() else []):
+        theirs = _df(cur, RESPONSE_SQL, _params(parent))
+        both = df[["cohort_id", "wave", "n", "responded"]].merge(theirs, on=["cohort_id", "wave"], how="left",
+                                                                 suffixes=("", "_p"))
+        for c in ("n", "responded"):
+            diff = (both[f"{c}_p"].fillna(0) - both[c]).to_numpy()
+            hide |= (diff > 0) & (diff < k)
+    df = blank_suppressed(df, hide, ["n", "responded", "estimate", "ci_low", "ci_high", "flags"])
     notes = ["Share of the cohort's enrolled (non-waitlist) people with a response in each wave window. "
              "Waves with no survey held in their window (not yet due, or no survey then) are not listed."]
     return ViewResult(df, notes, {}, k)

@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 
 from dashboard import stats
-from dashboard.anonymity import blank_suppressed, suppress_crosstab
+from dashboard.anonymity import blank_suppressed, parents, suppress_crosstab
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
-from dashboard.queries.common import ALL, CHANGE_VALUES, DID_VALUES, _df, _params
+from dashboard.queries.common import ALL, CHANGE_VALUES, DID_VALUES, _df, _maps, _params
 from dashboard.queries.sql import GROUP_COLUMNS
 
 # -- change and DiD ----------------------------------------------------------------------------------
@@ -108,6 +108,10 @@ def _crosstabs(cur, f: Filters, k: int, measures: list[str], rows: str, cols: st
         if len(measures) > 1 and not (df["measure"] == m).any():
             out[m] = _crosstabs(cur, f, k, [m], rows, cols, per_cohort_welch, raws)[m]
     df["_c"] = df[cc] if cc else ALL
+    # rule 3 on every cell, not only on the view's totals: under a filter, a cell whose parent cell (the
+    # same breakdown with that filter relaxed) holds 1..k-1 more people would give those people's figures
+    # by subtraction. Not for the coach page, whose one cell per measure is the total the guard checked.
+    parent_cells = _parent_cells(cur, f, measures, sets, rows, cols) if f.active() and rows != "coach" else []
     # each measure's grid of counts (rows x columns, margins last), and each cell's place in it
     h0 = np.zeros(len(df), dtype=bool)
     h1 = np.zeros(len(df), dtype=bool)
@@ -122,8 +126,17 @@ def _crosstabs(cur, f: Filters, k: int, measures: list[str], rows: str, cols: st
         for count_col in ("n", "n_comparison"):
             grid = np.zeros((len(row_vals), len(col_vals)))
             np.add.at(grid, at, part[count_col].fillna(0).to_numpy(dtype=float))
+            before = np.zeros(grid.shape, dtype=bool)
+            for cells in parent_cells:
+                theirs = cells[cells["measure"] == m]
+                pat = (pd.Index(row_vals).get_indexer(theirs[rc]), pd.Index(col_vals).get_indexer(theirs["_c"]))
+                ok = (pat[0] >= 0) & (pat[1] >= 0)
+                pgrid = np.zeros(grid.shape)
+                np.add.at(pgrid, (pat[0][ok], pat[1][ok]), theirs[count_col].fillna(0).to_numpy(dtype=float)[ok])
+                diff = pgrid - grid
+                before |= (grid > 0) & (diff > 0) & (diff < k)
             hidden[count_col] = suppress_crosstab(pd.DataFrame(grid, index=row_vals, columns=col_vals),
-                                                  k).to_numpy()
+                                                  k, before).to_numpy()
         h1[idx] = hidden["n"][at]
         h0[idx] = hidden["n_comparison"][at] | h1[idx]
     df = df.drop(columns="_c")
@@ -149,6 +162,29 @@ def _crosstabs(cur, f: Filters, k: int, measures: list[str], rows: str, cols: st
     for m in measures:   # every cell of the measure left out (no coached people)
         if m not in out:
             out[m] = df.iloc[:0].reset_index(drop=True)
+    return out
+
+
+def _parent_cells(cur, f: Filters, measures: list[str], sets: list[list], rows: str, cols: str | None) -> list:
+    """For each active filter, the cells of the same breakdown with that filter relaxed: frames of
+    measure, the row and column keys (`_c` the column, ALL where a set has none), n and n_comparison."""
+    rc = GROUP_COLUMNS[rows]
+    cc = GROUP_COLUMNS[cols] if cols else None
+    opts = _maps(cur)
+    out = []
+    for _, parent in parents(f, opts[0], opts[1]):
+        raws = _panel_multi(cur, parent, list(measures), [[x for x in s if x] for s in sets], did=False)
+        frames = []
+        for s in sets:
+            key = tuple(x for x in s if x)
+            for m in measures:
+                raw = raws[(m, key)]
+                frames.append(pd.DataFrame({
+                    "measure": m,
+                    rc: raw[rc].astype(str).to_numpy() if rows in key else ALL,
+                    "_c": raw[cc].astype(str).to_numpy() if cols and cols in key else ALL,
+                    "n": raw["n"].to_numpy(), "n_comparison": raw["n_comparison"].to_numpy()}))
+        out.append(pd.concat(frames, ignore_index=True))
     return out
 
 
