@@ -473,3 +473,56 @@ def test_mixed_line_endings_are_read_and_a_reader_failure_is_a_refusal(tmp_path,
     (folder / "people.csv").write_bytes(b"employee_id,department,team\r\nE4,D,T\r\nE5,D,T\nE6,D,T\r\n")
     with pytest.raises(RefusedFile, match=r"^people.csv: expected a CSV file DuckDB's reader can read"):
         load(folder)
+
+
+def test_parquet_list_or_struct_column_is_not_used_unless_mapped(tmp_path, load):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = write_files(tmp_path / "in", {"people.csv": "employee_id,department,team\nE1,D,T\nE2,D,T\n"})
+    table = pa.table({"employee_id": ["E1", "E2"], "submitted_at": ["2024-01-10", "2024-01-11"],
+                      "val1": pa.array([4, 5], pa.int8()), "enps": [8, 9],
+                      "tags": pa.array([["a"], []], pa.list_(pa.string())),
+                      "meta": pa.array([{"x": 1}, {"x": 2}], pa.struct([("x", pa.int32())]))})
+    pq.write_table(table, folder / "survey_pq.parquet")
+    f = {x.file: x for x in load(folder).files}["survey_pq.parquet"]
+    assert (f.rows_in, f.rows_loaded) == (2, 2) and f.ignored_columns == ["tags", "meta"]
+    # a used column holding lists is refused, by name
+    pq.write_table(table.rename_columns(["employee_id", "submitted_at", "val1", "enps", "val2", "meta"]),
+                   tmp_path / "survey_pq2.parquet")
+    with pytest.raises(RefusedFile, match=r"survey_pq2.parquet \(row 1, column 'val2'\).*holding list"):
+        load(tmp_path / "survey_pq2.parquet")
+
+
+def test_age_bands_do_not_overlap_and_a_date_that_failed_is_not_a_missing_one(tmp_path, load):
+    """26 is 25-29 (it was 20-29 beside <25); an exit date that failed to parse is quarantined for
+    that alone, not also as 'exit_date is required when exit_type is given'."""
+    folder = write_files(tmp_path / "in", {"people.csv": """
+        employee_id,department,team,age,hire_date,exit_date,exit_type
+        A1,D,T,24,01/02/2019,,
+        A2,D,T,26,13/02/2019,,
+        A3,D,T,29,2019-01-01,,
+        A4,D,T,30,2019-01-01,,
+        A5,D,T,40,2019-01-01,2019-31-31,voluntary
+        A6,D,T,41,2019-01-01,,voluntary
+    """})
+    load(folder)
+    db = tmp_path / "wh.duckdb"
+    bands = [r[0] for r in q(db, "SELECT age_band FROM people ORDER BY age_band")]
+    assert bands == ["25-29", "25-29", "30-39", "<25"]
+    rows = q(db, "SELECT source_row, column_name, reason FROM quarantine ORDER BY 1")
+    assert rows == [(5, "exit_date", "not a date: expected YYYY-MM-DD, DD/MM/YYYY or MM/DD/YYYY"),
+                    (6, "exit_date", "exit_date is required when exit_type is given")]
+
+
+def test_an_exact_duplicate_session_row_is_quarantined(tmp_path, load):
+    folder = write_files(tmp_path / "in", {
+        "people.csv": "employee_id,department,team\nE1,D,T\nE2,D,T\n",
+        "sessions.csv": "employee_id,coach_id,date,duration_minutes\nE1,C1,2024-02-05,60\nE1,C1,2024-02-05,60\n"
+                        "E2,C1,2024-02-05,45\n",
+    })
+    report = load(folder)
+    f = {x.file: x for x in report.files}["sessions.csv"]
+    assert (f.rows_in, f.rows_loaded, f.rows_quarantined) == (3, 2, 1)
+    assert q(tmp_path / "wh.duckdb", "SELECT source_row, value, reason FROM quarantine") == [
+        (1, "kept row 2", "duplicate session row (the same person, date, coach and duration): a later row replaces it")]

@@ -120,9 +120,14 @@ def read_canonical(path: Path, item_codes: set[str], workdir: Path | None = None
         if note:
             src.notes.append(note)
     else:
-        header, table = _parquet(path)
+        header, table, nested = _parquet(path)
         src = SourceTable(path, "", "canonical_parquet", header, {}, arrow=table)
     _map_columns(src, item_codes, entity, entity_maps or {})
+    if sniffed.container == "parquet":
+        for i, kind in nested.items():
+            if i in src.columns:
+                raise RefusedFile(path, "one plain value (text, number or date) per cell in a used column",
+                                  f"column {header[i]!r} holding {kind} values", row=1, column=header[i])
     handover_csv(src, workdir)
     return src
 
@@ -257,7 +262,9 @@ def _xlsx(path: Path) -> tuple[list[str], pa.Table, str | None]:
     return header, pa.table(cols), note
 
 
-def _parquet(path: Path) -> tuple[list[str], pa.Table]:
+def _parquet(path: Path) -> tuple[list[str], pa.Table, dict[int, str]]:
+    """The header, every column as text, and the columns whose values are not one plain value
+    (lists, structs, maps: position -> type), read as empty: fine unless a field uses them."""
     import pyarrow.parquet as pq
 
     try:
@@ -265,17 +272,20 @@ def _parquet(path: Path) -> tuple[list[str], pa.Table]:
     except Exception as exc:
         raise RefusedFile(path, "a readable Parquet file", f"a damaged Parquet file ({_first_line(exc)})") from exc
     header = list(table.column_names)
-    arrays = {}
+    arrays, nested = {}, {}
     for i, name in enumerate(header):
-        column = table.column(name)
-        if pa.types.is_floating(column.type):
+        column = table.column(i)
+        if pa.types.is_nested(column.type):
+            nested[i] = str(column.type)
+            arrays[f"col_{i}"] = pa.nulls(table.num_rows, pa.string())
+        elif pa.types.is_floating(column.type):
             arrays[f"col_{i}"] = [_cell_text(v) for v in column.to_pylist()]
         elif pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
             arrays[f"col_{i}"] = [_cell_text(v) for v in column.to_pylist()]
         else:
             arrays[f"col_{i}"] = _neutralise_array(column.cast(pa.string()))
     arrays["_source_row"] = pa.array(range(1, table.num_rows + 1), pa.int64())
-    return header, pa.table(arrays)
+    return header, pa.table(arrays), nested
 
 
 def _entity(src: SourceTable, norm: list[str], entity_maps: dict[str, EntityMap]) -> str:
