@@ -70,6 +70,31 @@ def test_sql_hmac_equals_python_hmac(tmp_path, load, key):
     assert keys == {key.participant_key("123"), key.participant_key("abc-9")}
 
 
+def test_an_id_with_a_tab_or_no_break_space_is_the_same_person_in_sql_and_python(tmp_path, load, key):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "people.csv").write_text('employee_id,department,team\nE7,D,T\n"E7\t",D,T\n"\u00a0e8\r\n",D,T\n"\t",D,T\n',
+                                       newline="")
+    report = load(folder)
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
+    keys = {r[0] for r in con.execute("SELECT participant_key FROM people").fetchall()}
+    reasons = [r[0] for r in con.execute("SELECT reason FROM quarantine ORDER BY source_row").fetchall()]
+    assert keys == {key.participant_key("E7"), key.participant_key("E8")} == {key.participant_key("E7\t"),
+                                                                              key.participant_key("\u00a0e8\r\n")}
+    assert reasons[0].startswith("duplicate row for the same person")      # E7 and "E7<tab>" are one person
+    assert reasons[1] == "employee_id is required but blank"               # a tab alone is no id
+    assert report.files[0].rows_loaded == 2
+
+
+def test_a_short_coachlens_secret_is_refused_like_a_short_key_file(tmp_path):
+    from pipelines.config import Paths
+    from pipelines.ingest.pseudonymise import KeyMissing, load_key
+
+    with pytest.raises(KeyMissing, match="COACHLENS_SECRET is too short .at least 16 characters"):
+        load_key(Paths.resolve(env={"COACHLENS_SECRET": "short-secret"}))
+    assert load_key(Paths.resolve(env={"COACHLENS_SECRET": "x" * 16})).secret == b"x" * 16
+
+
 def test_init_creates_a_private_key_file_once(tmp_path):
     from pipelines.config import Paths
     from pipelines.ingest.pseudonymise import KeyMissing, init_key, load_key

@@ -46,18 +46,26 @@ class Key:
         return hmac.new(self.secret, normalise_id(employee_id).encode(), hashlib.sha256).hexdigest()
 
 
+# What an id is trimmed of at either end, in Python and in SQL alike: spaces, tabs, line breaks,
+# vertical tab, form feed and the no-break space (a tab pasted after an id made a second person).
+ID_WHITESPACE = " \t\n\r\x0b\x0c\xa0"
+_ID_WHITESPACE_SQL = " || ".join(f"chr({ord(c)})" for c in ID_WHITESPACE)
+MIN_SECRET = 16
+
+
 def normalise_id(employee_id: str) -> str:
-    """Trimmed, lower-cased; an all-digit id loses its leading zeros (00123 == 123)."""
-    s = str(employee_id).strip().lower()
+    """Trimmed of ID_WHITESPACE, lower-cased; an all-digit id loses its leading zeros (00123 == 123)."""
+    s = str(employee_id).strip(ID_WHITESPACE).lower()
     if s.isdigit():
         s = s.lstrip("0") or "0"
     return s
 
 
 # The SQL twin of normalise_id(); `{col}` is a column name chosen by the loader, never user text.
+TRIM_ID_SQL = "trim({col}, " + _ID_WHITESPACE_SQL + ")"
 NORMALISE_SQL = (
-    "CASE WHEN regexp_full_match(lower(trim({col})), '[0-9]+') "
-    "THEN coalesce(nullif(ltrim(trim({col}), '0'), ''), '0') ELSE lower(trim({col})) END"
+    "CASE WHEN regexp_full_match(lower(" + TRIM_ID_SQL + "), '[0-9]+') "
+    "THEN coalesce(nullif(ltrim(" + TRIM_ID_SQL + ", '0'), ''), '0') ELSE lower(" + TRIM_ID_SQL + ") END"
 )
 HMAC_SQL = "sha256($opad::BLOB || unhex(sha256($ipad::BLOB || encode(" + NORMALISE_SQL + "))))"
 
@@ -77,6 +85,9 @@ def init_key(paths: Paths) -> tuple[Path, bool]:
 
 def load_key(paths: Paths) -> Key:
     if paths.secret_from_env:
+        if len(paths.secret_from_env.strip()) < MIN_SECRET:
+            raise KeyMissing(f"COACHLENS_SECRET is too short (at least {MIN_SECRET} characters, as for a key file); "
+                             "set a longer secret, or unset it and run `coachlens init` to create a key file")
         return Key(paths.secret_from_env.encode())
     path = paths.key_file
     if not path.exists():
@@ -87,6 +98,6 @@ def load_key(paths: Paths) -> Key:
     if mode & 0o077:
         raise KeyMissing(f"{path} is readable by others (mode {mode:o}); run `chmod 600 {path}`")
     secret = path.read_text().strip().encode()
-    if len(secret) < 16:
-        raise KeyMissing(f"{path}: the key is too short (at least 16 characters)")
+    if len(secret) < MIN_SECRET:
+        raise KeyMissing(f"{path}: the key is too short (at least {MIN_SECRET} characters)")
     return Key(secret)

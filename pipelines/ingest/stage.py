@@ -14,7 +14,7 @@ from typing import Mapping
 import duckdb
 
 from pipelines.ingest.errors import RefusedFile
-from pipelines.ingest.pseudonymise import HMAC_SQL, Key
+from pipelines.ingest.pseudonymise import HMAC_SQL, TRIM_ID_SQL, Key
 from pipelines.ingest.readers import SourceTable, neutralise
 from pipelines.ingest.schemas import SCHEMAS, Problem, compile_checks
 from pipelines.scoring import MEASURE_COLUMNS, item_problem_sql, score_sql
@@ -57,7 +57,8 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceTable, n: int, key: Key,
     for i, name in src.columns.items():
         col = f"col_{i}"
         if schema.get(name) is not None and schema[name].metadata["parse"] == "id":
-            select.append(f"CASE WHEN cl_blank({col}) THEN NULL ELSE {HMAC_SQL.format(col=col)} END AS participant_key")
+            select.append(f"CASE WHEN coalesce({TRIM_ID_SQL.format(col=col)}, '') = '' THEN NULL "
+                          f"ELSE {HMAC_SQL.format(col=col)} END AS participant_key")
         elif numeric and name not in schema:
             select.append(f"{col} AS n_{name}")
         else:
