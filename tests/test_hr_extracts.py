@@ -74,6 +74,8 @@ def _band(y: int, m: int, d: int) -> str:
     age = today.year - y - ((today.month, today.day) < (m, d))
     if age < 25:
         return "<25"
+    if age < 30:
+        return "25-29"
     if age >= 65:
         return "65+"
     if age >= 60:

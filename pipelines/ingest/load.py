@@ -70,10 +70,13 @@ def cross_row_checks(con, src: SourceTable, staged: Staged, settings: Mapping) -
                "employee_id", "'employee_id not found in the people data (load people first)'")
     if src.entity == "people":
         _flag(con, staged, "exit_date < hire_date", "exit_date", "'exit_date is before hire_date'", "exit_date")
-        _flag(con, staged, "exit_date IS NOT NULL AND exit_type IS NULL", "exit_type",
-              "'exit_type (voluntary or involuntary) is required when exit_date is given'")
-        _flag(con, staged, "exit_type IS NOT NULL AND exit_date IS NULL", "exit_date",
-              "'exit_date is required when exit_type is given'", "exit_type")
+        # a typed value is NULL when blank and when it failed to parse (already quarantined with its
+        # own reason): "required when" checks read the rows where it was blank only
+        failed = f"(SELECT _source_row FROM {staged.problems} WHERE column_name = '{{}}')"
+        _flag(con, staged, f"exit_date IS NOT NULL AND exit_type IS NULL AND _source_row NOT IN {failed.format('exit_type')}",
+              "exit_type", "'exit_type (voluntary or involuntary) is required when exit_date is given'")
+        _flag(con, staged, f"exit_type IS NOT NULL AND exit_date IS NULL AND _source_row NOT IN {failed.format('exit_date')}",
+              "exit_date", "'exit_date is required when exit_type is given'", "exit_type")
         for col in ("hire_date", "exit_date"):
             _flag(con, staged, f"{col} > {future}", col, "'date in the future'", col)
         _flag_duplicates(con, staged, "participant_key", "_source_row", "row for the same person")
@@ -91,6 +94,8 @@ def cross_row_checks(con, src: SourceTable, staged: Staged, settings: Mapping) -
     elif src.entity == "sessions":
         _flag(con, staged, *unknown)
         _flag(con, staged, f"session_date > {future}", "session_date", "'date in the future'", "session_date")
+        _flag_duplicates(con, staged, "participant_key, session_date, coach_id, duration_minutes", "_source_row",
+                         "session row (the same person, date, coach and duration)")
     elif src.entity == "survey":
         _flag(con, staged, *unknown)
         _flag(con, staged, f"submitted_at::DATE > {future}", "submitted_at", "'date in the future'", "submitted_at")
@@ -193,6 +198,7 @@ def load_rows(con, src: SourceTable, staged: Staged, batch_id: int, settings: Ma
                    g.hire_date, g.exit_date, g.exit_type, g.years_experience,
                    coalesce(g.age_band, CASE WHEN {age} IS NULL THEN NULL
                                              WHEN {age} < 25 THEN '<25'
+                                             WHEN {age} < 30 THEN '25-29'
                                              WHEN {age} >= 65 THEN '65+'
                                              WHEN {age} >= 60 THEN '60-64'
                                              ELSE (floor({age} / 10) * 10)::INTEGER || '-' ||
