@@ -215,6 +215,18 @@ def _guard_date_range(filters, parent, k: int, count_by, cohort_start: Mapping[s
                 f"end it before {first}, or on or after {last}.")
 
 
+def differenced(mine: pd.DataFrame, theirs: pd.DataFrame, keys: list[str], counts: list[str], k: int) -> np.ndarray:
+    """Rule 3 on the rows of a breakdown: those of `mine` whose row in `theirs` (the same breakdown with a
+    filter relaxed, matched on `keys`) holds 1..k-1 more in one of `counts`; the difference would be
+    those few people's figures."""
+    both = mine[keys + counts].merge(theirs[keys + counts], on=keys, how="left", suffixes=("", "_p"))
+    out = np.zeros(len(mine), dtype=bool)
+    for c in counts:
+        diff = (both[f"{c}_p"].fillna(0) - both[c].fillna(0)).to_numpy(dtype=float)
+        out |= (diff > 0) & (diff < k)
+    return out
+
+
 def blank_suppressed(df: pd.DataFrame, mask, value_cols: Sequence[str]) -> pd.DataFrame:
     """Set suppressed=mask and empty every value column of the suppressed rows (n included)."""
     mask = np.asarray(mask, dtype=bool)

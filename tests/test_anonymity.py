@@ -324,6 +324,8 @@ def test_a_cell_is_hidden_when_its_filter_leaves_1_to_k_minus_1_outside_it(setti
     d1 = q.outcomes(cur, Filters(department="D1"), settings, rows="cohort", cols=None).table
     assert d1.loc[d1.cohort_id == "C3", "suppressed"].all() and d1.loc[d1.cohort_id == "C3", "n"].isna().all()
     assert not d1.loc[d1.cohort_id == "C1", "suppressed"].any()
+    traj = q.cohorts(cur, Filters(department="D1"), settings, compare="cohort").extras["trajectories"]
+    assert traj.loc[(traj.cohort_id == "C3") & (traj.role == "coached"), "n"].isna().all()
     rates = q.response_rates(cur, Filters(department="D1"), settings).table
     assert rates.loc[rates.cohort_id == "C3", "suppressed"].all()
     assert rates.loc[rates.cohort_id == "C3", ["n", "responded"]].isna().all().all()
@@ -422,4 +424,29 @@ def test_quality_hides_missing_scores_when_few_people_answered_outside_the_filte
     assert not t.loc[t["check"] == "career phase unknown", "suppressed"].any()
     shown, _ = _missing_scores(cur, Filters(), settings)
     assert not shown["suppressed"].any()
+    con.close()
+
+
+def test_retention_rows_and_months_are_hidden_when_a_filter_leaves_1_to_k_minus_1_outside(settings):
+    """Cohort C3 of program P3 has 6 coached people in D1 and 1 in D2: retention by program under
+    department D1 would show P3's coached 6 beside the unfiltered 7, so the one's exit or stay."""
+    import datetime as dt
+
+    from dashboard import queries as q
+
+    def mutate(cur):
+        cur.execute("INSERT INTO programs SELECT * REPLACE ('P3' AS program_id) FROM programs WHERE program_id = 'P2'")
+        keys = _free(cur, "department = 'D1'", 6) + _free(cur, "department = 'D2'", 1)
+        _add_cohort(cur, "C3", dt.date(2024, 8, 3), keys)
+        cur.execute("UPDATE enrolments SET program_id = 'P3' WHERE cohort_id = 'C3'")
+    con = _mutated(settings, mutate)
+    cur = con.cursor()
+    whole = q.retention(cur, Filters(), settings, split="program").table
+    p3 = whole[(whole.group == "P3") & (whole.role == "coached")]
+    assert int(p3["n"].iloc[0]) == 7
+    d1 = q.retention(cur, Filters(department="D1"), settings, split="program")
+    row = d1.table[(d1.table.group == "P3") & (d1.table.role == "coached")]
+    assert row["suppressed"].all() and row["n"].isna().all()
+    curve = d1.extras["curves"]
+    assert curve.loc[(curve.group == "P3") & (curve.role == "coached"), "at_risk"].isna().all()
     con.close()

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from dashboard import stats
-from dashboard.anonymity import PARENT_LABEL, blank_suppressed, k_of, parents
+from dashboard.anonymity import PARENT_LABEL, blank_suppressed, differenced, k_of, parents
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
 from dashboard.queries.common import ViewResult, _df, _guard, _maps, _params
@@ -29,12 +29,7 @@ def response_rates(cur, f: Filters, settings) -> ViewResult:
     # (that filter relaxed) holds 1..k-1 more people, or more respondents, would tell by subtraction
     # whether those people answered
     for _, parent in (parents(f, *_maps(cur)) if f.active() else []):
-        theirs = _df(cur, RESPONSE_SQL, _params(parent))
-        both = df[["cohort_id", "wave", "n", "responded"]].merge(theirs, on=["cohort_id", "wave"], how="left",
-                                                                 suffixes=("", "_p"))
-        for c in ("n", "responded"):
-            diff = (both[f"{c}_p"].fillna(0) - both[c]).to_numpy()
-            hide |= (diff > 0) & (diff < k)
+        hide |= differenced(df, _df(cur, RESPONSE_SQL, _params(parent)), ["cohort_id", "wave"], ["n", "responded"], k)
     df = blank_suppressed(df, hide, ["n", "responded", "estimate", "ci_low", "ci_high", "flags"])
     notes = ["Share of the cohort's enrolled (non-waitlist) people with a response in each wave window. "
              "Waves with no survey held in their window (not yet due, or no survey then) are not listed."]

@@ -8,10 +8,10 @@ import math
 import pandas as pd
 
 from dashboard import stats
-from dashboard.anonymity import AnonymityRefused, blank_suppressed, k_of
+from dashboard.anonymity import AnonymityRefused, blank_suppressed, differenced, k_of, parents
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
-from dashboard.queries.common import (ALL, ViewResult, _as_of, _check_measure, _count, _df, _guard,
+from dashboard.queries.common import (ALL, ViewResult, _as_of, _check_measure, _count, _df, _guard, _maps,
                                       _params)
 from dashboard.queries.panel import _crosstab, _crosstabs, _estimates, _notes_change, _panel_multi
 from dashboard.queries.sql import GROUP_COLUMNS, MEASURES
@@ -81,8 +81,14 @@ def cohorts(cur, f: Filters, settings, measure: str = "engagement", compare: str
     traj["flags"] = [stats.flags(n) for n in traj["n"]]
     wave_order = {"baseline": 0, "mid": 1, "post": 2, "follow_up": 3}
     traj = traj.assign(_w=traj["wave"].map(wave_order)).sort_values([key, "role", "_w"]).drop(columns=["_w", "sd"])
+    hide = traj["n"].to_numpy() < k
+    # rule 3 on every point: under a filter, a wave's respondents 1..k-1 fewer than with the filter relaxed
+    # would give those people's mean level by subtraction
+    for _, parent in (parents(f, *_maps(cur)) if f.active() else []):
+        theirs = _df(cur, Q.trajectory_fast_sql(measure, Q.group_cols([compare])), _params(parent))
+        hide |= differenced(traj, theirs, [key, "role", "wave"], ["n"], k)
     traj = blank_suppressed(traj[[key, "role", "wave", "measure", "n", "estimate", "ci_low", "ci_high", "flags"]],
-                            traj["n"].to_numpy() < k, ["n", "estimate", "ci_low", "ci_high", "flags"])
+                            hide, ["n", "estimate", "ci_low", "ci_high", "flags"])
     notes = _notes_change(df, k)
     if compare == "cohort":
         notes.insert(0, "Per cohort, the DiD is Welch's (coached change minus comparison change, the comparison "

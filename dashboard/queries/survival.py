@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 
 from dashboard import stats
-from dashboard.anonymity import blank_suppressed, k_of, suppress_crosstab, suppress_with_total
+from dashboard.anonymity import (blank_suppressed, differenced, k_of, parents, suppress_crosstab,
+                                 suppress_with_total)
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
-from dashboard.queries.common import ALL, ViewResult, _as_of, _df, _guard, _params
+from dashboard.queries.common import ALL, ViewResult, _as_of, _df, _guard, _maps, _params
 
 MONTH_DAYS = 30.4375
 
@@ -21,6 +22,50 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
         raise ValueError("split must be None, 'program' or 'career_phase'")
     _guard(cur, f, k)
     as_of = _as_of(cur)
+    table, curves = _fit(cur, f, split, horizon_months, as_of)
+    # rule 3 on every row and month, not only on the view's totals: under a filter, a group (or a month of
+    # its curve) whose counts with that filter relaxed are 1..k-1 higher would give those people's exits
+    # by subtraction
+    row_before = np.zeros(len(table), dtype=bool)
+    month_before = np.zeros(len(curves), dtype=bool)
+    for _, parent in (parents(f, *_maps(cur)) if f.active() else []):
+        ptable, pcurves = _fit(cur, parent, split, horizon_months, as_of)
+        row_before |= differenced(table, ptable, ["group", "role"], ["n", "exits"], k)
+        month_before |= differenced(curves, pcurves, ["group", "role", "month"], ["at_risk"], k)
+    # rules 1 and 2: per role, groups against the All total (a 1-way breakdown)
+    hidden = np.zeros(len(table), dtype=bool)
+    for role in ("coached", "comparison"):
+        part = table[table.role == role]
+        if part.empty:
+            continue
+        vals = [g for g in part["group"] if g != ALL] + [ALL]
+        grid = part.set_index("group")["n"].reindex(vals).fillna(0).to_frame("All")
+        before = pd.Series(row_before[part.index.to_numpy()], index=part["group"].to_numpy()).reindex(vals, fill_value=False)
+        h = suppress_crosstab(grid, k, before.to_numpy(dtype=bool).reshape(-1, 1))["All"]
+        hidden[part.index.to_numpy()] = h.reindex(part["group"]).to_numpy()
+    # the log-rank p and the coached/comparison contrast need both groups shown
+    both = table.groupby("group")["n"].transform("size")
+    table = blank_suppressed(table, hidden, ["n", "exits", "estimate", "ci_low", "ci_high", "flags"])
+    shown_both = ~table.groupby("group")["suppressed"].transform("any") & (both == 2)
+    table.loc[~shown_both, "logrank_p"] = np.nan
+    table = table[["group", "role", "n", "exits", "estimate", "ci_low", "ci_high", "logrank_p", "flags", "suppressed"]]
+    if not curves.empty:
+        hidden_of = dict(zip(zip(table["group"], table["role"]), table["suppressed"]))
+        curves = blank_suppressed(curves, _hidden_months(curves, hidden_of, k, month_before),
+                                  ["at_risk", "estimate", "ci_low", "ci_high"])
+    notes = [f"Voluntary exits only (involuntary exits censored); data as of {as_of}. Coached people from their "
+             "enrolment start; the comparison group (employed and not yet coached) from each cohort's start, "
+             "a person in several cohorts' comparison groups weighted so that each counts once; comparison "
+             "people who are coached later are censored then.",
+             f"{horizon_months}-month retention with a 95% Greenwood (log-log) interval; p from the log-rank test."]
+    if table["suppressed"].any():
+        notes.append(f"Rows marked suppressed rest on fewer than {k} people or are hidden to protect such a row.")
+    return ViewResult(table.reset_index(drop=True), notes, {"curves": curves}, k)
+
+
+def _fit(cur, f: Filters, split: str | None, horizon_months: int, as_of) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Kaplan-Meier under `f`, nothing suppressed yet: the summary (group, role, n, exits, the estimate at
+    the horizon with its interval, logrank_p, flags) and the monthly curves."""
     col = {"program": "program", "career_phase": "career_phase", None: "_all"}[split]
     params = _params(f, as_of=as_of)
     groupings = [(col, split == "program")] + ([("_all", False)] if split else [])
@@ -62,38 +107,12 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
             pvals[grp] = stats.logrank_p(*a, *b)
     table["logrank_p"] = table["group"].map(pvals).astype(float)
     table["flags"] = [stats.flags(n) for n in table["n"]]
-    # rules 1 and 2: per role, groups against the All total (a 1-way breakdown)
-    hidden = np.zeros(len(table), dtype=bool)
-    for role in ("coached", "comparison"):
-        part = table[table.role == role]
-        if part.empty:
-            continue
-        vals = [g for g in part["group"] if g != ALL] + [ALL]
-        grid = part.set_index("group")["n"].reindex(vals).fillna(0).to_frame("All")
-        h = suppress_crosstab(grid, k)["All"]
-        hidden[part.index.to_numpy()] = h.reindex(part["group"]).to_numpy()
-    # the log-rank p and the coached/comparison contrast need both groups shown
-    both = table.groupby("group")["n"].transform("size")
-    table = blank_suppressed(table, hidden, ["n", "exits", "estimate", "ci_low", "ci_high", "flags"])
-    shown_both = ~table.groupby("group")["suppressed"].transform("any") & (both == 2)
-    table.loc[~shown_both, "logrank_p"] = np.nan
-    table = table[["group", "role", "n", "exits", "estimate", "ci_low", "ci_high", "logrank_p", "flags", "suppressed"]]
     curves = pd.DataFrame(curves, columns=["group", "role", "month", "at_risk", "estimate", "ci_low", "ci_high"])
-    if not curves.empty:
-        curves["group"] = curves["group"].astype(str)
-        hidden_of = dict(zip(zip(table["group"], table["role"]), table["suppressed"]))
-        curves = blank_suppressed(curves, _hidden_months(curves, hidden_of, k), ["at_risk", "estimate", "ci_low", "ci_high"])
-    notes = [f"Voluntary exits only (involuntary exits censored); data as of {as_of}. Coached people from their "
-             "enrolment start; the comparison group (employed and not yet coached) from each cohort's start, "
-             "a person in several cohorts' comparison groups weighted so that each counts once; comparison "
-             "people who are coached later are censored then.",
-             f"{horizon_months}-month retention with a 95% Greenwood (log-log) interval; p from the log-rank test."]
-    if table["suppressed"].any():
-        notes.append(f"Rows marked suppressed rest on fewer than {k} people or are hidden to protect such a row.")
-    return ViewResult(table.reset_index(drop=True), notes, {"curves": curves}, k)
+    curves["group"] = curves["group"].astype(str)
+    return table, curves
 
 
-def _hidden_months(curves: pd.DataFrame, hidden_of: dict, k: int) -> np.ndarray:
+def _hidden_months(curves: pd.DataFrame, hidden_of: dict, k: int, before: np.ndarray | None = None) -> np.ndarray:
     """Rules 1 and 2 on the monthly curves. A month is hidden where its risk set holds fewer than k people
     or the curve's summary row is hidden (a curve without a summary row is hidden). Per role and month,
     the groups' curves are a breakdown of the All curve drawn beside them: without complementary
@@ -102,6 +121,8 @@ def _hidden_months(curves: pd.DataFrame, hidden_of: dict, k: int) -> np.ndarray:
     groups, at_risk = curves["group"].to_numpy(), curves["at_risk"].to_numpy(dtype=float)
     own = np.array([bool(hidden_of.get(key, True)) for key in zip(groups, curves["role"])], dtype=bool) \
         | (at_risk < k)
+    if before is not None:
+        own |= before      # months hidden beforehand (rule 3 against a relaxed filter)
     hide = own.copy()
     for idx in curves.groupby(["role", "month"], sort=False).indices.values():
         is_all = groups[idx] == ALL
