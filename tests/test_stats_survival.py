@@ -86,3 +86,21 @@ def test_no_exits_give_the_exact_interval_not_one_to_one():
     # at the start nothing is uncertain yet; past the last follow-up nothing is known
     assert stats.km_at(km, 0) == (1.0, 1.0, 1.0)
     assert stats.km_at(km, 15) == (1.0, 0.0, 1.0)
+
+
+def test_a_group_not_followed_for_12_months_is_flagged(sample_warehouse, settings):
+    """Sample cohort ALN-2025B started about five months before the data ends: its '12-month' retention
+    is the last estimate carried forward, so the row says so (short_follow_up); a cohort followed for over
+    a year is not flagged."""
+    from dashboard import queries as q
+    from dashboard.db import Reader
+    from dashboard.filters import Filters
+
+    cur = Reader(sample_warehouse).cursor()
+    short = q.retention(cur, Filters(cohort="ALN-2025B"), settings)
+    shown = short.table[~short.table["suppressed"]]
+    assert len(shown) and shown["flags"].str.contains("short_follow_up").all()
+    assert any("short_follow_up" in n for n in short.notes)
+    long_ = q.retention(cur, Filters(cohort="ALN-2024A"), settings).table
+    long_ = long_[~long_["suppressed"]]
+    assert len(long_) and not long_["flags"].str.contains("short_follow_up").any()

@@ -32,6 +32,12 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
         ptable, pcurves = _fit(cur, parent, split, horizon_months, as_of)
         row_before |= differenced(table, ptable, ["group", "role"], ["n", "exits"], k)
         month_before |= differenced(curves, pcurves, ["group", "role", "month"], ["at_risk"], k)
+    # a group with fewer than k people still at risk at the horizon was not followed that long: its
+    # "12-month" retention is the last estimate before it, carried forward, so say so beside it
+    at_h = curves[curves["month"] == horizon_months]
+    short = set(zip(at_h.loc[at_h["at_risk"] < k, "group"], at_h.loc[at_h["at_risk"] < k, "role"]))
+    table["flags"] = [";".join(x for x in (fl, "short_follow_up" if (g, r) in short else "") if x)
+                      for fl, g, r in zip(table["flags"], table["group"], table["role"])]
     # rules 1 and 2: per role, groups against the All total (a 1-way breakdown)
     hidden = np.zeros(len(table), dtype=bool)
     for role in ("coached", "comparison"):
@@ -60,6 +66,10 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
              f"{horizon_months}-month retention with a 95% Greenwood (log-log) interval; p from the log-rank test."]
     if table["suppressed"].any():
         notes.append(f"Rows marked suppressed rest on fewer than {k} people or are hidden to protect such a row.")
+    if any("short_follow_up" in str(x) for x in table["flags"]):
+        notes.append(f"short_follow_up: fewer than {k} people of the group were followed for {horizon_months} "
+                     f"months; its {horizon_months}-month retention is the last estimate before that, carried "
+                     "forward, and may overstate retention.")
     return ViewResult(table.reset_index(drop=True), notes, {"curves": curves}, k)
 
 
