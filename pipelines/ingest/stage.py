@@ -263,7 +263,8 @@ def _check(con, src: SourceTable, staged: "Staged", instruments, settings) -> No
 
 def _date_conventions(con, src: SourceTable, stage_name: str, present: set[str], settings) -> dict[str, str]:
     """A column where some slash date has a first part above 12 (and none a second part above 12)
-    is day-first throughout, and the other way round; otherwise the config decides."""
+    is day-first throughout, and the other way round; otherwise the config decides. Only a real date
+    votes: 13/13/2020 or 31/02/2020 (quarantined as not a date) settles nothing."""
     forced = settings["dates"].get("ambiguous", "reject")
     out = {}
     dated = [name for name, col in SCHEMAS[src.entity].columns.items()
@@ -274,10 +275,17 @@ def _date_conventions(con, src: SourceTable, stage_name: str, present: set[str],
         if forced in ("dayfirst", "monthfirst"):
             out[name] = forced
             continue
+        # ISO values settle nothing; a slash value votes when it is a real date in the order it forces
+        # (slash values are first looked for alone: a column of ISO dates pays for one cheap scan)
+        slash = f"SELECT {name} AS v FROM {stage_name} WHERE NOT regexp_matches({name}, '^\\s*\\d{{4}}-') " \
+                f"AND cl_slash_order({name}, 'none') IN ('dayfirst', 'monthfirst')"
+        if not con.execute(f"SELECT EXISTS ({slash})").fetchall()[0][0]:
+            out[name] = "none"
+            continue
         day, month = con.execute(
-            f"SELECT count(*) FILTER (WHERE cl_slash_order({name}, 'none') = 'dayfirst'), "
-            f"count(*) FILTER (WHERE cl_slash_order({name}, 'none') = 'monthfirst') FROM {stage_name} "
-            f"WHERE NOT regexp_matches({name}, '^\\s*\\d{{4}}-')"  # ISO values settle nothing
+            f"SELECT count(*) FILTER (WHERE cl_slash_order(v, 'none') = 'dayfirst' AND cl_parse_date(v, 'dayfirst') IS NOT NULL), "
+            f"count(*) FILTER (WHERE cl_slash_order(v, 'none') = 'monthfirst' AND cl_parse_date(v, 'monthfirst') IS NOT NULL) "
+            f"FROM ({slash})"
         ).fetchall()[0]
         out[name] = "dayfirst" if day and not month else "monthfirst" if month and not day else "none"
     return out

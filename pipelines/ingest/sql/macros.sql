@@ -11,20 +11,15 @@ CREATE OR REPLACE TEMP MACRO cl_year(y) AS
          ELSE try_cast(y AS INTEGER) END;
 
 -- Which order a slash date's parts must be in: 'dayfirst', 'monthfirst', 'either' (the two readings
--- agree), 'ambiguous' (both parts 12 or under and no convention), 'invalid' (a part above 12 and no
--- real date in the order it forces, e.g. 13/13/2020 or 31/02/2020), or NULL (not a slash date).
--- Only a real date votes for an order: a typo must not turn a column day-first.
+-- agree), 'ambiguous' (both parts 12 or under and no convention), or NULL (not a slash date).
+-- A part above 12 forces an order whether or not the value is a real date in it (13/13/2020 then
+-- fails to parse); only real dates vote for a column's convention (pipelines/ingest/stage.py).
+-- Kept small: it is expanded inside every date and timestamp parse.
 CREATE OR REPLACE TEMP MACRO cl_slash_order(s, conv) AS
     CASE
         WHEN cl_dmy(s).a = '' THEN NULL
-        WHEN try_cast(cl_dmy(s).a AS INTEGER) > 12 THEN
-            CASE WHEN try(make_date(cl_year(cl_dmy(s).y), try_cast(cl_dmy(s).b AS INTEGER),
-                                    try_cast(cl_dmy(s).a AS INTEGER))) IS NOT NULL
-                 THEN 'dayfirst' ELSE 'invalid' END
-        WHEN try_cast(cl_dmy(s).b AS INTEGER) > 12 THEN
-            CASE WHEN try(make_date(cl_year(cl_dmy(s).y), try_cast(cl_dmy(s).a AS INTEGER),
-                                    try_cast(cl_dmy(s).b AS INTEGER))) IS NOT NULL
-                 THEN 'monthfirst' ELSE 'invalid' END
+        WHEN try_cast(cl_dmy(s).a AS INTEGER) > 12 THEN 'dayfirst'
+        WHEN try_cast(cl_dmy(s).b AS INTEGER) > 12 THEN 'monthfirst'
         WHEN try_cast(cl_dmy(s).a AS INTEGER) = try_cast(cl_dmy(s).b AS INTEGER) THEN 'either'
         WHEN conv IN ('dayfirst', 'monthfirst') THEN conv
         ELSE 'ambiguous'
