@@ -300,3 +300,30 @@ def test_no_comparison_response_after_the_persons_own_coaching_began(sample_con)
         WHERE w.role = 'comparison' AND w.submitted_at::DATE >= mp.first_start_date""").fetchone()[0] == 0
     assert sample_con.execute("""
         SELECT count(*) FROM mart_response_waves WHERE role = 'comparison' AND wave = 'follow_up'""").fetchone()[0] > 0
+
+
+@pytest.mark.parametrize("dim", ["department", "team", "career_phase", "program", "cohort", "coach"])
+@pytest.mark.parametrize("f", [Filters(), Filters(career_phase="mid"), Filters(waves="baseline-follow_up")])
+def test_guard_breakdown_total_equals_the_plain_counts_and_its_rows_each_value(sample_con, dim, f):
+    """The differencing guard's one statement per filter: its total row is what the plain count statement
+    gives (a person in two programs counted once), and each row is the plain counts under that value's
+    filter (coached side; the comparison panel too for a person's own attributes)."""
+    from dashboard.queries.sql import MEASURES
+
+    ms = list(MEASURES)
+    plain = _df(sample_con, Q.guard_fast_sql(ms, f.pre, f.post, completion=True), f).iloc[0]
+    by = _df(sample_con, Q.guard_fast_sql(ms, f.pre, f.post, completion=True, by=dim, total=True), f)
+    total = by[by["_total"]].iloc[0]
+    for c in plain.index:
+        assert int(total[c]) == int(plain[c]), c
+    rows = by[~by["_total"] & by["_v"].notna()].groupby("_v").sum(numeric_only=True)
+    name = {"career_phase": "career_phase"}.get(dim, dim)
+    for value in list(rows.index)[:3]:
+        g = f.with_(**{name: value})
+        one = _df(sample_con, Q.guard_fast_sql(ms, g.pre, g.post, completion=True), g).iloc[0]
+        cols = [c for c in rows.columns if c in one.index and (c != "people" or dim in Q.PERSON_DIMENSIONS)]
+        assert "coached" in cols and "coached_panel_0" in cols
+        for c in cols:
+            if c.startswith("comparison_panel") and dim not in Q.PERSON_DIMENSIONS:
+                continue
+            assert int(rows.loc[value, c]) == int(one[c]), (value, c)

@@ -85,10 +85,15 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
     memo: dict = {}
 
     def count_by(filters: Filters, dim: str) -> pd.DataFrame:
+        """The breakdown of `filters` by `dim`; its total row, the counts of `filters` itself, is kept for
+        count()."""
         if (filters, dim) not in memo:
-            df = _df(cur, Q.guard_fast_sql(ms, filters.pre, filters.post, completion=completion, by=dim),
+            df = _df(cur, Q.guard_fast_sql(ms, filters.pre, filters.post, completion=completion, by=dim, total=True),
                      _params(filters))
-            df = df.groupby("_v", dropna=False).sum()      # a value absent from a side came back once per side
+            total = df[df["_total"]]
+            if len(total) and filters not in cache:
+                cache[filters] = named(total.iloc[0])
+            df = df[~df["_total"]].groupby("_v", dropna=False).sum()   # a value absent from a side came once per side
             memo[(filters, dim)] = df[[c for c in labels if c in df.columns]].rename(columns=labels)
         return memo[(filters, dim)]
 
@@ -100,13 +105,13 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
     if not f.active():
         return count(f) if counts else None
     opts = _maps(cur)
-    # a person has one department, team and career phase: broken down by one of them, the parent's counts
-    # are the sums of its rows and the selection's are the row of the chosen value, so the breakdown
-    # statement that rule 2 needs answers rule 3 too
+    # the breakdown statement that rule 2 needs answers rule 3 too: its total row is the parent's counts,
+    # and a person has one department, team and career phase, so for those the selection's counts are the
+    # row of the chosen value
     for dim, parent in parents(f, opts[0], opts[1]):
+        if dim != "dates":
+            cells = count_by(parent, dim)      # and the parent's own counts, for rule 3
         if dim in Q.PERSON_DIMENSIONS:
-            cells = count_by(parent, dim)
-            cache.setdefault(parent, {c: int(cells[c].sum()) for c in cells.columns})
             value = getattr(f, dim)
             cache.setdefault(f, {c: int(cells.loc[value, c]) if value in cells.index else 0 for c in cells.columns})
     if f not in cache and panels is not None:

@@ -196,7 +196,7 @@ def overview(cur, f: Filters, settings, waves: str | None = None) -> ViewResult:
         did_flags = stats.flags(min(int(e["n"]), n0), None, bool(e["_rtm"]), [] if n0 else ["no_comparison"])
         add("did", m, n=int(e["n"]), estimate=e["did"], lo=e["did_ci_low"], hi=e["did_ci_high"], flags=did_flags,
             p_value=e["did_p_value"], n_comparison=n0, suppressed=e["n"] < k or n0 < k)
-    ret = retention(cur, f, settings).table
+    ret = retention(cur, f, settings, guarded=True).table    # guarded above, on every measure's counts
     for role in ("coached", "comparison"):
         r = ret[(ret.group == ALL) & (ret.role == role)]
         if r.empty:

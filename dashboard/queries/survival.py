@@ -16,11 +16,15 @@ from dashboard.queries.common import ALL, ViewResult, _as_of, _df, _guard, _maps
 MONTH_DAYS = 30.4375
 
 
-def retention(cur, f: Filters, settings, split: str | None = None, horizon_months: int = 12) -> ViewResult:
+def retention(cur, f: Filters, settings, split: str | None = None, horizon_months: int = 12,
+              guarded: bool = False) -> ViewResult:
+    """guarded=True: the caller has run the differencing guard on these filters already, on counts that
+    include this view's (the overview's, on every measure)."""
     k = k_of(settings)
     if split not in (None, "program", "career_phase"):
         raise ValueError("split must be None, 'program' or 'career_phase'")
-    _guard(cur, f, k)
+    if not guarded:
+        _guard(cur, f, k)
     as_of = _as_of(cur)
     table, curves = _fit(cur, f, split, horizon_months, as_of)
     # rule 3 on every row and month, not only on the view's totals: under a filter, a group (or a month of

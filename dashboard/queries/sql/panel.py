@@ -154,7 +154,7 @@ PERSON_DIMENSIONS = ("department", "team", "career_phase")
 
 
 def guard_fast_sql(measures: str | list[str], pre: str, post: str, panel: bool = True, completion: bool = False,
-                   by: str | None = None) -> str:
+                   by: str | None = None, total: bool = False) -> str:
     """guard_sql with the panel counts from mart_panel (panel=False: people and coached only).
 
     `measures`: one measure (columns coached_panel, comparison_panel) or a list (coached_panel_<i>,
@@ -163,7 +163,10 @@ def guard_fast_sql(measures: str | list[str], pre: str, post: str, panel: bool =
     enrolment and with a completed one (the overview's completion rate), from the same enrolments.
     by: one of GUARD_DIMENSIONS: one row per value `_v` of that dimension (people counted within each)
     instead of one row; the comparison panel is counted per value only for a person's own attributes
-    (PERSON_DIMENSIONS), since comparison people belong to no program, cohort or coach."""
+    (PERSON_DIMENSIONS), since comparison people belong to no program, cohort or coach. With by and
+    total=True, the rows carry `_total` (false) and one more row (`_total` true, `_v` NULL) holds the
+    counts without the breakdown, as guard_fast_sql without `by` gives them (a person in several values,
+    e.g. two programs, counts once there): one statement for rule 3's parent and rule 2's breakdown."""
     many = not isinstance(measures, str)
     ms = list(measures) if many else [measures]
     suffix = (lambda i: f"_{i}") if many else (lambda i: "")
@@ -219,6 +222,30 @@ everyone AS (
     {people},
     {coalesced}{(", " + ", ".join(f"coalesce({c}, 0) AS {c.split('.', 1)[1]}" for c in panel_names.split(", "))) if panel else ""}
 FROM base{joins}"""
+        if total:
+            all_cols = []
+            for i in range(len(ms)):
+                all_cols.append(f"count(*) FILTER (WHERE role = 'coached' AND _has & {1 << i} <> 0) AS coached_panel{suffix(i)}")
+                all_cols.append(f"count(*) FILTER (WHERE role = 'comparison' AND _has & {1 << i} <> 0)"
+                                f" AS comparison_panel{suffix(i)}")
+            all_sel = ",\n           ".join(all_cols)
+            everyone += f""",
+base_all AS (
+    SELECT count(DISTINCT mp.pid) AS coached{done}
+    FROM enrolled mp WHERE {PEOPLE_FILTER}
+)""" + (f""",
+panel_all AS (
+    SELECT {all_sel}
+    FROM (SELECT pid, role, bit_or(_has) AS _has FROM panel_person GROUP BY pid, role)
+)""" if panel else "")
+            select = f"""SELECT false AS _total, * FROM ({select})
+UNION ALL BY NAME
+SELECT true AS _total, NULL AS _v,
+    CASE WHEN {no_cohort_filter}
+         THEN (SELECT count(*) FROM mart_people mp WHERE {PEOPLE_FILTER})
+         ELSE base_all.coached END AS people,
+    base_all.*{", panel_all.*" if panel else ""}
+FROM base_all{" CROSS JOIN panel_all" if panel else ""}"""
     return f"""
 WITH scope_cohorts AS (
     SELECT c.* FROM cohorts c WHERE {COHORT_FILTER}
