@@ -70,7 +70,7 @@ def _total_only(df: pd.DataFrame) -> pd.DataFrame:
 
 # Rule 5: an export carries exactly what its page shows. Per view, the extras its page shows and, where
 # the page shows only part of one, the rows it shows (None: all of them). Other extras of a view (the
-# coach's by_program, the cohorts' pooled row) serve code that calls the query layer, not the pages.
+# cohorts' pooled row) serve code that calls the query layer, not the pages.
 PAGE_EXTRAS = {
     "overview": {},
     "outcomes": {},

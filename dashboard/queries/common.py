@@ -63,7 +63,7 @@ def filter_options(cur) -> FilterOptions:
 
 
 def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", counts: bool = False,
-           panel: pd.DataFrame | dict | None = None, completion: bool = False) -> dict | None:
+           panel: pd.DataFrame | dict | None = None, completion: bool = False, comparison: bool = True) -> dict | None:
     """Rule 3 on the view's base counts, and rule 2 against each filter (the filtered value must not be
     hidden in the breakdown of its parent by that dimension); with counts=True returns the counts of the
     selection itself (without a filter nothing can be refused, and nothing is counted unless the caller
@@ -72,11 +72,12 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
     `measure`: the measure, or every measure the view shows (each one's matched panels are checked).
     `panel`: the view's own ungrouped panel statistics under `f` (as _panel_multi returns them; a dict
     measure -> statistics with several measures), whose n and n_comparison are the selection's panel
-    counts, so they are not counted again. completion=True: the completion counts are checked too."""
+    counts, so they are not counted again. completion=True: the completion counts are checked too.
+    comparison=False: the comparison panels are not (a view showing no comparison figure)."""
     ms = [measure] if isinstance(measure, str) else list(measure)
-    labels = _guard_labels(ms, completion)
+    labels = _guard_labels(ms, completion, comparison)
     panels = ({ms[0]: panel} if isinstance(panel, pd.DataFrame) else panel) if panel is not None else None
-    sql = Q.guard_fast_sql(ms, f.pre, f.post, completion=completion)
+    sql = Q.guard_fast_sql(ms, f.pre, f.post, completion=completion, comparison=comparison)
     cache: dict = {}
 
     def named(row) -> dict:
@@ -88,8 +89,8 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
         """The breakdown of `filters` by `dim`; its total row, the counts of `filters` itself, is kept for
         count()."""
         if (filters, dim) not in memo:
-            df = _df(cur, Q.guard_fast_sql(ms, filters.pre, filters.post, completion=completion, by=dim, total=True),
-                     _params(filters))
+            df = _df(cur, Q.guard_fast_sql(ms, filters.pre, filters.post, completion=completion, by=dim, total=True,
+                                           comparison=comparison), _params(filters))
             total = df[df["_total"]]
             if len(total) and filters not in cache:
                 cache[filters] = named(total.iloc[0])
@@ -119,7 +120,8 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
         mine = named(row)
         for i, m in enumerate(ms):
             mine[labels[f"coached_panel_{i}"]] = _count(panels[m], "n")
-            mine[labels[f"comparison_panel_{i}"]] = _count(panels[m], "n_comparison")
+            if comparison:
+                mine[labels[f"comparison_panel_{i}"]] = _count(panels[m], "n_comparison")
         cache[f] = mine
     starts = (dict(cur.execute("SELECT cohort_id, start_date FROM cohorts WHERE NOT is_waitlist").fetchall())
               if f.date_from or f.date_to else None)
@@ -127,13 +129,14 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
     return count(f) if counts else None
 
 
-def _guard_labels(measures: list[str], completion: bool) -> dict:
+def _guard_labels(measures: list[str], completion: bool, comparison: bool = True) -> dict:
     """guard_fast_sql's count columns -> the words a refusal uses for them."""
     labels = {"people": "people in scope", "coached": "coached people"}
     for i, m in enumerate(measures):
         of = f" ({m.replace('_', ' ')})" if len(measures) > 1 else ""
         labels[f"coached_panel_{i}"] = f"people in the coached matched panel{of}"
-        labels[f"comparison_panel_{i}"] = f"people in the comparison panel{of}"
+        if comparison:
+            labels[f"comparison_panel_{i}"] = f"people in the comparison panel{of}"
     if completion:
         labels.update({"completion_n": "people with a finished enrolment", "completion_x": "people who completed"})
     return labels

@@ -124,11 +124,10 @@ def coach_impact(cur, f: Filters, settings, coach_id: str, measure: str | None =
         _check_measure(m)
     f = f.with_(coach=coach_id)
     rows = []
-    # one statement for the table (every measure, ungrouped) and by_program (the first measure, per program);
-    # neither shows a DiD, so the statement leaves it out
-    raws = _panel_multi(cur, f, measures, [["program"], []], did=False)
+    # one statement for the table (every measure, ungrouped); it shows no DiD, so the statement leaves it out
+    raws = _panel_multi(cur, f, measures, [[]], did=False)
     # rule 3 before anything is built (the selection's panel counts are the panel statement's)
-    _guard(cur, f, k, measures, panel={m: raws[(m, ())] for m in measures})
+    _guard(cur, f, k, measures, panel={m: raws[(m, ())] for m in measures}, comparison=False)   # no comparison shown
     for m in measures:
         raws[(m, ("coach",))] = _coach_groups(raws[(m, ())], coach_id)
     tables = _crosstabs(cur, f, k, measures, "coach", None, pre_raws=raws)
@@ -139,11 +138,9 @@ def coach_impact(cur, f: Filters, settings, coach_id: str, measure: str | None =
     table = pd.concat(rows, ignore_index=True)
     table = table[["coach_id", "measure", "n", "estimate", "ci_low", "ci_high", "flags", "suppressed",
                    "mean_pre", "mean_post", "g", "p_value"]]
-    by_program = _crosstab(cur, f, k, measures[0], "program", None, pre_raws=raws)
-    by_program = by_program[["program_id", "measure", "n", "estimate", "ci_low", "ci_high", "g", "flags", "suppressed"]]
     notes = _notes_change(table.assign(flags=table["flags"]), k)[:-1]
     notes.append("The coach's clients only: paired change between the chosen waves, pooled over their cohorts.")
-    return ViewResult(table, notes, {"by_program": by_program}, k)
+    return ViewResult(table, notes, {}, k)
 
 
 # -- overview ----------------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ PERSON_DIMENSIONS = ("department", "team", "career_phase")
 
 
 def guard_fast_sql(measures: str | list[str], pre: str, post: str, panel: bool = True, completion: bool = False,
-                   by: str | None = None, total: bool = False) -> str:
+                   by: str | None = None, total: bool = False, comparison: bool = True) -> str:
     """guard_sql with the panel counts from mart_panel (panel=False: people and coached only).
 
     `measures`: one measure (columns coached_panel, comparison_panel) or a list (coached_panel_<i>,
@@ -166,7 +166,8 @@ def guard_fast_sql(measures: str | list[str], pre: str, post: str, panel: bool =
     (PERSON_DIMENSIONS), since comparison people belong to no program, cohort or coach. With by and
     total=True, the rows carry `_total` (false) and one more row (`_total` true, `_v` NULL) holds the
     counts without the breakdown, as guard_fast_sql without `by` gives them (a person in several values,
-    e.g. two programs, counts once there): one statement for rule 3's parent and rule 2's breakdown."""
+    e.g. two programs, counts once there): one statement for rule 3's parent and rule 2's breakdown.
+    comparison=False: no comparison panel counts (a view that shows no comparison figure, the coach's)."""
     many = not isinstance(measures, str)
     ms = list(measures) if many else [measures]
     suffix = (lambda i: f"_{i}") if many else (lambda i: "")
@@ -188,7 +189,7 @@ def guard_fast_sql(measures: str | list[str], pre: str, post: str, panel: bool =
     panel_cols = []
     for i in range(len(ms)):
         panel_cols.append(f"count(*) FILTER (WHERE role = 'coached' AND _has & {1 << i} <> 0) AS coached_panel{suffix(i)}")
-        if by is None or person_dim:
+        if comparison and (by is None or person_dim):
             panel_cols.append(f"count(*) FILTER (WHERE role = 'comparison' AND _has & {1 << i} <> 0)"
                               f" AS comparison_panel{suffix(i)}")
     any_both = " OR ".join(f"({b})" for b in both)
@@ -197,6 +198,9 @@ def guard_fast_sql(measures: str | list[str], pre: str, post: str, panel: bool =
     no_cohort_filter = ("$f_program IS NULL AND $f_cohort IS NULL AND $f_coach IS NULL AND $f_date_from IS NULL\n"
                         "              AND $f_date_to IS NULL")
     everyone = ""
+    # broken down by program, cohort or coach only the coached are counted per value (comparison people
+    # belong to none), so only their rows are grouped by value
+    coached_only = "\n      AND k.role = 'coached'" if not comparison or (by is not None and not person_dim) else ""
     if by is None:
         people = f"""CASE WHEN {no_cohort_filter}
          THEN (SELECT count(*) FROM mart_people mp WHERE {PEOPLE_FILTER})
@@ -226,9 +230,19 @@ FROM base{joins}"""
             all_cols = []
             for i in range(len(ms)):
                 all_cols.append(f"count(*) FILTER (WHERE role = 'coached' AND _has & {1 << i} <> 0) AS coached_panel{suffix(i)}")
-                all_cols.append(f"count(*) FILTER (WHERE role = 'comparison' AND _has & {1 << i} <> 0)"
-                                f" AS comparison_panel{suffix(i)}")
+                if comparison:
+                    all_cols.append(f"count(*) FILTER (WHERE role = 'comparison' AND _has & {1 << i} <> 0)"
+                                    f" AS comparison_panel{suffix(i)}")
             all_sel = ",\n           ".join(all_cols)
+            # everyone's matched pairs, once per person and role: from the per-value rows where those hold
+            # every role, else (only the coached are broken down) from the panel itself
+            all_people = ("SELECT pid, role, bit_or(_has) AS _has FROM panel_person GROUP BY pid, role"
+                          if person_dim or not comparison
+                          else f"""SELECT k.pid, k.role, bit_or({has}) AS _has
+          FROM mart_panel k
+          WHERE {PANEL_SCOPE} AND {both_waves(pre, post)}
+            AND ({any_both})
+          GROUP BY ALL""")
             everyone += f""",
 base_all AS (
     SELECT count(DISTINCT mp.pid) AS coached{done}
@@ -236,7 +250,7 @@ base_all AS (
 )""" + (f""",
 panel_all AS (
     SELECT {all_sel}
-    FROM (SELECT pid, role, bit_or(_has) AS _has FROM panel_person GROUP BY pid, role)
+    FROM ({all_people})
 )""" if panel else "")
             select = f"""SELECT false AS _total, * FROM ({select})
 UNION ALL BY NAME
@@ -264,7 +278,7 @@ panel_person AS (
     SELECT {v.replace("mp.", "k.")}k.pid, k.role, bit_or({has}) AS _has
     FROM mart_panel k
     WHERE {PANEL_SCOPE} AND {both_waves(pre, post)}
-      AND ({any_both})
+      AND ({any_both}){coached_only}
     GROUP BY ALL
 ),
 panel AS (
