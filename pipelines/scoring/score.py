@@ -105,16 +105,20 @@ def item_problem_sql(instruments: Mapping[str, Mapping], present: set[str],
                 typed[col] = "NULL::DOUBLE"
                 continue
             raw, num = f"s.{code}", f"s.n_{code}"
-            typed[col] = f"CASE WHEN {num} BETWEEN {lo} AND {hi} AND {num} = round({num}) THEN {num} END"
-            whole = f"'not a whole number on the {lo}-{hi} scale'"
+            # the answer as it is: a row with an answer off the scale or not whole is quarantined whole
+            # (its `_bad`), so only loaded rows' answers are scored, and those passed the check below
+            typed[col] = num
+            # one check per answer for off the scale and not whole (the OR over every check runs on every
+            # row), the reason told apart only for the rows it flags
+            off = (f"CASE WHEN {num} NOT BETWEEN {lo} AND {hi} THEN 'outside the scale {lo}-{hi}' "
+                   f"ELSE 'not a whole number on the {lo}-{hi} scale' END")
+            off_cond = f"({num} NOT BETWEEN {lo} AND {hi} OR {num} <> round({num}))"
             if numeric:
-                problems.append(Problem(f"{num} NOT BETWEEN {lo} AND {hi}", code, num, f"'outside the scale {lo}-{hi}'"))
-                problems.append(Problem(f"{num} BETWEEN {lo} AND {hi} AND {num} <> round({num})", code, num, whole))
+                problems.append(Problem(off_cond, code, num, off))
                 continue
             numbers[f"n_{code}"] = f"cl_number({raw}, '{decimal}')"
             problems.append(Problem(
                 f"{num} IS NULL AND NOT cl_blank({raw})", code, raw,
                 f"'not a number on the {lo}-{hi} scale, nor a label in its label set: \"' || left(trim({raw}), 60) || '\"'"))
-            problems.append(Problem(f"{num} NOT BETWEEN {lo} AND {hi}", code, raw, f"'outside the scale {lo}-{hi}'"))
-            problems.append(Problem(f"{num} BETWEEN {lo} AND {hi} AND {num} <> round({num})", code, raw, whole))
+            problems.append(Problem(off_cond, code, raw, off))
     return numbers, typed, problems
