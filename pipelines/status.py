@@ -22,6 +22,7 @@ def warehouse_status(db: Path) -> dict:
             "survey responses": one("SELECT count(*) FROM survey_responses"),
             "surveys": one("SELECT count(DISTINCT survey_id) FROM survey_responses"),
             "rows in quarantine": one("SELECT count(*) FROM (SELECT DISTINCT batch_id, source_row FROM quarantine)"),
+            "data as of": _as_of(con),
         }
         waves = con.execute("""
             SELECT wave, count(*) FILTER (WHERE role = 'coached'), count(*) FILTER (WHERE role = 'comparison')
@@ -39,3 +40,19 @@ def warehouse_status(db: Path) -> dict:
         con.close()
     return {"db": str(db), "schema_version": version, "counts": counts, "waves": waves, "loads": loads,
             "quarantine": quarantine}
+
+
+def _as_of(con) -> str:
+    """The date retention and the ROI count follow-up to, as the dashboard computes it, and where it
+    comes from: the people extract's date recorded at ingest (`--extract-date`), or else the data."""
+    from dashboard.queries.sql import AS_OF_SQL
+
+    as_of = con.execute(AS_OF_SQL).fetchone()[0]
+    recorded = con.execute("SELECT value FROM warehouse_meta WHERE key = 'extract_date'").fetchone()
+    if as_of is None:
+        return "no dates loaded yet"
+    if recorded:
+        return f"{as_of} (the people extract's date, recorded at ingest)"
+    return (f"{as_of} (no extract date recorded: the latest exit, response or coached start; "
+            "set it with `coachlens ingest --extract-date`)")
+

@@ -37,6 +37,7 @@ def test_init_generate_ingest_status(tmp_path):
     assert f"{truth['counts']['people']:,}" in out.stdout
     assert f"{truth['counts']['coached_people']:,}" in out.stdout
     assert "duplicate submission for the same survey" in out.stdout
+    assert "no extract date recorded" in out.stdout     # the as-of date and where it comes from
     # a second run of the same files changes nothing and says so
     out = run("ingest", tmp_path / "data", "--db", db, env=env)
     assert out.returncode == 0 and "Nothing new" in out.stdout
@@ -50,6 +51,8 @@ def test_ingest_records_the_extract_date(tmp_path):
     assert out.returncode == 2 and "--extract-date '31/12/2025' is not a date" in out.stderr
     out = run("ingest", tmp_path / "people.csv", "--db", db, "--extract-date", "2025-12-31", env=env)
     assert out.returncode == 0 and "Extract date: 2025-12-31." in out.stdout, out.stderr
+    out = run("status", "--db", db, env=env)
+    assert out.returncode == 0 and "2025-12-31 (the people extract's date, recorded at ingest)" in out.stdout
 
 
 def test_status_without_a_warehouse_says_how_to_build_one(tmp_path):
