@@ -21,11 +21,11 @@ $(VENV)/.test: $(VENV)/.base
 install: $(VENV)/.base
 install-test: $(VENV)/.test
 
-# The demo warehouse, rebuilt when sample_data/ changes.
+# The demo warehouse, rebuilt when sample_data/ changes; its HR extract is dated as truth.json says.
 $(DB): $(VENV)/.base $(wildcard sample_data/*)
 	$(BIN)/coachlens init
 	rm -f $(DB)
-	$(BIN)/coachlens ingest sample_data/ --db $(DB)
+	$(BIN)/coachlens ingest sample_data/ --db $(DB) --extract-date 2025-12-31
 
 demo: $(DB)
 
