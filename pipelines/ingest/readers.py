@@ -8,10 +8,8 @@ readers in `pipelines.ingest.formats`, which hand over the same `SourceTable`.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from pipelines.ingest.entity_map import BIRTH_DATE_FIELD, ENTITY_SECTIONS, Entit
 from pipelines.ingest.errors import RefusedFile
 from pipelines.ingest.identifiers import is_birth_date, is_identifier, normalise_column
 from pipelines.ingest.schemas import alias_map, required_columns
+from pipelines.ingest.containers import read_parquet, read_xlsx
 from pipelines.ingest.sniff import sniff
 
 csv.field_size_limit(1 << 28)  # a very long cell is data, not a reason to stop reading
@@ -31,22 +30,6 @@ _PREFIXES = {"program": "programs", "people": "people", "person": "people", "emp
              "session": "sessions", "survey": "survey", "pulse": "survey", "responses": "survey"}
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
-
-
-def neutralise(value):
-    """Text a spreadsheet would run as a formula (=, +, -, @ first) gets a leading apostrophe.
-
-    Every reader applies it to every cell, so such text is stored as plain text (or quarantined
-    with its neutralised value) and cannot reach an export able to run. Signed numbers are kept.
-    """
-    if value is None or not isinstance(value, str):
-        return value
-    stripped = value.lstrip(" ")
-    if stripped.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(stripped.strip()):
-        return "'" + value
-    return value
 
 
 @dataclass
@@ -115,12 +98,12 @@ def read_canonical(path: Path, item_codes: set[str], workdir: Path | None = None
         if sniffed.note:
             src.notes.append(sniffed.note)
     elif sniffed.container == "xlsx":
-        header, table, note = _xlsx(path)
+        header, table, note = read_xlsx(path)
         src = SourceTable(path, "", "canonical_xlsx", header, {}, arrow=table)
         if note:
             src.notes.append(note)
     else:
-        header, table, nested = _parquet(path)
+        header, table, nested = read_parquet(path)
         src = SourceTable(path, "", "canonical_parquet", header, {}, arrow=table)
     _map_columns(src, item_codes, entity, entity_maps or {})
     if sniffed.container == "parquet":
@@ -196,96 +179,6 @@ def _check_delimiter(path: Path, header: list[str], first: list[str], delim: str
             raise RefusedFile(path, f"data rows separated by {name.get(delim, delim)!r} as the header is",
                               f"the first data row separated by {name.get(other, other)!r} "
                               "(is the delimiter right?)", row=1)
-
-
-def _neutralise_array(array) -> pa.ChunkedArray | pa.Array:
-    import pyarrow.compute as pc
-
-    text = pc.utf8_ltrim(array, " ")
-    risky = pc.and_(pc.match_substring_regex(text, r"^[=+\-@\t\r]"),
-                    pc.invert(pc.match_substring_regex(pc.utf8_trim_whitespace(text), _PLAIN_NUMBER.pattern)))
-    return pc.if_else(pc.fill_null(risky, False), pc.binary_join_element_wise("'", array, ""), array)
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:200]
-
-
-def _cell_text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float):
-        if value != value:
-            return None
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ") if (value.hour or value.minute or value.second) else value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return str(value).lower()
-    text = str(value)
-    return text
-
-
-def _xlsx(path: Path) -> tuple[list[str], pa.Table, str | None]:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types
-        raise RefusedFile(path, "a readable XLSX workbook", f"a workbook that cannot be opened ({_first_line(exc)})") from exc
-    sheets = [name for name in wb.sheet_names]
-    chosen, rows = None, []
-    for name in sheets:
-        data = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        if any(any(c not in (None, "") for c in r) for r in data):
-            chosen, rows = name, data
-            break
-    if chosen is None:
-        raise RefusedFile(path, "a sheet with a header row and data rows", "only empty sheets", row=1)
-    note = None
-    if len(sheets) > 1:
-        note = f"read sheet {chosen!r}; {len(sheets) - 1} other sheet(s) ignored: {', '.join(s for s in sheets if s != chosen)}"
-    # drop trailing empty rows and columns
-    rows = [list(r) for r in rows]
-    while rows and all(c in (None, "") for c in rows[-1]):
-        rows.pop()
-    header = [str(_cell_text(c) or "").strip() for c in rows[0]]
-    while header and header[-1] == "":
-        header.pop()
-    if len(rows) < 2:
-        raise RefusedFile(path, "at least one data row under the header", "a header and no data rows", row=2)
-    cols = {f"col_{i}": [neutralise(_cell_text(r[i])) if i < len(r) else None for r in rows[1:]]
-            for i in range(len(header))}
-    cols["_source_row"] = list(range(1, len(rows)))
-    return header, pa.table(cols), note
-
-
-def _parquet(path: Path) -> tuple[list[str], pa.Table, dict[int, str]]:
-    """The header, every column as text, and the columns whose values are not one plain value
-    (lists, structs, maps: position -> type), read as empty: fine unless a field uses them."""
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(path)
-    except Exception as exc:
-        raise RefusedFile(path, "a readable Parquet file", f"a damaged Parquet file ({_first_line(exc)})") from exc
-    header = list(table.column_names)
-    arrays, nested = {}, {}
-    for i, name in enumerate(header):
-        column = table.column(i)
-        if pa.types.is_nested(column.type):
-            nested[i] = str(column.type)
-            arrays[f"col_{i}"] = pa.nulls(table.num_rows, pa.string())
-        elif pa.types.is_floating(column.type):
-            arrays[f"col_{i}"] = [_cell_text(v) for v in column.to_pylist()]
-        elif pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
-            arrays[f"col_{i}"] = [_cell_text(v) for v in column.to_pylist()]
-        else:
-            arrays[f"col_{i}"] = _neutralise_array(column.cast(pa.string()))
-    arrays["_source_row"] = pa.array(range(1, table.num_rows + 1), pa.int64())
-    return header, pa.table(arrays), nested
 
 
 def _entity(src: SourceTable, norm: list[str], entity_maps: dict[str, EntityMap]) -> str:

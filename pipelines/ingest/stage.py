@@ -15,7 +15,8 @@ import duckdb
 
 from pipelines.ingest.errors import RefusedFile
 from pipelines.ingest.pseudonymise import HMAC_SQL, TRIM_ID_SQL, Key
-from pipelines.ingest.readers import SourceTable, neutralise
+from pipelines.ingest.containers import neutralise
+from pipelines.ingest.readers import SourceTable
 from pipelines.ingest.schemas import SCHEMAS, Problem, compile_checks
 from pipelines.scoring import MEASURE_COLUMNS, item_problem_sql, score_sql
 

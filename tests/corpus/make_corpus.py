@@ -267,6 +267,13 @@ ENTRIES: list[Entry] = [
                       ["E002", "Ops", "T2", 3, dt.datetime(2020, 3, 1), None, None, 7]],
                      sheets={"Notes": [["this sheet is not data"]], "Pivot": [["x", "y"], [1, 2]]}),
           loaded(2, 2), extra={"note": "other sheet(s) ignored"}),
+    # a workbook that opens on a one-cell notes sheet: the data sheet after it is read
+    Entry("xlsx_notes_sheet_first", "people.xlsx",
+          xlsx_bytes([["README: the people extract is on the next sheet"]],
+                     sheets={"data": [PEOPLE_HEADER.strip().split(","),
+                                      ["E001", "Sales", "T1", 2, dt.datetime(2019, 3, 1), None, None, 4],
+                                      ["E002", "Ops", "T2", 3, dt.datetime(2020, 3, 1), None, None, 7]]}),
+          loaded(2, 2), extra={"note": "read sheet 'data'"}),
     Entry("xlsx_numbers_and_dates_as_text", "people.xlsx",
           xlsx_bytes([PEOPLE_HEADER.strip().split(","), ["00042", "Sales", "T1", "2", "21/03/2019", "", "", "4"],
                       ["E002", "Ops", "T2", "3", "2020-03-15", "", "", "7.0"], [], []], as_text=True),

@@ -21,7 +21,8 @@ from pipelines.ingest.formats.labels import norm_label, number_text
 from pipelines.ingest.formats.layout import Layout
 from pipelines.ingest.formats.mapping import ROLES, Mapping_, SourceColumn, find_column, labels_for_items
 from pipelines.ingest.identifiers import is_identifier
-from pipelines.ingest.readers import SourceTable, handover_csv, neutralise
+from pipelines.ingest.containers import neutralise
+from pipelines.ingest.readers import SourceTable, handover_csv
 
 _NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
 _TIME = re.compile(r"^[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s*([AaPp][Mm])?\s*$")

@@ -76,17 +76,17 @@ def read_grid(path: Path, workdir: Path | None = None) -> Grid:
 def _xlsx_rows(path: Path) -> tuple[list[list[str]], str | None]:
     from python_calamine import CalamineWorkbook
 
-    from pipelines.ingest.readers import _cell_text, _first_line
+    from pipelines.ingest.containers import cell_text, first_line
 
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types
-        raise RefusedFile(path, "a readable XLSX workbook", f"a workbook that cannot be opened ({_first_line(exc)})") from exc
+        raise RefusedFile(path, "a readable XLSX workbook", f"a workbook that cannot be opened ({first_line(exc)})") from exc
     sheets = list(wb.sheet_names)
     for name in sheets:
         data = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
         if any(any(not _blank(c) for c in r) for r in data):
-            rows = [[_cell_text(c) or "" for c in r] for r in data]
+            rows = [[cell_text(c) or "" for c in r] for r in data]
             note = None
             if len(sheets) > 1:
                 note = (f"read sheet {name!r}; {len(sheets) - 1} other sheet(s) ignored: "
