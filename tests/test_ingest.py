@@ -526,3 +526,9 @@ def test_an_exact_duplicate_session_row_is_quarantined(tmp_path, load):
     assert (f.rows_in, f.rows_loaded, f.rows_quarantined) == (3, 2, 1)
     assert q(tmp_path / "wh.duckdb", "SELECT source_row, value, reason FROM quarantine") == [
         (1, "kept row 2", "duplicate session row (the same person, date, coach and duration): a later row replaces it")]
+
+
+def test_a_file_of_empty_rows_under_its_header_is_refused_like_a_header_only_file(tmp_path, load):
+    folder = write_files(tmp_path / "in", {"people.csv": "employee_id,department,team\n,,\n , , \n"})
+    with pytest.raises(RefusedFile, match="a header and no data rows"):
+        load(folder)

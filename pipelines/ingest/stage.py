@@ -109,6 +109,10 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceTable, n: int, key: Key,
     rows_in = con.execute(f"SELECT count(*) FROM {stage_name}").fetchall()[0][0]
     staged = Staged(stage_name, checked_name, f"problems_{n}", rows_in, rejected, numeric)
     staged.rows_in += staged.rejected_rows
+    if staged.rows_in == 0:
+        # rows of empty cells only (",,", " , ") are no data: the file is a header-only one
+        raise RefusedFile(src.path, "at least one data row under the header",
+                          "a header and no data rows (only empty rows under it)", row=2)
     _check(con, src, staged, instruments, settings)
     return staged
 
