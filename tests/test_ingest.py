@@ -427,6 +427,24 @@ def test_two_files_of_one_survey_in_one_run_add_up(tmp_path, load):
     assert q(db, "SELECT count(*) FROM survey_responses WHERE survey_id = 'pulse-q1'")[0][0] == 1
 
 
+def test_a_person_in_two_files_of_one_survey_keeps_one_response(tmp_path, load):
+    """E2 answered in both regional files of pulse-q1 (loaded in one run, apac before emea by name):
+    one response is kept, the later file's, and the report counts the one it replaced."""
+    people = "employee_id,department,team\n" + "".join(f"E{i},D,T\n" for i in range(1, 4))
+    head = "employee_id,submitted_at,survey_id,val1,val2,val3,enps\n"
+    folder = write_files(tmp_path / "in", {
+        "people.csv": people,
+        "survey_apac.csv": head + "E1,2024-02-01,pulse-q1,5,5,5,9\nE2,2024-02-01,pulse-q1,5,5,5,9\n",
+        "survey_emea.csv": head + "E2,2024-02-02,pulse-q1,2,2,2,3\nE3,2024-02-02,pulse-q1,4,4,4,8\n",
+    })
+    db = tmp_path / "wh.duckdb"
+    report = load(folder)
+    assert q(db, "SELECT count(*), count(DISTINCT participant_key) FROM survey_responses")[0] == (3, 3)
+    assert q(db, "SELECT min(values_alignment) FROM survey_responses")[0][0] == 2.0     # E2's emea answer
+    files = {f.file: f for f in report.files}
+    assert files["survey_emea.csv"].rows_replaced == 1 and files["survey_apac.csv"].rows_replaced == 0
+
+
 def test_an_unclosed_quote_refuses_the_file_at_the_row_where_it_opens(tmp_path, load):
     folder = tmp_path / "in"
     folder.mkdir()

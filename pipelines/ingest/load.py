@@ -237,9 +237,14 @@ def load_rows(con, src: SourceTable, staged: Staged, batch_id: int, settings: Ma
     elif src.entity == "survey":
         # the typed table holds each row's scale scores and items answered (pipelines/ingest/stage.py)
         params["survey_id"] = src.path.stem
+        # an earlier load of the survey is replaced; within this run, two files of one survey add up,
+        # but a person who answered in both keeps one response, this later file's (as a later row of
+        # one file replaces an earlier one)
         replaced = _exec(con, f"DELETE FROM survey_responses WHERE survey_id IN "
                               f"(SELECT DISTINCT coalesce(survey_id, $survey_id) FROM {good}) "
-                              f"AND batch_id NOT IN (SELECT batch_id FROM load_batches WHERE run_id = $run)",
+                              f"AND (batch_id NOT IN (SELECT batch_id FROM load_batches WHERE run_id = $run) "
+                              f"OR (survey_id, participant_key) IN "
+                              f"(SELECT coalesce(survey_id, $survey_id), participant_key FROM {good}))",
                          params).fetchall()[0][0]
         _exec(con, f"""INSERT INTO survey_responses (response_id, survey_id, participant_key, submitted_at,
                    wave_reported, items_answered, {', '.join(MEASURE_COLUMNS)}, batch_id)
