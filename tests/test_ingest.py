@@ -407,21 +407,28 @@ def test_a_survey_loaded_before_its_people_loads_once_they_are(tmp_path, load):
     assert load(survey).files[0].status == "unchanged"
 
 
+PULSE_HEAD = "employee_id,submitted_at,survey_id,val1,val2,val3,enps\n"
+
+
+def _regional_pulse(tmp_path, load, people: int, emea: str, apac: str):
+    """survey_emea.csv and survey_apac.csv, both of survey_id pulse-q1 (rows after PULSE_HEAD), loaded in
+    one run with `people` people E1..En: (the warehouse, the report)."""
+    folder = write_files(tmp_path / "in", {
+        "people.csv": "employee_id,department,team\n" + "".join(f"E{i},D,T\n" for i in range(1, people + 1)),
+        "survey_emea.csv": PULSE_HEAD + emea,
+        "survey_apac.csv": PULSE_HEAD + apac,
+    })
+    return tmp_path / "wh.duckdb", load(folder)
+
+
 def test_two_files_of_one_survey_in_one_run_add_up(tmp_path, load):
     """survey_emea.csv and survey_apac.csv both say survey_id pulse-q1: loaded in one run they add
     up; a later run with a corrected file replaces the survey's rows, and the report says how many."""
-    people = "employee_id,department,team\n" + "".join(f"E{i},D,T\n" for i in range(1, 5))
-    head = "employee_id,submitted_at,survey_id,val1,val2,val3,enps\n"
-    folder = write_files(tmp_path / "in", {
-        "people.csv": people,
-        "survey_emea.csv": head + "E1,2024-02-01,pulse-q1,5,5,5,9\nE2,2024-02-01,pulse-q1,5,5,5,9\n",
-        "survey_apac.csv": head + "E3,2024-02-02,pulse-q1,4,4,4,8\nE4,2024-02-02,pulse-q1,4,4,4,8\n",
-    })
-    db = tmp_path / "wh.duckdb"
-    report = load(folder)
+    db, report = _regional_pulse(tmp_path, load, 4, "E1,2024-02-01,pulse-q1,5,5,5,9\nE2,2024-02-01,pulse-q1,5,5,5,9\n",
+                                 "E3,2024-02-02,pulse-q1,4,4,4,8\nE4,2024-02-02,pulse-q1,4,4,4,8\n")
     assert q(db, "SELECT count(*) FROM survey_responses WHERE survey_id = 'pulse-q1'")[0][0] == 4
     assert all(f.rows_replaced == 0 for f in report.files)
-    fix = write_files(tmp_path / "fix", {"survey_all.csv": head + "E1,2024-02-03,pulse-q1,6,6,6,10\n"})
+    fix = write_files(tmp_path / "fix", {"survey_all.csv": PULSE_HEAD + "E1,2024-02-03,pulse-q1,6,6,6,10\n"})
     f = load(fix).files[0]
     assert f.rows_replaced == 4 and any("replaced 4 row(s)" in n for n in f.notes), f.notes
     assert q(db, "SELECT count(*) FROM survey_responses WHERE survey_id = 'pulse-q1'")[0][0] == 1
@@ -430,15 +437,8 @@ def test_two_files_of_one_survey_in_one_run_add_up(tmp_path, load):
 def test_a_person_in_two_files_of_one_survey_keeps_one_response(tmp_path, load):
     """E2 answered in both regional files of pulse-q1 (loaded in one run, apac before emea by name):
     one response is kept, the later file's, and the report counts the one it replaced."""
-    people = "employee_id,department,team\n" + "".join(f"E{i},D,T\n" for i in range(1, 4))
-    head = "employee_id,submitted_at,survey_id,val1,val2,val3,enps\n"
-    folder = write_files(tmp_path / "in", {
-        "people.csv": people,
-        "survey_apac.csv": head + "E1,2024-02-01,pulse-q1,5,5,5,9\nE2,2024-02-01,pulse-q1,5,5,5,9\n",
-        "survey_emea.csv": head + "E2,2024-02-02,pulse-q1,2,2,2,3\nE3,2024-02-02,pulse-q1,4,4,4,8\n",
-    })
-    db = tmp_path / "wh.duckdb"
-    report = load(folder)
+    db, report = _regional_pulse(tmp_path, load, 3, "E2,2024-02-02,pulse-q1,2,2,2,3\nE3,2024-02-02,pulse-q1,4,4,4,8\n",
+                                 "E1,2024-02-01,pulse-q1,5,5,5,9\nE2,2024-02-01,pulse-q1,5,5,5,9\n")
     assert q(db, "SELECT count(*), count(DISTINCT participant_key) FROM survey_responses")[0] == (3, 3)
     assert q(db, "SELECT min(values_alignment) FROM survey_responses")[0][0] == 2.0     # E2's emea answer
     files = {f.file: f for f in report.files}
