@@ -110,8 +110,8 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
     # and a person has one department, team and career phase, so for those the selection's counts are the
     # row of the chosen value
     for dim, parent in parents(f, opts[0], opts[1]):
-        if dim != "dates":
-            cells = count_by(parent, dim)      # and the parent's own counts, for rule 3
+        # and the parent's own counts, for rule 3 (a date range's blocks are of cohorts)
+        cells = count_by(parent, "cohort" if dim == "dates" else dim)
         if dim in Q.PERSON_DIMENSIONS:
             value = getattr(f, dim)
             cache.setdefault(f, {c: int(cells.loc[value, c]) if value in cells.index else 0 for c in cells.columns})
