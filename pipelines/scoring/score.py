@@ -114,7 +114,9 @@ def item_problem_sql(instruments: Mapping[str, Mapping], present: set[str],
                    f"ELSE 'not a whole number on the {lo}-{hi} scale' END")
             off_cond = f"({num} NOT BETWEEN {lo} AND {hi} OR {num} <> round({num}))"
             if numeric:
-                problems.append(Problem(off_cond, code, num, off))
+                # the value as the file wrote it, as near as the cast number tells: 12, not 12.0
+                shown = f"CASE WHEN {num} = round({num}) THEN ({num})::BIGINT::VARCHAR ELSE ({num})::VARCHAR END"
+                problems.append(Problem(off_cond, code, shown, off))
                 continue
             numbers[f"n_{code}"] = f"cl_number({raw}, '{decimal}')"
             problems.append(Problem(
