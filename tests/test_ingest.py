@@ -13,6 +13,12 @@ from fixtures_foundation import ENROLMENTS, EXPECTED, PEOPLE, PROGRAMS, SURVEY
 from pipelines.ingest.errors import RefusedFile
 
 
+def _counts(report, file: str) -> tuple[int, int, int]:
+    """(rows in, loaded, quarantined) of one file of a load report."""
+    f = {x.file: x for x in report.files}[file]
+    return f.rows_in, f.rows_loaded, f.rows_quarantined
+
+
 @pytest.fixture
 def small(tmp_path):
     return write_files(tmp_path / "in", {"programs.csv": PROGRAMS, "people.csv": PEOPLE,
@@ -219,7 +225,7 @@ def test_row_with_too_many_fields_is_quarantined_and_row_numbers_stay_true(tmp_p
         E3,Sales,North,not-a-date
     """})
     report = load(folder)
-    assert (report.files[0].rows_in, report.files[0].rows_loaded, report.files[0].rows_quarantined) == (3, 1, 2)
+    assert _counts(report, report.files[0].file) == (3, 1, 2)
     rows = q(tmp_path / "wh.duckdb", "SELECT source_row, reason FROM quarantine ORDER BY source_row")
     assert rows[0] == (2, "the row has more fields than the header")
     assert rows[1][0] == 3 and rows[1][1].startswith("not a date")
@@ -337,9 +343,7 @@ def test_answer_that_is_not_a_number_is_quarantined_with_its_column(tmp_path, lo
         "survey_w1.csv": "employee_id,submitted_at,val1,val2,val3\nE1,2024-01-10,4,abc,4\nE2,2024-01-10, 5 ,5,5\n"
                          "E3,2024-01-10,3,3,3\n",
     })
-    report = load(folder)
-    survey = [f for f in report.files if f.entity == "survey"][0]
-    assert (survey.rows_in, survey.rows_loaded, survey.rows_quarantined) == (3, 2, 1)
+    assert _counts(load(folder), "survey_w1.csv") == (3, 2, 1)
     rows = q(tmp_path / "wh.duckdb", "SELECT source_row, column_name, value, reason FROM quarantine")
     assert rows == [(1, "val2", "abc", 'not a number on the 1-7 scale, nor a label in its label set: "abc"')]
     # the rows after the rejected one keep their true row numbers
@@ -541,9 +545,7 @@ def test_an_exact_duplicate_session_row_is_quarantined(tmp_path, load):
         "sessions.csv": "employee_id,coach_id,date,duration_minutes\nE1,C1,2024-02-05,60\nE1,C1,2024-02-05,60\n"
                         "E2,C1,2024-02-05,45\n",
     })
-    report = load(folder)
-    f = {x.file: x for x in report.files}["sessions.csv"]
-    assert (f.rows_in, f.rows_loaded, f.rows_quarantined) == (3, 2, 1)
+    assert _counts(load(folder), "sessions.csv") == (3, 2, 1)
     assert q(tmp_path / "wh.duckdb", "SELECT source_row, value, reason FROM quarantine") == [
         (1, "kept row 2", "duplicate session row (the same person, date, coach and duration): a later row replaces it")]
 
