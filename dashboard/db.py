@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from pathlib import Path
 
 import duckdb
@@ -19,6 +20,18 @@ from pipelines.config import Paths
 from pipelines.warehouse import data_version, open_read_only
 
 _CONFIG = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+
+# the warehouse file and data version each Reader cursor reads (a cursor reads one version all its life)
+_VERSION_OF: "weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, str]" = weakref.WeakKeyDictionary()
+
+
+def version_of(cur) -> str | None:
+    """The warehouse file and data version a Reader cursor reads; None for any other connection (the
+    query layer then keeps nothing beyond one view call)."""
+    try:
+        return _VERSION_OF.get(cur)
+    except TypeError:   # not weakly referenceable: not a Reader cursor
+        return None
 
 
 def default_db() -> Path:
@@ -40,6 +53,7 @@ class Reader:
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._version: str | None = None
+        self._label: str | None = None   # what version_of() says for the connection's cursors
 
     @property
     def version(self) -> str:
@@ -57,6 +71,10 @@ class Reader:
                 con = duckdb.connect(":memory:", config=dict(_CONFIG))
                 con.execute("ATTACH ? AS wh (READ_ONLY)", [str(self.db)])
                 self._con, self._version = con, current
+                # a swap between reading the version and the ATTACH leaves the connection unlabelled
+                self._label = f"{self.db.resolve()}@{current}" if data_version(self.db) == current else None
             cur = self._con.cursor()
+            if self._label is not None:
+                _VERSION_OF[cur] = self._label
         cur.execute("USE wh")
         return cur

@@ -91,3 +91,17 @@ def test_bench_scale_measures_each_size_and_its_growth(tmp_path, monkeypatch):
     table = {label: values for label, values, _ in scale.rows({"points": points})}
     assert table["survey rows"] == [p["survey_rows"] for p in points]
     assert table["ingest / bare"] == [p["ingest"]["ingest_ratio"] for p in points]
+
+
+def test_bench_filtered_times_each_view_under_each_filter(sample_warehouse):
+    """`make bench`'s filtered views, on the sample: each view but the coach's under a department, a program
+    and a career phase that it shows, a filter's first value and its next, and nothing kept after."""
+    from bench.run import FILTER_DIMENSIONS, bench_filtered
+    from dashboard.queries import common
+
+    r = bench_filtered(sample_warehouse, repeats=1)
+    assert set(r) == {"overview", "outcomes", "cohorts", "retention", "quality", "roi"}
+    for name, dims in r.items():
+        assert set(dims) <= set(FILTER_DIMENSIONS) and "program" in dims, name
+        assert all(d["first_s"] > 0 and d["next_s"] > 0 for d in dims.values())
+    assert not common._PARENTS

@@ -123,6 +123,26 @@ def test_panel_multi_without_did_equals_with_did(sample_con, case):
                                   rtol=1e-12)
 
 
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_panel_counts_equal_panel_multis_counts(sample_con, case):
+    """panel_counts_sql (rule 3's parent cells) counts each measure x set x group's coached and comparison
+    panel as panel_multi_sql does: the same non-zero cells, the same n and n_comparison."""
+    measures, sets, f = CASES[case]
+    full = _df(sample_con, Q.panel_multi_sql(measures, sets, f.pre, f.post), f)
+    counts = _df(sample_con, Q.panel_counts_sql(measures, sets, f.pre, f.post), f)
+    keys = [c for c in Q._check_sets(sets) if c != "_all"]
+    checked = 0
+    for mi in range(len(measures)):
+        want = full[full["_m"] == mi].set_index(["_s"] + keys)[["n", "n_comparison"]].fillna(0).astype(int)
+        got = counts.set_index(["_s"] + keys)[[f"n_{mi}", f"n_comparison_{mi}"]]
+        got.columns = ["n", "n_comparison"]
+        got = got[(got > 0).any(axis=1)]
+        want = want[(want > 0).any(axis=1)]
+        pd.testing.assert_frame_equal(got.sort_index(), want.sort_index(), check_dtype=False)
+        checked += int(want.to_numpy().sum())
+    assert checked > 0
+
+
 def test_panel_multi_equals_panel_stats_fixture(small_wh):
     con, _ = small_wh
     coach = con.execute("SELECT min(coach_id) FROM enrolments").fetchone()[0]

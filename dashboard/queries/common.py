@@ -3,13 +3,18 @@ filter options, rule 3's guard on the base counts, and the data's as-of date."""
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import functools
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping, TypeVar
 
 import pandas as pd
 
 from dashboard.anonymity import guard, parents
+from dashboard.db import version_of
 from dashboard.filters import WAVE_PAIRS, FilterOptions, Filters
 from dashboard.queries import sql as Q
 from dashboard.queries.sql import MEASURES
@@ -37,9 +42,80 @@ class ViewResult:
 
 # -- plumbing -------------------------------------------------------------------------------------
 
-def _df(cur, sql: str, params: Mapping) -> pd.DataFrame:
+# The statements one view call has run: (cursor, statement, parameters) -> result. A view's parts need some
+# of the same counts: the guard runs in the quality view and again in its response rates, the ROI's
+# retention and intangibles guard the same selection, and every rule-3 check reads the filter maps. Within
+# one call (the views it calls included) each is run once; nothing of it outlives the call.
+_RUN: contextvars.ContextVar[dict | None] = contextvars.ContextVar("coachlens_view_statements", default=None)
+V = TypeVar("V", bound=Callable)
+
+# The counts of a filter's parents (the selection with one filter relaxed), which the anonymity rules compare
+# the selection with: the same for every value of the filter (the department breakdown of everyone, for
+# any one department), so they are kept per data version of the warehouse file, for cursors of a
+# dashboard.db.Reader (which says which version a cursor reads); least recently used out first. A view's
+# own statements are never kept beyond its call: `make bench` times them every time.
+_PARENTS: OrderedDict = OrderedDict()
+_PARENTS_MAX = 256
+_PARENTS_LOCK = threading.Lock()
+
+
+def view(fn: V) -> V:
+    """Marks a view function: the statements of one call are run once each (see _RUN)."""
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        if _RUN.get() is not None:
+            return fn(*args, **kwargs)
+        token = _RUN.set({})
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _RUN.reset(token)
+    return call  # type: ignore[return-value]
+
+
+def _key(sql: str, params: Mapping) -> tuple:
+    return (sql, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())))
+
+
+def _df(cur, sql: str, params: Mapping, parent: bool = False) -> pd.DataFrame:
+    """The statement's result with the parameters it uses. parent=True: counts of a filter's parent for
+    the anonymity rules, kept per data version (see _PARENTS)."""
     used = {k: v for k, v in params.items() if f"${k}" in sql}
-    return cur.execute(sql, used).df()
+    version = version_of(cur) if parent else None
+    if version is not None:
+        key = (version,) + _key(sql, used)
+        with _PARENTS_LOCK:
+            if key in _PARENTS:
+                _PARENTS.move_to_end(key)
+                return _PARENTS[key].copy()
+        df = _df(cur, sql, used)
+        with _PARENTS_LOCK:
+            _PARENTS[key] = df.copy()
+            while len(_PARENTS) > _PARENTS_MAX:
+                _PARENTS.popitem(last=False)
+        return df
+    run = _RUN.get()
+    if run is None:
+        return cur.execute(sql, used).df()
+    key = (id(cur),) + _key(sql, used)
+    if key not in run:
+        run[key] = cur.execute(sql, used).df()
+    return run[key].copy()   # callers may change their frame
+
+
+def _rows(cur, sql: str, params: Mapping | None = None) -> list[tuple]:
+    """fetchall() of a statement, run once per view call like _df."""
+    run = _RUN.get()
+
+    def fetch():
+        return (cur.execute(sql, params) if params else cur.execute(sql)).fetchall()
+
+    if run is None:
+        return fetch()
+    key = ("rows", id(cur)) + _key(sql, params or {})
+    if key not in run:
+        run[key] = fetch()
+    return list(run[key])
 
 
 def _params(f: Filters, **extra) -> dict:
@@ -63,7 +139,8 @@ def filter_options(cur) -> FilterOptions:
 
 
 def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", counts: bool = False,
-           panel: pd.DataFrame | dict | None = None, completion: bool = False, comparison: bool = True) -> dict | None:
+           panel: pd.DataFrame | dict | None = None, completion: bool = False, comparison: bool = True,
+           within: list[str] | tuple[str, ...] | None = None) -> dict | None:
     """Rule 3 on the view's base counts, and rule 2 against each filter (the filtered value must not be
     hidden in the breakdown of its parent by that dimension); with counts=True returns the counts of the
     selection itself (without a filter nothing can be refused, and nothing is counted unless the caller
@@ -73,11 +150,17 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
     `panel`: the view's own ungrouped panel statistics under `f` (as _panel_multi returns them; a dict
     measure -> statistics with several measures), whose n and n_comparison are the selection's panel
     counts, so they are not counted again. completion=True: the completion counts are checked too.
-    comparison=False: the comparison panels are not (a view showing no comparison figure)."""
+    comparison=False: the comparison panels are not (a view showing no comparison figure).
+    `within`: the measures whose guards the view runs one by one (each measure refused on its own, e.g. the
+    ROI's intangibles): the counts of all of them come from one statement, run once per view call, and
+    this call checks those of `measure`."""
     ms = [measure] if isinstance(measure, str) else list(measure)
-    labels = _guard_labels(ms, completion, comparison)
+    counted = list(within) if within else ms
+    if not set(ms) <= set(counted):
+        raise ValueError(f"within must hold every measure of the guard: {ms} not in {counted}")
+    labels = _guard_labels(ms, completion, comparison, at=[counted.index(m) for m in ms])
     panels = ({ms[0]: panel} if isinstance(panel, pd.DataFrame) else panel) if panel is not None else None
-    sql = Q.guard_fast_sql(ms, f.pre, f.post, completion=completion, comparison=comparison)
+    sql = Q.guard_fast_sql(counted, f.pre, f.post, completion=completion, comparison=comparison)
     cache: dict = {}
 
     def named(row) -> dict:
@@ -89,8 +172,8 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
         """The breakdown of `filters` by `dim`; its total row, the counts of `filters` itself, is kept for
         count()."""
         if (filters, dim) not in memo:
-            df = _df(cur, Q.guard_fast_sql(ms, filters.pre, filters.post, completion=completion, by=dim, total=True,
-                                           comparison=comparison), _params(filters))
+            df = _df(cur, Q.guard_fast_sql(counted, filters.pre, filters.post, completion=completion, by=dim,
+                                           total=True, comparison=comparison), _params(filters), parent=filters != f)
             total = df[df["_total"]]
             if len(total) and filters not in cache:
                 cache[filters] = named(total.iloc[0])
@@ -100,7 +183,7 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
 
     def count(filters: Filters) -> dict:
         if filters not in cache:
-            cache[filters] = named(_df(cur, sql, _params(filters)).iloc[0])
+            cache[filters] = named(_df(cur, sql, _params(filters), parent=filters != f).iloc[0])
         return cache[filters]
 
     if not f.active():
@@ -116,23 +199,25 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
             value = getattr(f, dim)
             cache.setdefault(f, {c: int(cells.loc[value, c]) if value in cells.index else 0 for c in cells.columns})
     if f not in cache and panels is not None:
-        row = _df(cur, Q.guard_fast_sql(ms, f.pre, f.post, panel=False, completion=completion), _params(f)).iloc[0]
+        row = _df(cur, Q.guard_fast_sql(counted, f.pre, f.post, panel=False, completion=completion), _params(f)).iloc[0]
         mine = named(row)
-        for i, m in enumerate(ms):
+        for m, i in zip(ms, (counted.index(m) for m in ms)):
             mine[labels[f"coached_panel_{i}"]] = _count(panels[m], "n")
             if comparison:
                 mine[labels[f"comparison_panel_{i}"]] = _count(panels[m], "n_comparison")
         cache[f] = mine
-    starts = (dict(cur.execute("SELECT cohort_id, start_date FROM cohorts WHERE NOT is_waitlist").fetchall())
+    starts = (dict(_rows(cur, "SELECT cohort_id, start_date FROM cohorts WHERE NOT is_waitlist"))
               if f.date_from or f.date_to else None)
     guard(f, k, count, team_department=opts[0], cohort_program=opts[1], count_by=count_by, cohort_start=starts)
     return count(f) if counts else None
 
 
-def _guard_labels(measures: list[str], completion: bool, comparison: bool = True) -> dict:
-    """guard_fast_sql's count columns -> the words a refusal uses for them."""
+def _guard_labels(measures: list[str], completion: bool, comparison: bool = True,
+                  at: list[int] | None = None) -> dict:
+    """guard_fast_sql's count columns -> the words a refusal uses for them. `at`: each measure's index in
+    the statement's list of measures (default: its own position)."""
     labels = {"people": "people in scope", "coached": "coached people"}
-    for i, m in enumerate(measures):
+    for m, i in zip(measures, at if at is not None else range(len(measures))):
         of = f" ({m.replace('_', ' ')})" if len(measures) > 1 else ""
         labels[f"coached_panel_{i}"] = f"people in the coached matched panel{of}"
         if comparison:
@@ -148,8 +233,8 @@ def _count(stats_: pd.DataFrame, col: str) -> int:
 
 
 def _maps(cur):
-    teams = dict(cur.execute("SELECT team_id, department FROM teams").fetchall())
-    cohorts_ = dict(cur.execute("SELECT cohort_id, program_id FROM cohorts").fetchall())
+    teams = dict(_rows(cur, "SELECT team_id, department FROM teams"))
+    cohorts_ = dict(_rows(cur, "SELECT cohort_id, program_id FROM cohorts"))
     return teams, cohorts_
 
 
@@ -159,4 +244,4 @@ def _check_measure(measure: str) -> None:
 
 
 def _as_of(cur) -> dt.date | None:
-    return cur.execute(Q.AS_OF_SQL).fetchall()[0][0]
+    return _rows(cur, Q.AS_OF_SQL)[0][0]

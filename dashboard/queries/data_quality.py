@@ -10,11 +10,12 @@ from dashboard import stats
 from dashboard.anonymity import PARENT_LABEL, blank_suppressed, differenced, k_of, parents
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
-from dashboard.queries.common import ViewResult, _df, _guard, _maps, _params
+from dashboard.queries.common import ViewResult, _df, _guard, _maps, _params, view
 from dashboard.queries.sql import MEASURES, QUALITY_SQL, RESPONSE_SQL
 from dashboard.queries.sql.quality import PHASE_UNKNOWN_SQL, RESPONDENTS_SQL
 
 
+@view
 def response_rates(cur, f: Filters, settings) -> ViewResult:
     k = k_of(settings)
     _guard(cur, f, k)
@@ -29,13 +30,15 @@ def response_rates(cur, f: Filters, settings) -> ViewResult:
     # (that filter relaxed) holds 1..k-1 more people, or more respondents, would tell by subtraction
     # whether those people answered
     for _, parent in (parents(f, *_maps(cur)) if f.active() else []):
-        hide |= differenced(df, _df(cur, RESPONSE_SQL, _params(parent)), ["cohort_id", "wave"], ["n", "responded"], k)
+        theirs = _df(cur, RESPONSE_SQL, _params(parent), parent=True)
+        hide |= differenced(df, theirs, ["cohort_id", "wave"], ["n", "responded"], k)
     df = blank_suppressed(df, hide, ["n", "responded", "estimate", "ci_low", "ci_high", "flags"])
     notes = ["Share of the cohort's enrolled (non-waitlist) people with a response in each wave window. "
              "Waves with no survey held in their window (not yet due, or no survey then) are not listed."]
     return ViewResult(df, notes, {}, k)
 
 
+@view
 def quality(cur, f: Filters, settings) -> ViewResult:
     k = k_of(settings)
     _guard(cur, f, k)
@@ -94,7 +97,7 @@ def _respondents_differenced(cur, f: Filters, k: int, respondents: int) -> str |
     if not f.active():
         return None
     for dim, parent in parents(f, *_maps(cur)):
-        diff = int(_df(cur, RESPONDENTS_SQL, _params(parent)).iloc[0].people) - respondents
+        diff = int(_df(cur, RESPONDENTS_SQL, _params(parent), parent=True).iloc[0].people) - respondents
         if 0 < diff < k:
             return (f"Missing scores are not shown: outside the chosen {dim.replace('_', ' ')}, "
                     f"{PARENT_LABEL[dim]} adds the survey responses of fewer than k = {k} people, whose missing "

@@ -167,23 +167,25 @@ def _crosstabs(cur, f: Filters, k: int, measures: list[str], rows: str, cols: st
 
 def _parent_cells(cur, f: Filters, measures: list[str], sets: list[list], rows: str, cols: str | None) -> list:
     """For each active filter, the cells of the same breakdown with that filter relaxed: frames of
-    measure, the row and column keys (`_c` the column, ALL where a set has none), n and n_comparison."""
+    measure, the row and column keys (`_c` the column, ALL where a set has none), n and n_comparison.
+    Only counts are needed, so they come from panel_counts_sql (no moments, no DiD)."""
     rc = GROUP_COLUMNS[rows]
     cc = GROUP_COLUMNS[cols] if cols else None
+    set_cols = [Q.group_cols([x for x in s if x]) for s in sets]
     opts = _maps(cur)
     out = []
     for _, parent in parents(f, opts[0], opts[1]):
-        raws = _panel_multi(cur, parent, list(measures), [[x for x in s if x] for s in sets], did=False)
+        raw = _df(cur, Q.panel_counts_sql(list(measures), set_cols, parent.pre, parent.post), _params(parent),
+                  parent=True)
         frames = []
-        for s in sets:
-            key = tuple(x for x in s if x)
-            for m in measures:
-                raw = raws[(m, key)]
+        for si, s in enumerate(sets):
+            part = raw[raw["_s"] == si]
+            for mi, m in enumerate(measures):
                 frames.append(pd.DataFrame({
                     "measure": m,
-                    rc: raw[rc].astype(str).to_numpy() if rows in key else ALL,
-                    "_c": raw[cc].astype(str).to_numpy() if cols and cols in key else ALL,
-                    "n": raw["n"].to_numpy(), "n_comparison": raw["n_comparison"].to_numpy()}))
+                    rc: part[rc].astype(str).to_numpy() if rows in s else ALL,
+                    "_c": part[cc].astype(str).to_numpy() if cols and cols in s else ALL,
+                    "n": part[f"n_{mi}"].to_numpy(), "n_comparison": part[f"n_comparison_{mi}"].to_numpy()}))
         out.append(pd.concat(frames, ignore_index=True))
     return out
 

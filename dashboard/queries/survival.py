@@ -11,11 +11,12 @@ from dashboard.anonymity import (blank_suppressed, differenced, k_of, parents, s
                                  suppress_with_total)
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
-from dashboard.queries.common import ALL, ViewResult, _as_of, _df, _guard, _maps, _params
+from dashboard.queries.common import ALL, ViewResult, _as_of, _df, _guard, _maps, _params, view
 
 MONTH_DAYS = 30.4375
 
 
+@view
 def retention(cur, f: Filters, settings, split: str | None = None, horizon_months: int = 12,
               guarded: bool = False) -> ViewResult:
     """guarded=True: the caller has run the differencing guard on these filters already, on counts that
@@ -33,7 +34,7 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
     row_before = np.zeros(len(table), dtype=bool)
     month_before = np.zeros(len(curves), dtype=bool)
     for _, parent in (parents(f, *_maps(cur)) if f.active() else []):
-        ptable, pcurves = _fit(cur, parent, split, horizon_months, as_of)
+        ptable, pcurves = _fit(cur, parent, split, horizon_months, as_of, parent=True)
         row_before |= differenced(table, ptable, ["group", "role"], ["n", "exits"], k)
         month_before |= differenced(curves, pcurves, ["group", "role", "month"], ["at_risk"], k)
     # a group with fewer than k people still at risk at the horizon was not followed that long: its
@@ -77,13 +78,15 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
     return ViewResult(table.reset_index(drop=True), notes, {"curves": curves}, k)
 
 
-def _fit(cur, f: Filters, split: str | None, horizon_months: int, as_of) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _fit(cur, f: Filters, split: str | None, horizon_months: int, as_of,
+         parent: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Kaplan-Meier under `f`, nothing suppressed yet: the summary (group, role, n, exits, the estimate at
-    the horizon with its interval, logrank_p, flags) and the monthly curves."""
+    the horizon with its interval, logrank_p, flags) and the monthly curves. parent=True: `f` is a filter's
+    parent (its statement's result is kept per data version, see common._df)."""
     col = {"program": "program", "career_phase": "career_phase", None: "_all"}[split]
     params = _params(f, as_of=as_of)
     groupings = [(col, split == "program")] + ([("_all", False)] if split else [])
-    both = _df(cur, Q.retention_fast_sql(groupings), params)
+    both = _df(cur, Q.retention_fast_sql(groupings), params, parent=parent)
     agg = both[both["kind"] == "agg"][["grp", "role", "days", "event", "weight"]].reset_index(drop=True)
     agg["days"] = agg["days"].astype("int64")
     agg["event"] = agg["event"].astype(bool)

@@ -2,10 +2,11 @@
 
 Costs and headcounts come from dashboard/roi/roi.sql (bound parameters only); 12-month voluntary
 retention from the query layer's `retention()` (Kaplan-Meier, Greenwood interval); intangibles from its
-`outcomes()`; the arithmetic from dashboard.roi.model. The anonymity rules: the differencing guard runs
-inside `retention()` (a refused selection raises AnonymityRefused); a group whose coached headcount is
-below k, or whose comparison group the retention view suppresses, is suppressed, and complementary
-suppression protects groups against the total row, which is always shown.
+`outcomes()`; the arithmetic from dashboard.roi.model. The anonymity rules: the differencing guard that
+`retention()` runs (a refused selection raises AnonymityRefused) runs first, on the counts that the
+intangibles' guards share; a group whose coached headcount is below k, or whose comparison group the
+retention view suppresses, is suppressed, and complementary suppression protects groups against the
+total row, which is always shown.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dashboard import queries as Qy
 from dashboard.anonymity import AnonymityRefused, _protect_line, blank_suppressed, k_of
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
+from dashboard.queries.common import _df, _guard, view
 from dashboard.roi import model
 from dashboard.roi.assumptions import Assumptions
 from dashboard.roi.model import RoiInputs
@@ -67,22 +69,17 @@ def _sql(name: str, g: str, total: bool = False) -> str:
     return re.sub(r"\{sets\(([\w, ]*)\)\}", sets, sql)
 
 
-def _df(cur, sql: str, params: Mapping) -> pd.DataFrame:
-    used = {k: v for k, v in params.items() if f"${k}" in sql}
-    return cur.execute(sql, used).df()
-
-
 # -- retention from the query layer ------------------------------------------------------------------
 
 def _retention(cur, f: Filters, settings, by: str | None) -> tuple[pd.DataFrame, list[str], set[str]]:
     """12-month retention per (group, role) as the query layer computes and suppresses it, plus notes,
     and the groups followed for less than 12 months at the horizon (month 12 of the curve suppressed: its risk
-    set is below k, or it is hidden to protect such a group)."""
+    set is below k, or it is hidden to protect such a group). The caller has run retention()'s guard on `f`."""
     notes: list[str] = []
     short: set[str] = set()
     if by == "cohort":
         frames = []
-        total = Qy.retention(cur, f, settings)
+        total = Qy.retention(cur, f, settings, guarded=True)
         frames.append(total.table)
         short |= _short(total)
         notes += total.notes
@@ -101,7 +98,7 @@ def _retention(cur, f: Filters, settings, by: str | None) -> tuple[pd.DataFrame,
                 short.add(str(cohort))
         table = pd.concat(frames, ignore_index=True)
     else:
-        res = Qy.retention(cur, f, settings, split=by)
+        res = Qy.retention(cur, f, settings, split=by, guarded=True)
         table, notes, short = res.table, list(res.notes), _short(res)
     return table, notes, short
 
@@ -122,6 +119,7 @@ def _ret_row(ret: pd.DataFrame, grp: str, role: str):
 
 # -- the view ---------------------------------------------------------------------------------------
 
+@view
 def roi(cur, f: Filters | None, settings, assumptions: Assumptions | None = None,
         by: str | None = "program") -> Qy.ViewResult:
     """ROI per program / cohort / career phase (plus the total row "All"), suppressed by the k rules.
@@ -140,7 +138,10 @@ def roi(cur, f: Filters | None, settings, assumptions: Assumptions | None = None
     key = GROUP_COLUMN[by]
     params = {**f.params(), "session_hours": a.session_hours_default}
 
-    ret, ret_notes, short = _retention(cur, f, settings, by)    # raises AnonymityRefused (rule 3)
+    # retention()'s own guard (rules 2 and 3 on the selection and the engagement panels; raises
+    # AnonymityRefused), its counts from the statement that the intangibles' guards share
+    _guard(cur, f, k, "engagement", within=INTANGIBLES)
+    ret, ret_notes, short = _retention(cur, f, settings, by)
     costs = _grouped(cur, "costs", params, by)
     mix = _grouped(cur, "salary_mix", params, by, _G_MIX)
     base = _grouped(cur, "baseline", params, by, _G_BASE)
