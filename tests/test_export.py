@@ -104,6 +104,38 @@ def test_export_carries_only_the_extras_its_page_shows(wh_file_shown, view, args
         assert c.exit_code == 2 and "has no table" in c.output
 
 
+def test_roi_export_with_its_total_suppressed_carries_only_that(wh_file_shown, settings, monkeypatch):
+    """The ROI page shows only "rests on fewer than k people" when its total row is suppressed, so its export
+    carries the suppressed total row and nothing else: no group row, no chart table, no intangibles."""
+    import numpy as np
+
+    from dashboard.anonymity import blank_suppressed
+    from dashboard.export_cli import page_extras, render
+    from dashboard.filters import Filters
+    from dashboard.roi import view as V
+    from pipelines.warehouse import open_read_only
+
+    con = open_read_only(wh_file_shown)
+    real = V.roi(con.cursor(), Filters(), settings)
+    assert not real.table["suppressed"].any() and len(real.table) > 1
+
+    original = V.roi
+
+    def total_hidden(*args, **kwargs):
+        res = original(*args, **kwargs)
+        hide = (res.table["program_id"] == "All").to_numpy()
+        res.table = blank_suppressed(res.table, hide, V.VALUES)
+        return res
+
+    monkeypatch.setattr(V, "roi", total_hidden)
+    res = V.export_view(con.cursor(), Filters(), settings)
+    con.close()
+    assert list(res.table["program_id"]) == ["All"] and bool(res.table["suppressed"].iloc[0])
+    assert np.isnan(float(res.table["estimate"].iloc[0])) and not page_extras(res, "roi")
+    doc = json.loads(render(res, "roi", Filters(), "json"))
+    assert len(doc["table"]) == 1 and doc["extras"] == {} and "fewer than 5 people" in doc["notes"][0]
+
+
 def test_export_refusal_and_bad_filter(wh_file):
     from pipelines.cli import app
 

@@ -124,3 +124,29 @@ def test_report_names_the_selection_as_the_sidebar_does(sample_db, settings):
     html = build_report(cur, Filters(program=program), settings).replace("&#x27;", "'")
     assert f"Selection: Program: {name} ({program})." in html
     assert "Selection: everyone in scope." in build_report(cur, Filters(), settings)
+
+
+def test_report_with_its_total_suppressed_shows_no_group_or_intangible(sample_db, settings, monkeypatch):
+    """As the ROI page, which then shows only that the ROI rests on fewer than k people: no group row, chart or
+    intangible (rule 5), where the groups and intangibles followed the warning before."""
+    import dashboard.roi.view as R
+    from dashboard.anonymity import blank_suppressed
+    from dashboard.db import Reader
+    from dashboard.filters import Filters
+    from dashboard.report import build_report
+    from dashboard.roi.view import VALUES
+
+    original = R.roi
+
+    def total_hidden(*args, **kwargs):
+        res = original(*args, **kwargs)
+        res.table = blank_suppressed(res.table, (res.table["program_id"] == "All").to_numpy(), VALUES)
+        return res
+
+    cur = Reader(sample_db).cursor()
+    shown = build_report(cur, Filters(), settings)
+    assert "By program" in shown and "Beside the ROI" in shown
+    monkeypatch.setattr(R, "roi", total_hidden)
+    html = build_report(cur, Filters(), settings)
+    assert "The ROI for this selection is not shown" in html
+    assert "By program" not in html and "Beside the ROI" not in html and "<table" not in html

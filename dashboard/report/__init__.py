@@ -127,6 +127,11 @@ def build_report(cur, filters: Filters | None, settings, assumptions: Assumption
         figs.append(("From costs to net benefit", rc.waterfall(res.waterfall, key, "All", cur_)))
         figs.append(("Sensitivity", rc.tornado(res.tornado, key, "All")))
 
+    if head is None or bool(head["suppressed"]):
+        # as on the page: no group, chart or intangible for a selection whose ROI is not shown (rule 5)
+        parts.append("</body></html>")
+        return "\n".join(parts)
+
     # -- charts
     for i, (_, fig) in enumerate(figs):
         parts.append("<div class='chart'>" + fig.to_html(full_html=False, include_plotlyjs=(i == 0),
