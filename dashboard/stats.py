@@ -213,7 +213,12 @@ def km_at_many(km: KM, times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Where no event has happened by t (S(t) = 1, after the start), the Greenwood interval is (1, 1), as
     if S(t) = 1 were known; it is replaced by the exact (Clopper-Pearson) interval of no events among
     the people still at risk at t (followed for the whole time): conservative, since the people
-    censored before t are not counted."""
+    censored before t are not counted.
+
+    Where everyone still at risk has left by t (S(t) = 0), the Greenwood interval is (0, 0), as if S(t) = 0
+    were known; it is replaced by the exact interval of everyone leaving among the risk set of the step
+    where S reached 0: 0 to 1 - ((1 - level) / 2) ** (1 / n). Conservative too: S before that step, at
+    most 1, is not multiplied in."""
     times = np.asarray(times, dtype=float)
     valid = ~np.isnan(km.survival)
     tl, sv = km.timeline[valid], km.survival[valid]
@@ -227,6 +232,11 @@ def km_at_many(km: KM, times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if no_event.any():
         low[no_event] = no_event_low(_at_risk(km, times[no_event]))
         high[no_event] = 1.0
+    all_left = est == 0.0
+    if all_left.any():
+        last = np.flatnonzero(km.survival == 0.0)[0]   # the step where S reached 0: its risk set all left
+        low[all_left] = 0.0
+        high[all_left] = 1.0 - no_event_low(km.at_risk[last])
     return est.astype(float), low, high
 
 
@@ -247,7 +257,8 @@ def no_event_low(n, level: float = LEVEL) -> np.ndarray:
 
 
 def km_at(km: KM, t: float) -> tuple[float, float, float]:
-    """S(t) with its 95% exponential Greenwood (log(-log)) interval (exact where no event by t, km_at_many)."""
+    """S(t) with its 95% exponential Greenwood (log(-log)) interval (exact where no event by t, or where
+    everyone has left by t: km_at_many)."""
     est, low, high = km_at_many(km, [t])
     return float(est[0]), float(low[0]), float(high[0])
 

@@ -1,8 +1,9 @@
 """dashboard.stats' Kaplan-Meier (exponential Greenwood interval) and log-rank test, in numpy, give what
 lifelines' KaplanMeierFitter and logrank_test give on aggregated (duration, event, weight) rows: ties,
-zero and negative durations, no events, only events, fractional weights. One deliberate difference:
+zero and negative durations, no events, only events, fractional weights. Two deliberate differences:
 where no event has happened by t, lifelines' interval is (1, 1); ours is the exact (Clopper-Pearson)
-interval of no events among the people at risk at t."""
+interval of no events among the people at risk at t. Where everyone has left by t, lifelines' is (0, 0);
+ours is the exact interval of all leaving among the risk set of the step where S reached 0."""
 
 from __future__ import annotations
 
@@ -43,6 +44,11 @@ def _expected_at(kmf, t, d, w):
     if est == 1.0 and t > min(0.0, float(d.min())):
         at_risk = float(w[d >= t].sum())
         low, high = (float(sps.beta.ppf(0.025, at_risk, 1)) if at_risk > 0 else 0.0), 1.0
+    if est == 0.0:
+        sf = kmf.survival_function_.iloc[:, 0]
+        step = float(sf.index[sf.to_numpy() == 0.0][0])
+        at_risk = float(w[d >= step].sum())
+        low, high = 0.0, 1.0 - float(sps.beta.ppf(0.025, at_risk, 1))
     return est, low, high
 
 
@@ -73,6 +79,18 @@ def test_km_and_logrank_equal_lifelines(kind):
             want = float(lifelines.statistics.logrank_test(d, d0, event_observed_A=e, event_observed_B=e0,
                                                            weights_A=w, weights_B=w0).p_value)
         assert _same(want, stats.logrank_p(d, e, w, d0, e0, w0), 1e-9), kind
+
+
+def test_everyone_leaving_gives_the_exact_interval_not_zero_to_zero():
+    """4 people, exits at months 3, 5, 5 and 8: S(12) = 0. The last step's risk set is 1 person, so the
+    interval is 0 to 1 - 0.025 = 0.975, not Greenwood's (0, 0); with 5 people leaving together on the last
+    step it is 0 to 1 - 0.025^(1/5) = 0.52."""
+    km = stats.km_fit(np.array([3.0, 5.0, 5.0, 8.0]), np.ones(4, bool), np.ones(4))
+    assert stats.km_at(km, 12) == (0.0, 0.0, pytest.approx(0.975))
+    assert stats.km_at(km, 6)[2] < 0.7 and stats.km_at(km, 6)[0] == 0.25     # before S reaches 0: Greenwood's
+    km = stats.km_fit(np.array([3.0] + [8.0] * 5), np.ones(6, bool), np.ones(6))
+    est, low, high = stats.km_at(km, 12)
+    assert (est, low) == (0.0, 0.0) and high == pytest.approx(1 - 0.025 ** (1 / 5)) and 0.5 < high < 0.53
 
 
 def test_no_exits_give_the_exact_interval_not_one_to_one():
