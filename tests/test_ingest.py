@@ -554,3 +554,17 @@ def test_a_file_of_empty_rows_under_its_header_is_refused_like_a_header_only_fil
     folder = write_files(tmp_path / "in", {"people.csv": "employee_id,department,team\n,,\n , , \n"})
     with pytest.raises(RefusedFile, match="a header and no data rows"):
         load(folder)
+
+
+@pytest.mark.parametrize("text, want", [
+    ("  \n\t\n \r\n", r"found only blank lines"),
+    ("\n\nemployee_id,department,team\nE1,D,T\n", r"found 2 blank lines before it \(the header is on row 3\)"),
+    ("\r\nemployee_id,department,team\r\nE1,D,T\r\n", r"found 1 blank line before it \(the header is on row 2\)"),
+])
+def test_blank_lines_where_the_header_should_be_are_named(tmp_path, load, text, want):
+    """Before: 'found no column for employee_id among (the whole header is one column: is the delimiter
+    right?)', which sent the user to the wrong setting."""
+    (tmp_path / "people.csv").write_text(text, newline="")   # as written (write_files strips leading newlines)
+    with pytest.raises(RefusedFile, match=want) as exc:
+        load(tmp_path / "people.csv")
+    assert exc.value.row == 1 and "delimiter" not in str(exc.value)

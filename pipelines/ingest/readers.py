@@ -147,7 +147,15 @@ def _csv_header(path: Path, utf8_path: Path) -> tuple[str, list[str]]:
     """The delimiter (the candidate most frequent in the header line, outside quotes) and header."""
     with open(utf8_path, encoding="utf-8-sig", newline="") as fh:
         head = fh.read(1 << 20)
-    first = head.split("\n", 1)[0]
+    lines = head.split("\n")
+    blank = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if blank is None:
+        raise RefusedFile(path, "a header row and data rows", "only blank lines", row=1)
+    if blank:
+        raise RefusedFile(path, "the header on row 1",
+                          f"{blank} blank line{'s' if blank > 1 else ''} before it (the header is on row "
+                          f"{blank + 1}); delete {'them' if blank > 1 else 'it'}", row=1)
+    first = lines[0]
     unquoted = "".join(part for i, part in enumerate(first.split('"')) if i % 2 == 0)
     counts = {d: unquoted.count(d) for d in (",", ";", "\t", "|")}
     delim = max(counts, key=lambda d: (counts[d], d == ","))

@@ -155,7 +155,7 @@ ENTRIES: list[Entry] = [
     # --- refused: the file is not what it claims ------------------------------------------
     Entry("empty", "people.csv", b"", {"refused": "empty file (0 bytes)"}),
     Entry("header_only", "people.csv", people(), {"refused": "a header and no data rows"}),
-    Entry("whitespace_only", "people.csv", b"\n\n  \n", {"refused": "people columns"}),
+    Entry("whitespace_only", "people.csv", b"\n\n  \n", {"refused": "found only blank lines"}),
     Entry("wrong_delimiter", "people.csv", people("E001,Sales,T1,2,2019-03-01,,,4", "E002,Ops,T2,2,2019-03-01,,,4",
                                                    header=PEOPLE_HEADER.replace(",", ";")),
           {"refused": "is the delimiter right?"}),
