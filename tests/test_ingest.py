@@ -163,7 +163,8 @@ def test_the_extract_date_is_recorded_and_is_the_as_of_date(small, load, tmp_pat
 
 def test_without_an_extract_date_the_as_of_date_does_not_run_past_the_data(sample_warehouse, tmp_path, load):
     """The fallback is the latest exit, response or begun coached enrolment: not a waitlist cohort's
-    start (sample_data: 2026-01-26, after the extract of 2025-12-31) nor a cohort planned after the load."""
+    start (sample_data: 2026-01-26, after the extract of 2025-12-31), a cohort planned after the load, nor a
+    planned leaver's exit date after the load."""
     import datetime as dt
 
     from dashboard.queries.sql import AS_OF_SQL
@@ -173,11 +174,18 @@ def test_without_an_extract_date_the_as_of_date_does_not_run_past_the_data(sampl
     assert last_exit <= q(sample_warehouse, AS_OF_SQL)[0][0] <= extract
     files = {"programs.csv": "program_id,name,type,currency\nP1,Alignment,alignment,GBP\n",
              "people.csv": "employee_id,department,team,hire_date,exit_date,exit_type\n"
-                           "E1,D,T,2020-01-01,2024-06-30,voluntary\nE2,D,T,2020-01-01,,\n",
+                           "E1,D,T,2020-01-01,2024-06-30,voluntary\nE2,D,T,2020-01-01,,\n"
+                           "E3,D,T,2020-01-01,2099-01-31,voluntary\n",
              "enrolments.csv": "employee_id,program_id,cohort_id,start_date,end_date,status\n"
                                "E2,P1,K1,2024-03-01,2024-09-01,completed\nE2,P1,K2,2099-03-01,2099-09-01,active\n"}
-    load(write_files(tmp_path / "planned", files))
+    report = load(write_files(tmp_path / "planned", files))
     assert q(tmp_path / "wh.duckdb", AS_OF_SQL) == [(dt.date(2024, 6, 30),)]
+    # the planned leaver (an HR extract's notice period) is loaded as given, said so, and not quarantined
+    # (before: the whole person was, with 'date in the future'); a hire date in the future still is
+    people = next(f for f in report.files if f.file == "people.csv")
+    assert (people.rows_loaded, people.rows_quarantined) == (3, 0)
+    assert any("1 planned exit date(s) after today" in n for n in people.notes)
+    assert q(tmp_path / "wh.duckdb", "SELECT count(*) FROM quarantine") == [(0,)]
 
 
 @pytest.mark.parametrize("name,content,fragment", [

@@ -162,6 +162,11 @@ def _load_one(con, src: SourceTable, sha: str, n: int, fr: FileReport, key: Key,
     fr.rows_in = staged.rows_in
     fr.rows_quarantined, fr.reasons = quarantine(con, staged, batch_id)
     fr.rows_loaded, fr.rows_replaced = load_rows(con, src, staged, batch_id, settings, instruments, run_id)
+    if src.entity == "people":
+        planned = con.execute("SELECT count(*) FROM people WHERE batch_id = ? AND exit_date > current_date",
+                              [batch_id]).fetchall()[0][0]
+        if planned:
+            fr.notes.append(f"{planned} planned exit date(s) after today: those people count as employed until then")
     if fr.rows_replaced:
         fr.notes.append(f"replaced {fr.rows_replaced} row(s) loaded earlier"
                         + (" (its survey_id's earlier responses)" if src.entity == "survey" else " (same key)"))

@@ -49,13 +49,14 @@ COHORT_FILTER = """
 
 # The date the data runs to (retention censors everyone still employed there): the people extract's date
 # recorded at ingest (`coachlens ingest --extract-date`), else the latest event the data shows. An
-# enrolment start counts only for a coached (not waitlist) enrolment that had begun by the latest load:
-# a waitlist or planned cohort's start is a plan, and following everyone up to it counted days with
-# no data as days survived.
+# exit date, or an enrolment start, counts only if it had come by the latest load (and the start only of
+# a coached, not waitlist, enrolment): a planned leaver's exit date, a waitlist or planned cohort's start
+# is a plan, and following everyone up to it counted days with no data as days survived.
 AS_OF_SQL = """
 SELECT coalesce(
     (SELECT try_cast(value AS DATE) FROM warehouse_meta WHERE key = 'extract_date'),
-    greatest((SELECT max(exit_date) FROM people),
+    greatest((SELECT max(exit_date) FROM people
+              WHERE exit_date <= coalesce((SELECT max(started_at)::DATE FROM load_batches), current_date)),
              (SELECT max(submitted_at)::DATE FROM survey_responses),
              (SELECT max(start_date) FROM enrolments
               WHERE status <> 'waitlist'
