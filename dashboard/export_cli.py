@@ -116,7 +116,7 @@ def run_view(cur, view: str, filters, settings, **opts):
     if view == "quality":
         return q.quality(cur, filters, settings)
     if view == "roi":
-        from dashboard.roi.view import export_view
+        from dashboard.roi.export import export_view
 
         return export_view(cur, filters, settings, **opts)
     raise ValueError(f"unknown view {view!r}; use one of {', '.join(VIEWS)}")

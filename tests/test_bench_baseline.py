@@ -96,7 +96,7 @@ def test_bench_scale_measures_each_size_and_its_growth(tmp_path, monkeypatch):
 def test_bench_filtered_times_each_view_under_each_filter(sample_warehouse):
     """`make bench`'s filtered views, on the sample: each view but the coach's under a department, a program
     and a career phase that it shows, a filter's first value and its next, and nothing kept after."""
-    from bench.run import FILTER_DIMENSIONS, bench_filtered
+    from bench.filtered import FILTER_DIMENSIONS, bench_filtered
     from dashboard.queries import common
 
     r = bench_filtered(sample_warehouse, repeats=1)

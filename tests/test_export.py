@@ -113,6 +113,7 @@ def test_roi_export_with_its_total_suppressed_carries_only_that(wh_file_shown, s
     from dashboard.export_cli import page_extras, render
     from dashboard.filters import Filters
     from dashboard.roi import view as V
+    from dashboard.roi.export import export_view
     from pipelines.warehouse import open_read_only
 
     con = open_read_only(wh_file_shown)
@@ -128,7 +129,7 @@ def test_roi_export_with_its_total_suppressed_carries_only_that(wh_file_shown, s
         return res
 
     monkeypatch.setattr(V, "roi", total_hidden)
-    res = V.export_view(con.cursor(), Filters(), settings)
+    res = export_view(con.cursor(), Filters(), settings)
     con.close()
     assert list(res.table["program_id"]) == ["All"] and bool(res.table["suppressed"].iloc[0])
     assert np.isnan(float(res.table["estimate"].iloc[0])) and not page_extras(res, "roi")

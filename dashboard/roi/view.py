@@ -339,18 +339,3 @@ def method_text(a: Assumptions) -> str:
         f"{a.monte_carlo_draws:,} Monte Carlo draws over the uncertainty of the retention difference and the "
         "assumption ranges (fixed seed). Engagement, motivation and values alignment are reported beside the "
         "ROI, not turned into money.")
-
-
-def export_view(cur, filters, settings, **opts) -> Qy.ViewResult:
-    """For `coachlens export roi`: --split (or --by) program / cohort / career_phase / none."""
-    by = opts.get("by") or opts.get("split") or "program"
-    res = roi(cur, filters, settings, by=None if by in ("none", "all") else by)
-    key = res.table.columns[0]
-    head = res.table[res.table[key] == ALL]
-    if head.empty or bool(head["suppressed"].iloc[0]):
-        # the page then says only that the ROI rests on fewer than k people, and shows no group, chart or
-        # intangible: so does its export (rule 5)
-        return Qy.ViewResult(head.reset_index(drop=True),
-                             [f"The ROI for this selection rests on fewer than {res.k} people (coached or comparison)."],
-                             {}, res.k)
-    return res

@@ -1,0 +1,75 @@
+"""`make bench`'s views under one filter: a filter's first value, whose parent counts (which the anonymity
+rules compare a selection with) the call computes, and its next value, which reuses them (the query layer
+keeps a parent's counts per data version)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+
+FILTER_DIMENSIONS = ("department", "program", "career_phase")
+
+
+def filtered_views(cur, settings, f) -> dict:
+    """The views of bench.run.views() under filters `f` (the coach view aside: its filter is the coach)."""
+    from dashboard import queries as Q
+    from dashboard.roi import roi as roi_view
+
+    return {
+        "overview": lambda: Q.overview(cur, f, settings),
+        "outcomes": lambda: Q.outcomes(cur, f, settings, measure="engagement", rows="career_phase", cols="department"),
+        "cohorts": lambda: Q.cohorts(cur, f, settings, measure="engagement", compare="cohort"),
+        "retention": lambda: Q.retention(cur, f, settings, split=None),
+        "quality": lambda: Q.quality(cur, f, settings),
+        "roi": lambda: roi_view(cur, f, settings),
+    }
+
+
+def bench_filtered(db: Path, repeats: int = 3) -> dict:
+    """Every view under one filter (department, program, career phase; the first two values that the view
+    shows, a refused one skipped), warm: `first_s`, a filter's first value (its parent's counts, which the
+    anonymity rules compare the selection with, computed in the call), and `next_s`, the filter's next value
+    (the parent's counts kept from the first, per data version). Best of `repeats`; the kept counts are
+    cleared before each timed call. view -> dimension -> {first_s, next_s}."""
+    from dashboard import queries as Q
+    from dashboard.db import Reader
+    from dashboard.filters import Filters
+    from dashboard.queries import common
+
+    from bench.run import _settings
+
+    settings, _, _ = _settings()
+    cur = Reader(db).cursor()
+    opts = Q.filter_options(cur)
+    values = {"department": opts.departments, "program": opts.programs, "career_phase": opts.phases}
+    out: dict = {}
+    for dim in FILTER_DIMENSIONS:
+        for name in filtered_views(cur, settings, Filters()):
+            shown = []
+            for v in values[dim]:
+                call = filtered_views(cur, settings, Filters(**{dim: v}))[name]
+                try:
+                    call()   # DuckDB warm
+                except Q.AnonymityRefused:
+                    continue
+                shown.append(call)
+                if len(shown) == 2:
+                    break
+            if len(shown) < 2:
+                continue
+            first, then = shown
+            t_first, t_next = [], []
+            for _ in range(repeats):
+                common._PARENTS.clear()
+                t = time.perf_counter()
+                first()
+                t_first.append(time.perf_counter() - t)
+                common._PARENTS.clear()
+                first()
+                t = time.perf_counter()
+                then()
+                t_next.append(time.perf_counter() - t)
+            out.setdefault(name, {})[dim] = {"first_s": min(t_first), "next_s": min(t_next)}
+    common._PARENTS.clear()
+    return out
