@@ -7,6 +7,7 @@ from dashboard.report.ui import report_download_button
 from dashboard.roi import charts as rc
 from dashboard.roi.assumptions import Assumptions
 from dashboard.roi.ui import BY_LABELS, assumption_controls, run_roi
+from dashboard.roi.view import shown_total
 
 ui.page_header("Return on investment", "Does our coaching spend pay back?", "HR sponsors")
 f = ui.sidebar_filters(show=("program", "cohort", "coach", "department", "team", "career_phase", "date_from",
@@ -15,11 +16,10 @@ by = st.sidebar.selectbox("ROI by", tuple(BY_LABELS), format_func=BY_LABELS.get,
 a = assumption_controls(Assumptions.from_settings(ui.settings()))
 res = run_roi(f, a, by)
 key = res.table.columns[0]
-head = res.table[res.table[key] == "All"]
-if head.empty or bool(head.iloc[0]["suppressed"]):
+h = shown_total(res)
+if h is None:
     ui.empty_state(f"The ROI for this selection rests on fewer than {res.k} people (coached or comparison).")
     st.stop()
-h = head.iloc[0]
 cur_ = h["currency"] or a.currency
 
 c = st.columns(4)

@@ -88,7 +88,7 @@ th:first-child, td:first-child { text-align: left; } td.l { text-align: left; }
 def build_report(cur, filters: Filters | None, settings, assumptions: Assumptions | None = None,
                  by: str = "program", today: dt.date | None = None) -> str:
     """The report as one HTML string. Raises AnonymityRefused for a refused selection."""
-    from dashboard.roi.view import GROUP_COLUMN, roi
+    from dashboard.roi.view import GROUP_COLUMN, roi, shown_total
 
     f = filters or Filters()
     a = assumptions or Assumptions.from_settings(settings)
@@ -96,8 +96,7 @@ def build_report(cur, filters: Filters | None, settings, assumptions: Assumption
     key = GROUP_COLUMN[by]
     k = res.k
     t = res.table
-    total = t[t[key] == "All"]
-    head = None if total.empty else total.iloc[0]
+    head = shown_total(res)   # None: suppressed, and the report shows only that (as the page)
     cur_ = a.currency if head is None or _missing(head.get("currency")) else str(head["currency"])
     program_names = dict(cur.execute("SELECT program_id, name FROM programs").fetchall())
     names = program_names if by == "program" else {}
@@ -115,7 +114,7 @@ def build_report(cur, filters: Filters | None, settings, assumptions: Assumption
 
     # -- headline
     parts.append("<h2>Headline</h2>")
-    if head is None or bool(head["suppressed"]):
+    if head is None:
         parts.append(f"<p class='warn'>The ROI for this selection is not shown: it rests on fewer than {k} people "
                      "(coached, or in the comparison group). Widen the selection.</p>")
     else:
@@ -127,7 +126,7 @@ def build_report(cur, filters: Filters | None, settings, assumptions: Assumption
         figs.append(("From costs to net benefit", rc.waterfall(res.waterfall, key, "All", cur_)))
         figs.append(("Sensitivity", rc.tornado(res.tornado, key, "All")))
 
-    if head is None or bool(head["suppressed"]):
+    if head is None:
         # as on the page: no group, chart or intangible for a selection whose ROI is not shown (rule 5)
         parts.append("</body></html>")
         return "\n".join(parts)

@@ -10,12 +10,11 @@ def export_view(cur, filters, settings, **opts) -> Qy.ViewResult:
     """For `coachlens export roi`: --split (or --by) program / cohort / career_phase / none."""
     by = opts.get("by") or opts.get("split") or "program"
     res = V.roi(cur, filters, settings, by=None if by in ("none", "all") else by)
-    key = res.table.columns[0]
-    head = res.table[res.table[key] == V.ALL]
-    if head.empty or bool(head["suppressed"].iloc[0]):
+    if V.shown_total(res) is None:
         # the page then says only that the ROI rests on fewer than k people, and shows no group, chart or
-        # intangible: so does its export (rule 5)
-        return Qy.ViewResult(head.reset_index(drop=True),
+        # intangible: so does its export (rule 5), the total row suppressed
+        total = res.table[res.table[res.table.columns[0]] == V.ALL]
+        return Qy.ViewResult(total.reset_index(drop=True),
                              [f"The ROI for this selection rests on fewer than {res.k} people (coached or comparison)."],
                              {}, res.k)
     return res

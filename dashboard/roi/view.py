@@ -210,6 +210,16 @@ def roi(cur, f: Filters | None, settings, assumptions: Assumptions | None = None
     return Qy.ViewResult(table, notes, extras, k)
 
 
+def shown_total(res: Qy.ViewResult) -> pd.Series | None:
+    """The ROI's total row "All" when it is shown; None when it is suppressed (or missing), where the page,
+    its export and the report show nothing but that the ROI rests on fewer than k people (rule 5)."""
+    table = res.table
+    total = table[table[table.columns[0]] == ALL]
+    if total.empty or bool(total["suppressed"].iloc[0]):
+        return None
+    return total.iloc[0]
+
+
 def _grouped(cur, name: str, params: Mapping, by: str | None, gmap: Mapping | None = None) -> pd.DataFrame:
     """The statement's rows per group, then (for a breakdown) the total row(s) "All": one statement,
     grouping sets."""
