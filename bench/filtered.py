@@ -1,6 +1,7 @@
 """`make bench`'s views under one filter: a filter's first value, whose parent counts (which the anonymity
 rules compare a selection with) the call computes, and its next value, which reuses them (the query layer
-keeps a parent's counts per data version)."""
+keeps a parent's counts per data version); and the dashboard's priming (dashboard.prime), which computes
+those counts in the background after a load, with every page's first view under a filter after it."""
 
 from __future__ import annotations
 
@@ -71,5 +72,51 @@ def bench_filtered(db: Path, repeats: int = 3) -> dict:
                 then()
                 t_next.append(time.perf_counter() - t)
             out.setdefault(name, {})[dim] = {"first_s": min(t_first), "next_s": min(t_next)}
+    common._PARENTS.clear()
+    return out
+
+
+def bench_priming(db: Path, repeats: int = 3) -> dict:
+    """dashboard.prime.run on a warm warehouse with nothing kept: `seconds` and `cpu_s` (this process, DuckDB's
+    threads included), the views it ran; then `after_s`: each page's first view (dashboard.prime.landing)
+    under a value of each primed filter other than the one primed with, the first value a user picks
+    (page -> filter -> seconds, best of `repeats`; a refused value skipped), and `parents_computed`: how
+    many parent counts those calls computed that priming had not (0 when priming covers the pages)."""
+    from dashboard import prime
+    from dashboard import queries as Q
+    from dashboard.db import Reader
+    from dashboard.filters import Filters
+    from dashboard.queries import common
+
+    from bench.run import _settings
+
+    settings, _, _ = _settings()
+    reader = Reader(db)
+    cur = reader.cursor()
+    opts = Q.filter_options(cur)
+    for _, call in prime.landing(Filters(), settings):
+        call(cur)   # DuckDB warm, as for the other view timings
+    common._PARENTS.clear()
+    cpu = time.process_time()
+    run = prime.run(reader, settings)
+    out: dict = {"seconds": run.seconds, "cpu_s": time.process_time() - cpu, "views": run.views,
+                 "filters": run.filters, "after_s": {}}
+    kept = len(common._PARENTS)
+    for dim in prime.PRIMED:
+        values = [v for v in (opts.coaches if dim == "coach" else prime.candidates(opts, dim)) if v != run.filters.get(dim)]
+        f = Filters(**{dim: values[0]})
+        for name, call in prime.landing(f, settings):
+            best = None
+            for _ in range(repeats):
+                t = time.perf_counter()
+                try:
+                    call(cur)
+                except Q.AnonymityRefused:
+                    best = None
+                    break
+                best = min(best or 9e9, time.perf_counter() - t)
+            if best is not None:
+                out["after_s"].setdefault(name, {})[dim] = best
+    out["parents_computed"] = len(common._PARENTS) - kept
     common._PARENTS.clear()
     return out

@@ -208,6 +208,7 @@ def bench_pages(db: Path) -> dict:
 
 def main() -> None:
     os.environ["COACHLENS_SECRET"] = SECRET
+    os.environ["COACHLENS_PRIME"] = "0"   # no background priming during the timings; bench_priming times it
     folder = dataset()
     work = Path(tempfile.mkdtemp(prefix="coachlens-bench-"))
     try:
@@ -219,6 +220,10 @@ def main() -> None:
         from bench.filtered import bench_filtered
 
         vf = bench_filtered(ing["db"])
+        console.print("priming ...")
+        from bench.filtered import bench_priming
+
+        primed = bench_priming(ing["db"])
         console.print("views (pandas script) ...")
         from bench.pandas_baseline import timed_views
 
@@ -243,6 +248,7 @@ def main() -> None:
         "ingest_ratio": ing["ingest_ratio"],
         "views": vw,
         "views_filtered": vf,
+        "priming": primed,
         "pandas": pd_times,
         "pandas_speedup": speedup,
         "pandas_speedup_compute_only": speedup_compute,
@@ -285,6 +291,13 @@ def show(r: dict) -> None:
         then = max(d["next_s"] for d in dims.values())
         t.add_row(f"view {name}, one filter: first / next value", f"{first:.3f} / {then:.3f} s (slowest of "
                   f"{', '.join(dims)})", "<= 0.5 s", ok(first <= 0.5) + " / " + ok(then <= 0.5))
+    pr = r.get("priming")
+    if pr:
+        after = max(s for dims in pr["after_s"].values() for s in dims.values())
+        t.add_row("priming after a load (background)", f"{pr['seconds']:.1f} s, {pr['cpu_s']:.1f} CPU s, "
+                  f"{pr['views']} views", "", "")
+        t.add_row("  then any page's first view, one filter", f"<= {after:.3f} s ({', '.join(pr['after_s'])})",
+                  "<= 0.5 s", ok(after <= 0.5 and pr["parents_computed"] == 0))
     for name, v in r["pages"].items():
         t.add_row(f"page {name}: warm (cold)", f"{v['warm_s']:.3f} s ({v['cold_s']:.2f} s)", "<= 0.5 s",
                   ok(v["warm_s"] <= 0.5 and not v["exception"]))

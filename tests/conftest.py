@@ -16,6 +16,9 @@ TEST_SECRET = "coachlens-test-secret-0123456789"
 os.environ["COACHLENS_SECRET"] = TEST_SECRET
 for _var in ("COACHLENS_CONFIG", "COACHLENS_INSTRUMENTS", "COACHLENS_DB"):
     os.environ.pop(_var, None)
+# The dashboard's background priming (dashboard.prime) would race the tests that count statements and
+# kept counts: off, but in tests/test_prime.py, which turns it on where it checks it.
+os.environ["COACHLENS_PRIME"] = "0"
 
 
 # ---------------------------------------------------------------- foundation (ingest, warehouse)

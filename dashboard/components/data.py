@@ -74,8 +74,18 @@ def query(view: str, f: Filters, **options: Any):
     """The one call a page makes for its numbers: a ViewResult, or a Refused (differencing guard)."""
     params = tuple(sorted(f.to_query_params().items()))
     opts = tuple(sorted((key, value) for key, value in options.items()))
-    return _run_view(view, params, opts, str(db_path().resolve()), version(),
-                     os.environ.get("COACHLENS_CONFIG"))
+    res = _run_view(view, params, opts, str(db_path().resolve()), version(),
+                    os.environ.get("COACHLENS_CONFIG"))
+    prime_filters()
+    return res
+
+
+def prime_filters() -> None:
+    """After a page's first numbers on a new data version: the filters' parent counts in the background
+    (dashboard.prime; once per data version)."""
+    from dashboard import prime
+
+    prime.start(reader(), settings())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

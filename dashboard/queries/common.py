@@ -16,7 +16,7 @@ import pandas as pd
 from dashboard.anonymity import guard, parents
 from dashboard.db import version_of
 from dashboard.filters import WAVE_PAIRS, FilterOptions, Filters
-from dashboard.queries import sql as Q
+from dashboard.queries import foreground, sql as Q
 from dashboard.queries.sql import MEASURES
 
 ALL = "All"
@@ -65,11 +65,14 @@ def view(fn: V) -> V:
     def call(*args, **kwargs):
         if _RUN.get() is not None:
             return fn(*args, **kwargs)
+        waited_on = foreground.enter()
         token = _RUN.set({})
         try:
             return fn(*args, **kwargs)
         finally:
             _RUN.reset(token)
+            if waited_on:
+                foreground.leave()
     return call  # type: ignore[return-value]
 
 
@@ -96,10 +99,10 @@ def _df(cur, sql: str, params: Mapping, parent: bool = False) -> pd.DataFrame:
         return df
     run = _RUN.get()
     if run is None:
-        return cur.execute(sql, used).df()
+        return foreground.statement(cur, lambda: cur.execute(sql, used).df())
     key = (id(cur),) + _key(sql, used)
     if key not in run:
-        run[key] = cur.execute(sql, used).df()
+        run[key] = foreground.statement(cur, lambda: cur.execute(sql, used).df())
     return run[key].copy()   # callers may change their frame
 
 
@@ -111,10 +114,10 @@ def _rows(cur, sql: str, params: Mapping | None = None) -> list[tuple]:
         return (cur.execute(sql, params) if params else cur.execute(sql)).fetchall()
 
     if run is None:
-        return fetch()
+        return foreground.statement(cur, fetch)
     key = ("rows", id(cur)) + _key(sql, params or {})
     if key not in run:
-        run[key] = fetch()
+        run[key] = foreground.statement(cur, fetch)
     return list(run[key])
 
 

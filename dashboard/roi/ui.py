@@ -40,6 +40,7 @@ def run_roi(f: Filters, a: Assumptions, by: str):
         ("turnover_multiplier", tuple(sorted(a.turnover_multiplier.items()))),)
     res = _run_roi(tuple(sorted(f.to_query_params().items())), items, by, str(ui.db_path().resolve()),
                    ui.version(), os.environ.get("COACHLENS_CONFIG"))
+    ui.prime_filters()
     if isinstance(res, ui.Refused):
         ui.refused(res.message)
         st.stop()
