@@ -6,18 +6,20 @@ value of the filter, so the query layer keeps them per data version of the wareh
 (dashboard.queries.common._PARENTS): a filter's next value reuses them, its first value computes them.
 At 250,000 people that made a first value up to 0.73 s and a next value at most 0.44 s.
 
-So when the dashboard first reads a new data version, `start` runs each page's first view once under one
-value of each filter a sidebar offers for the whole organisation (program, department, career phase,
-coach) in a daemon thread. It gives way to every view a user waits for (it runs a statement only while
-none runs: dashboard.queries.foreground), stops when a newer load is swapped in, and shows nothing:
-the figures it computes are discarded, only the parents' counts stay. Teams and cohorts are not primed:
-their parent is their own department or program, different for each value.
+So when the dashboard first reads a new data version, `start` runs each page's first view once under
+one value of each filter a sidebar offers for the whole organisation (program, department, career
+phase, coach, a cohort start date) in a daemon thread. It gives way to every view a user waits for (a
+background statement runs only while none runs, and a view starting interrupts it:
+dashboard.queries.foreground), stops when a newer load is swapped in, and shows nothing: the figures
+it computes are discarded, only the parents' counts stay. Teams and cohorts are not primed: their
+parent is their own department or program, different for each value.
 
 COACHLENS_PRIME=0 turns it off (the test suite and the benchmark's page timings do).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import threading
@@ -33,7 +35,9 @@ from dashboard.roi import roi
 
 log = logging.getLogger(__name__)
 
-PRIMED = ("program", "department", "career_phase", "coach")
+# the filters primed (Filters fields); date_from stands for any date range: a range's parent is the
+# selection without it, broken down by cohort, whatever its dates
+PRIMED = ("program", "department", "career_phase", "coach", "date_from")
 TRIES = 3   # values tried per filter when a view refuses one (what it computed before refusing is kept)
 
 
@@ -59,7 +63,14 @@ def landing(f: Filters, settings) -> list[tuple[str, Callable]]:
             if name not in OFFERS or all(dim in OFFERS[name] for dim in f.to_query_params())]
 
 
-def candidates(opts: FilterOptions, dim: str) -> tuple[str, ...]:
+def candidates(opts: FilterOptions, dim: str) -> tuple:
+    """Values to prime filter `dim` with, in order (the next one where a view refuses one)."""
+    if dim == "date_from":
+        if opts.date_min is None or opts.date_max is None:
+            return ()
+        span = (opts.date_max - opts.date_min).days
+        # cohorts starting from a point inside the span: a proper part of them, as a user picks
+        return tuple(dict.fromkeys(opts.date_min + dt.timedelta(days=span * q // 4) for q in (2, 1, 3)))
     return {"program": opts.programs, "department": opts.departments,
             "career_phase": tuple(p for p in PHASES if p != "unknown"), "coach": opts.coaches}[dim][:TRIES]
 
@@ -72,7 +83,7 @@ class Priming:
     views: int = 0
     refused: int = 0
     stale: bool = False          # a newer load was swapped in: stopped
-    filters: dict[str, str] = field(default_factory=dict)   # filter -> the value primed with
+    filters: dict[str, str] = field(default_factory=dict)   # filter -> the value primed with (as text)
 
 
 def run(reader: Reader, settings, version: str | None = None) -> Priming:
@@ -96,7 +107,7 @@ def run(reader: Reader, settings, version: str | None = None) -> Priming:
                     out.stale = True
                     return out
                 refused = _prime_one(cur, Filters(**{dim: value}), settings, dim, value, out)
-                out.filters[dim] = value
+                out.filters[dim] = str(value)
                 if not refused:
                     break
     finally:

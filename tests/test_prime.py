@@ -50,16 +50,17 @@ def render(name: str, params: dict) -> AppTest:
     return at
 
 
-def other_value(opts, dim: str, primed: str) -> str:
+def other_value(opts, dim: str, primed: str):
     values = prime.candidates(opts, dim) if dim != "coach" else opts.coaches
-    return next(v for v in values if v != primed)
+    return next(v for v in values if str(v) != primed)
 
 
 # each page under a filter it offers: the department on the pages whose first view changes with it
 # (outcomes drills down to teams), the others spread over the primed filters
 PAGE_FILTERS = [("overview", "department"), ("overview", "program"), ("outcomes", "department"),
                 ("outcomes", "career_phase"), ("cohorts", "program"), ("retention", "career_phase"),
-                ("quality", "program"), ("roi", "department"), ("roi", "career_phase"), ("coach", "coach")]
+                ("quality", "program"), ("quality", "date_from"), ("roi", "department"), ("roi", "career_phase"),
+                ("retention", "date_from"), ("coach", "coach")]
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,7 @@ def test_a_page_under_a_primed_filter_computes_no_parent(on_sample, primed, name
     run, kept = primed
     assert not run.stale and run.views >= 5 * len(prime.PRIMED) and kept
     value = other_value(q.filter_options(Reader(on_sample).cursor()), dim, run.filters[dim])
-    params = {"coach_id": value} if dim == "coach" else {dim: value}
+    params = {"coach_id": value} if dim == "coach" else {dim: str(value)}
 
     # unprimed, the page computes parent counts: the check below is not vacuous
     render(name, params)
