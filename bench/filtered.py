@@ -103,7 +103,10 @@ def bench_priming(db: Path, repeats: int = 3) -> dict:
                  "filters": run.filters, "after_s": {}}
     kept = len(common._PARENTS)
     for dim in prime.PRIMED:
-        values = [v for v in (opts.coaches if dim == "coach" else prime.candidates(opts, dim)) if str(v) != run.filters.get(dim)]
+        values = [v for v in (opts.coaches if dim == "coach" else prime.candidates(opts, dim))
+                  if str(v) != run.filters.get(dim)]
+        if not values:
+            continue
         f = Filters(**{dim: values[0]})
         for name, call in prime.landing(f, settings):
             best = None
