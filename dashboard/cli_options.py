@@ -12,6 +12,7 @@ import contextlib
 from pathlib import Path
 from typing import Annotated, Iterator, NoReturn, Optional
 
+import duckdb
 import typer
 
 Db = Annotated[Optional[Path], typer.Option("--db", help="Warehouse file (default $COACHLENS_DB).")]
@@ -52,6 +53,11 @@ def open_filtered(db: Optional[Path], config: Optional[Path], **filter_values: O
             filters = cli_filters(cur, **filter_values)
         except InvalidFilter as exc:
             fail(str(exc), 2)
-        yield cur, filters, settings
+        try:
+            yield cur, filters, settings
+        except duckdb.CatalogException as exc:
+            from dashboard.db import older_warehouse
+
+            fail(older_warehouse(exc, Paths.resolve(db).db), 1)
     finally:
         con.close()

@@ -34,6 +34,14 @@ def version_of(cur) -> str | None:
         return None
 
 
+def older_warehouse(exc: Exception, db: str | Path) -> str:
+    """What to say when a table the query layer reads is missing (duckdb.CatalogException): the warehouse
+    was built by an older coachlens, and loading the files again builds what it lacks."""
+    return (f"This warehouse was built by an older version of coachlens and lacks a table the dashboard "
+            f"needs ({str(exc).splitlines()[0]}). Rebuild it by loading your files again:\n\n"
+            f"    coachlens ingest path/to/files/ --db {db}")
+
+
 def default_db() -> Path:
     return Paths.resolve(os.environ.get("COACHLENS_DB")).db
 

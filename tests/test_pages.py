@@ -466,7 +466,11 @@ def test_the_cohorts_compared_are_in_the_link(on_sample):
     assert at.query_params.get("pick_cohort") in (",".join(picked + [options[0]]), [",".join(picked + [options[0]])])
 
 
-def test_an_out_of_date_warehouse_says_how_to_rebuild_it(dashboard_db, tmp_path, monkeypatch):
+@pytest.mark.parametrize("name,marts", [("outcomes", "mart_%"), ("roi", "mart_enrolments")])
+def test_an_out_of_date_warehouse_says_how_to_rebuild_it(dashboard_db, tmp_path, monkeypatch, coachlens_env,
+                                                         name, marts):
+    """A warehouse built before a mart existed (every mart, or only the newest, mart_enrolments): the page
+    and `coachlens export` say how to rebuild it, with no traceback."""
     import shutil
 
     import duckdb
@@ -474,11 +478,15 @@ def test_an_out_of_date_warehouse_says_how_to_rebuild_it(dashboard_db, tmp_path,
     db = tmp_path / "old.duckdb"
     shutil.copy(dashboard_db, db)
     con = duckdb.connect(str(db))
-    for name, kind in con.execute("SELECT table_name, table_type FROM information_schema.tables "
-                                  "WHERE table_name LIKE 'mart_%' ORDER BY table_type DESC").fetchall():
-        con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} "{name}"')
+    for table, kind in con.execute("SELECT table_name, table_type FROM information_schema.tables "
+                                   "WHERE table_name LIKE ? ORDER BY table_type DESC", [marts]).fetchall():
+        con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} "{table}"')
     con.close()
     monkeypatch.setenv("COACHLENS_DB", str(db))
-    at = page("outcomes")
+    at = page(name)
     assert any("older version of coachlens" in e.value and "coachlens ingest" in e.value for e in at.error), \
         [e.value for e in at.error]
+    cmd = [str(Path(sys.executable).with_name("coachlens")), "export", name, "--db", str(db)]
+    done = subprocess.run(cmd, cwd=ROOT, env=coachlens_env(db), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "older version of coachlens" in done.stderr and "Traceback" not in done.stderr, \
+        done.stderr

@@ -21,7 +21,7 @@ from dashboard.components.common import ALL, WAVE_PAIR_LABELS
 from dashboard.components.data import (Refused, _reader, _settings, db_path, filter_options, group_names, k,
                                        measures, prime_filters, query, reader, settings, version)
 from dashboard.components.frame import (empty_state, empty_state_no_warehouse, freshness_caption, notes,
-                                        page_header, refused, require_warehouse, run_view)
+                                        older_warehouse, page_header, refused, require_warehouse, run_view)
 from dashboard.components.headline import headline_metrics, headline_sentence, metric_card, retention_sentence
 from dashboard.components.tables import (chart_and_table, display_frame, plot, safe_frame, table_and_downloads,
                                          to_csv_bytes, to_xlsx_bytes)
@@ -30,7 +30,7 @@ from dashboard.components.url_filters import sidebar_filters, url_date, url_mult
 __all__ = [
     "ALL", "WAVE_PAIR_LABELS", "Refused", "_reader", "_settings", "db_path", "filter_options", "group_names",
     "k", "measures", "prime_filters", "query", "reader", "settings", "version", "empty_state", "empty_state_no_warehouse",
-    "freshness_caption", "notes", "page_header", "refused", "require_warehouse", "run_view", "headline_metrics",
+    "freshness_caption", "notes", "older_warehouse", "page_header", "refused", "require_warehouse", "run_view", "headline_metrics",
     "headline_sentence", "metric_card", "retention_sentence", "chart_and_table", "display_frame", "plot",
     "safe_frame", "table_and_downloads", "to_csv_bytes", "to_xlsx_bytes", "sidebar_filters", "url_date",
     "url_multiselect", "url_select",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import duckdb
 import streamlit as st
@@ -100,11 +100,20 @@ def run_view(view: str, f: Filters, **options: Any):
     try:
         res = query(view, f, **options)
     except duckdb.CatalogException as exc:
-        st.error(f"**This warehouse was built by an older version of coachlens** and lacks a table the "
-                 f"dashboard needs ({str(exc).splitlines()[0]}). Rebuild it by loading your files again:\n\n"
-                 f"```\ncoachlens ingest path/to/files/ --db {db_path()}\n```", icon=":material/update:")
-        st.stop()
+        older_warehouse(exc)
     if isinstance(res, Refused):
         refused(res.message)
         st.stop()
     return res
+
+
+def older_warehouse(exc: Exception) -> NoReturn:
+    """A table the query layer reads is missing: the warehouse was built by an older coachlens. Says how
+    to rebuild it, and stops the page."""
+    from dashboard.db import older_warehouse as message
+
+    head, command = message(exc, db_path()).split("\n\n", 1)
+    st.error(head.replace("This warehouse was built by an older version of coachlens",
+                          "**This warehouse was built by an older version of coachlens**")
+             + f"\n\n```\n{command.strip()}\n```", icon=":material/update:")
+    st.stop()

@@ -5,6 +5,9 @@
 -- {g}, a column name from the whitelist in dashboard/roi/view.py, and {sets(...)}: the grouping sets,
 -- ((_g, ...), (...)) for a breakdown (its groups and the total row "All" in one statement), ((_g, ...))
 -- without one (then _g is the constant 'All').
+-- Read from mart_enrolments (pipelines/marts/04_mart_enrolments.sql: one row a non-waitlist enrolment,
+-- with the person's integer key and groups under mart_people's column names, so {people_filter} applies
+-- to it as `mp`, and the hours logged within the enrolment's dates).
 -- Fees: programs.cost_per_participant per enrolment, else programs.total_cost shared equally over
 -- the program's non-waitlist enrolments. Program admin: programs.admin_cost shared the same way.
 -- Hours: the participant's logged sessions within the enrolment's dates; where none are logged,
@@ -12,41 +15,24 @@
 WITH scope_cohorts AS (
     SELECT c.* FROM cohorts c WHERE {cohort_filter}
 ),
-enr AS (
-    -- _e: the enrolment (its row; enrolments are unique on person x cohort), pid: the person (integer key)
-    SELECT e.rowid AS _e, e.participant_key, mp.pid, e.cohort_id, c.program_id, e.start_date, e.end_date,
-           coalesce(e.sessions_attended, e.sessions_planned, 0) AS sessions_n,
-           mp.career_phase, 'All' AS _all
-    FROM enrolments e
-    JOIN scope_cohorts c USING (cohort_id)
-    JOIN mart_person_ids mp ON mp.participant_key = e.participant_key
-    WHERE e.status <> 'waitlist'
-      AND ($f_coach IS NULL OR e.coach_id = $f_coach)
-      AND {people_filter}
-),
-logged AS (
-    SELECT enr._e, sum(s.duration_minutes) / 60.0 AS hours
-    FROM enr
-    JOIN sessions s ON s.participant_key = enr.participant_key
-                   AND s.session_date BETWEEN enr.start_date AND enr.end_date
-    GROUP BY enr._e
-),
 program_enrolments AS (
     SELECT program_id, count(*) AS enrolments_all
     FROM enrolments WHERE status <> 'waitlist'
     GROUP BY program_id
 ),
 priced AS (
-    SELECT enr.*,
-           coalesce(l.hours, enr.sessions_n * $session_hours::DOUBLE) AS hours,
-           l.hours IS NOT NULL AS hours_logged,
+    SELECT mp.pid, mp.cohort_id, mp.program_id, mp.career_phase, 'All' AS _all,
+           coalesce(mp.hours_logged, mp.sessions_n * $session_hours::DOUBLE) AS hours,
+           mp.hours_logged IS NOT NULL AS hours_logged,
            coalesce(pr.cost_per_participant::DOUBLE, pr.total_cost::DOUBLE / pe.enrolments_all, 0.0) AS fee,
            coalesce(pr.admin_cost::DOUBLE, 0.0) / pe.enrolments_all AS program_admin,
            upper(pr.currency) AS currency
-    FROM enr
-    LEFT JOIN logged l USING (_e)
-    JOIN programs pr USING (program_id)
-    JOIN program_enrolments pe USING (program_id)
+    FROM mart_enrolments mp
+    JOIN scope_cohorts c USING (cohort_id)
+    JOIN programs pr ON pr.program_id = mp.program_id
+    JOIN program_enrolments pe ON pe.program_id = mp.program_id
+    WHERE ($f_coach IS NULL OR mp.coach_id = $f_coach)
+      AND {people_filter}
 )
 SELECT CASE WHEN grouping(_g) = 1 THEN 'All' ELSE _g END AS grp,
        count(DISTINCT pid) AS headcount,
@@ -62,23 +48,22 @@ ORDER BY grouping(_g), grp;
 
 -- name: salary_mix
 -- The coached headcount of each group by job level and salary band, to price one exit. Internal
--- only: never shown or exported, only the group's mean cost of an exit is.
+-- only: never shown or exported, only the group's mean cost of an exit is. From mart_enrolments, as
+-- costs.
 WITH scope_cohorts AS (
     SELECT c.* FROM cohorts c WHERE {cohort_filter}
 ),
 enr AS (
-    SELECT {g}::VARCHAR AS _g, e.participant_key, mp.job_level, mp.salary_band
-    FROM enrolments e
+    SELECT {g}::VARCHAR AS _g, mp.pid, mp.job_level, mp.salary_band
+    FROM (SELECT *, 'All' AS _all FROM mart_enrolments) mp
     JOIN scope_cohorts c USING (cohort_id)
-    JOIN (SELECT *, 'All' AS _all FROM mart_people) mp ON mp.participant_key = e.participant_key
-    WHERE e.status <> 'waitlist'
-      AND ($f_coach IS NULL OR e.coach_id = $f_coach)
+    WHERE ($f_coach IS NULL OR mp.coach_id = $f_coach)
       AND {people_filter}
 )
 -- a person's job level and salary band are the person's (mart_people), so the distinct people of a
 -- group x level x band are its distinct keys
 SELECT CASE WHEN grouping(_g) = 1 THEN 'All' ELSE _g END AS grp, job_level, salary_band,
-       count(DISTINCT participant_key) AS people
+       count(DISTINCT pid) AS people
 FROM enr
 GROUP BY GROUPING SETS {sets(job_level, salary_band)}
 ORDER BY grouping(_g), grp, job_level, salary_band;

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+import duckdb
 import streamlit as st
 
 from dashboard.filters import Filters
@@ -38,8 +39,11 @@ def run_roi(f: Filters, a: Assumptions, by: str):
 
     items = tuple((n, getattr(a, n)) for n in Assumptions.ADJUSTABLE) + (
         ("turnover_multiplier", tuple(sorted(a.turnover_multiplier.items()))),)
-    res = _run_roi(tuple(sorted(f.to_query_params().items())), items, by, str(ui.db_path().resolve()),
-                   ui.version(), os.environ.get("COACHLENS_CONFIG"))
+    try:
+        res = _run_roi(tuple(sorted(f.to_query_params().items())), items, by, str(ui.db_path().resolve()),
+                       ui.version(), os.environ.get("COACHLENS_CONFIG"))
+    except duckdb.CatalogException as exc:
+        ui.older_warehouse(exc)
     ui.prime_filters()
     if isinstance(res, ui.Refused):
         ui.refused(res.message)

@@ -34,7 +34,7 @@ BY = ("program", "cohort", "career_phase", None)
 GROUP_COLUMN = {"program": "program_id", "cohort": "cohort_id", "career_phase": "career_phase", None: "group"}
 # {g} per statement: a whitelist, never user text.
 _G_COSTS = {"program": "program_id", "cohort": "cohort_id", "career_phase": "career_phase", None: "_all"}
-_G_MIX = {"program": "c.program_id", "cohort": "c.cohort_id", "career_phase": "mp.career_phase", None: "mp._all"}
+_G_MIX = {"program": "mp.program_id", "cohort": "mp.cohort_id", "career_phase": "mp.career_phase", None: "mp._all"}
 _G_BASE = {"program": "program_id", "cohort": "cohort_id", "career_phase": "career_phase", None: "_all"}
 INTANGIBLES = ("engagement", "motivation_sdi", "values_alignment")
 SMALL_COMPARISON = 30
