@@ -265,10 +265,10 @@ WITH scope_cohorts AS (
     SELECT c.* FROM cohorts c WHERE {COHORT_FILTER}
 ),
 enrolled AS (
-    SELECT mp.pid, e.status, mp.department, mp.team_id, mp.career_phase, c.program_id, c.cohort_id, e.coach_id
-    FROM enrolments e JOIN scope_cohorts c USING (cohort_id)
-    JOIN mart_person_ids mp ON mp.participant_key = e.participant_key
-    WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach)
+    -- mart_enrolments: the non-waitlist enrolments with the person's integer key and groups
+    SELECT e.pid, e.status, e.department, e.team_id, e.career_phase, e.program_id, e.cohort_id, e.coach_id
+    FROM mart_enrolments e JOIN scope_cohorts c USING (cohort_id)
+    WHERE ($f_coach IS NULL OR e.coach_id = $f_coach)
 ),
 base AS (
     SELECT {v}count(DISTINCT mp.pid) AS coached{done}

@@ -12,10 +12,9 @@ from dashboard.queries.sql.common import COHORT_FILTER, PEOPLE_FILTER
 RESPONSE_SQL = """
 WITH scope_cohorts AS (SELECT c.* FROM cohorts c WHERE """ + COHORT_FILTER + """),
 enr AS (
-    SELECT DISTINCT e.cohort_id, c.program_id, mp.pid
-    FROM enrolments e JOIN scope_cohorts c USING (cohort_id)
-    JOIN mart_person_ids mp ON mp.participant_key = e.participant_key
-    WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach) AND """ + PEOPLE_FILTER + """
+    SELECT DISTINCT mp.cohort_id, c.program_id, mp.pid
+    FROM mart_enrolments mp JOIN scope_cohorts c USING (cohort_id)
+    WHERE ($f_coach IS NULL OR mp.coach_id = $f_coach) AND """ + PEOPLE_FILTER + """
 ),
 held AS (
     SELECT cohort_id, [count(baseline_rid) > 0, count(mid_rid) > 0, count(post_rid) > 0,

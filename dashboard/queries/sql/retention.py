@@ -129,9 +129,9 @@ coached AS (
     SELECT 'coached' AS role, min(e.start_date) AS entry, arg_min(c.program_id, e.start_date) AS program,
            1 AS cnt, NULL::DATE AS crossover, any_value(mp.exit_date) AS exit_date,
            any_value(mp.exit_type) AS exit_type, any_value(mp.career_phase) AS career_phase
-    FROM enrolments e JOIN scope_cohorts c USING (cohort_id)
-    JOIN mart_person_ids mp ON mp.participant_key = e.participant_key
-    WHERE e.status <> 'waitlist' AND ($f_coach IS NULL OR e.coach_id = $f_coach) AND {PEOPLE_FILTER}
+    FROM mart_enrolments e JOIN scope_cohorts c USING (cohort_id)
+    JOIN mart_person_ids mp ON mp.pid = e.pid
+    WHERE ($f_coach IS NULL OR e.coach_id = $f_coach) AND {PEOPLE_FILTER}
     GROUP BY mp.pid
 ),
 {comp_sql},
