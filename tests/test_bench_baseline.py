@@ -105,3 +105,20 @@ def test_bench_filtered_times_each_view_under_each_filter(sample_warehouse):
         assert set(dims) <= set(FILTER_DIMENSIONS) and "program" in dims, name
         assert all(d["first_s"] > 0 and d["next_s"] > 0 for d in dims.values())
     assert not common._PARENTS
+
+
+def test_bench_priming_times_priming_and_each_page_after_it(sample_warehouse):
+    """`make bench`'s priming, on the sample: what priming ran, then each page's first view under each
+    primed filter's other value, computing no parent count that priming had not, and nothing kept after."""
+    from bench.filtered import bench_priming
+    from dashboard import prime
+    from dashboard.queries import common
+
+    r = bench_priming(sample_warehouse, repeats=1)
+    assert r["seconds"] > 0 and r["cpu_s"] > 0 and r["views"] >= 5 * len(prime.PRIMED)
+    assert set(r["filters"]) == set(prime.PRIMED)
+    assert r["parents_computed"] == 0
+    assert set(r["after_s"]) == {"overview", "roi", "outcomes", "cohorts", "retention", "quality"}
+    assert set(r["after_s"]["quality"]) <= set(prime.OFFERS["quality"])
+    assert set(r["after_s"]["overview"]) == set(prime.PRIMED), "a page offering every filter is timed under each"
+    assert not common._PARENTS
