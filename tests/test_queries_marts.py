@@ -84,6 +84,9 @@ CASES = [
      Filters(career_phase="mid")),
     (["engagement", "amotivation"], [["coach_id"], ["_all"], ["program_id"]], Filters()),
     (["engagement"], [["team"], ["_all"]], Filters(date_from=pd.Timestamp("2024-06-01").date())),
+    # the ROI's intangibles: everyone's person sums derived from the programs' (panel_multi_sql's `derive`)
+    (["engagement", "motivation_sdi", "values_alignment"], [["program_id"], ["_all"]], Filters()),
+    (["intent_to_stay"], [["_all"], ["program_id"]], Filters(department="Finance")),
 ]
 
 

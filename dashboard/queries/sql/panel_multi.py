@@ -114,18 +114,55 @@ cst AS (
           FROM px GROUP BY ALL)
 )"""
         with_fac = f"LEFT JOIN fac USING ({K_}_cohort, coached)" if did else ""
-    if not by_row:
-        person_sql = f"""SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
+    # the grouped sets' person sums; with a set by program and the set of everyone (the ROI's intangibles,
+    # the cohorts compared by program), everyone's come from the programs': a cohort's factor differs
+    # between the two sets by its program's share of the weights only (w = n1 / the sum of n1 over the
+    # set's cohorts), so a person's sum over every cohort is the sum over programs of that share times
+    # their sum within the program, one pass over the panel rows instead of two
+    grouped = [si for si in range(len(sets)) if si not in by_row]
+    derive = (did and by_cohort and len(grouped) == 2 and {tuple(sets[si]) for si in grouped} == {("program_id",), ("_all",)})
+    if derive:
+        prog_set = next(si for si in grouped if sets[si] == ["program_id"])
+        all_set = next(si for si in grouped if sets[si] == ["_all"])
+        zero_keys = "".join("0, " if c != "_s" else f"{all_set}, " for c in keys)
+        share = ",\n           ".join(f"any_value(a.f_{i} / q.f_{i}) AS r_{i}" for i in I)
+        derived_psi = ",\n           ".join([f"sum(r.r_{i} * q.psi_{i}) AS psi_{i}" for i in I]
+                                         + ["bit_or(q._has) AS _has" if nm > 1 else "sum(q._has) AS _has"])
+        grouped_sql = f"""SELECT * FROM person_prog
+    UNION ALL
+    SELECT {zero_keys}q.pk,
+           {derived_psi}
+    FROM person_prog q LEFT JOIN program_share r USING (program_id)
+    GROUP BY q.pk"""
+        derive_sql = f"""person_prog AS (
+    SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
            {psi}
     FROM px {with_fac}
+    WHERE px._s = {prog_set}
+    GROUP BY ALL
+),
+program_share AS (
+    -- per program: the ratio of a cohort's factor among everyone's cohorts to its factor among its program's
+    SELECT sc._program AS program_id,
+           {share}
+    FROM fac a JOIN fac q ON q._cohort = a._cohort AND q.coached = a.coached
+    JOIN scope_cohorts sc ON sc._cohort = a._cohort
+    WHERE a._s = {all_set} AND q._s = {prog_set}
+    GROUP BY sc._program
+),
+"""
+    else:
+        derive_sql = ""
+        grouped_sql = f"""SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
+           {psi}
+    FROM px {with_fac}
+    WHERE px._s IN ({", ".join(map(str, grouped))})
     GROUP BY ALL"""
+    if not by_row:
+        person_sql = grouped_sql
     else:
         rowset = ", ".join(str(si) for si in by_row)
-        person_sql = f"""SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
-           {psi}
-    FROM px {with_fac}
-    WHERE px._s NOT IN ({rowset})
-    GROUP BY ALL
+        person_sql = grouped_sql + f"""
     UNION ALL
     SELECT {K_}px.pid * 2 + px.coached::INTEGER AS pk,
            {psi_row}
@@ -228,7 +265,7 @@ px AS NOT MATERIALIZED (
     FROM p CROSS JOIN (VALUES {sets_values}) sets(_s)
 ),
 {cst_sql},
-{did_weights}person AS (
+{did_weights}{derive_sql}person AS (
     {person_sql}
 ),
 person_role AS (
