@@ -123,26 +123,58 @@ def guard_sql(measure: str) -> str:
     return panel_cte(measure) + GUARD_SELECT
 
 def trajectory_fast_sql(measure: str, groups: list[str]) -> str:
-    """trajectory_sql on mart_panel: respondents' mean level per group x role x wave."""
+    """trajectory_sql on mart_panel: respondents' mean level per group x role x wave.
+
+    Per cohort x role (a handful of rows) the count, sum and sum of squares of each wave's scores, and,
+    for groups above the cohort (a program: a comparison person is in the panel of every cohort), each
+    wave's respondents as bits over the integer person key; then per group the sums added and the bits
+    OR-ed (a person counts once; by cohort a person has one row per role and wave, mart_panel being unique
+    on cohort x person x role, so the count is the people). The mean and the sample SD over the rows come
+    from the sums (the scores are bounded, so the sums lose nothing that shows). Unpivoting the panel and
+    counting distinct people per group x role x wave took 0.46 s at 250,000 people by program (0.09 s
+    this way) and 0.12 s by cohort."""
     _check_sets([groups])
     g = ", ".join(groups)
-    waves = ", ".join(f"k.{score_col(w, measure)} AS {w}" for w in WAVE_NAMES)
-    # by cohort a person has one row per role and wave (mart_panel is unique on cohort x person x role)
-    n = "count(*)" if "cohort_id" in groups else "count(DISTINCT pid)"
+    distinct = "cohort_id" not in groups
+    cols = [f"k.{score_col(w, measure)}" for w in WAVE_NAMES]
+    per_cohort = ",\n           ".join(
+        (f"bitstring_agg(k.pid) FILTER (WHERE {c} IS NOT NULL) AS b_{i}, " if distinct else "")
+        + f"count({c}) AS k_{i}, sum({c}) AS s_{i}, sum({c} * {c}) AS q_{i}" for i, c in enumerate(cols))
+    people = "coalesce(bit_count(bit_or(b_{i})), 0)" if distinct else "sum(k_{i})"
+    per_group = ",\n           ".join(
+        f"{people.format(i=i)}::BIGINT AS n_{i}, sum(k_{i}) AS k_{i}, sum(s_{i}) AS s_{i}, sum(q_{i}) AS q_{i}"
+        for i in range(len(cols)))
+    keys = ", ".join(f"k.{GROUP_KEY.get(c, c)} AS {c}" for c in groups if c != "cohort_id")
+
+    def lst(name: str) -> str:
+        return "unnest([" + ", ".join(f"{name}_{i}" for i in range(len(cols))) + "])"
+
     return f"""
 WITH scope_cohorts AS (
     SELECT c.cohort_id FROM cohorts c WHERE {COHORT_FILTER}
 ),
-resp AS (
-    UNPIVOT (
-        SELECT k.cohort_id, k.program_id, k.pid, k.role, k.department, k.team_id AS team, k.career_phase,
-               k.coach_id, 'All' AS _all, {waves}
-        FROM mart_panel k
-        WHERE {PANEL_SCOPE}
-    ) ON {", ".join(WAVE_NAMES)} INTO NAME wave VALUE y
+per_cohort AS (
+    SELECT k.cohort_id, {keys + ", " if keys else ""}k.role,
+           {per_cohort}
+    FROM (SELECT *, 'All' AS _all FROM mart_panel) k
+    WHERE {PANEL_SCOPE}
+    GROUP BY ALL
+),
+per_wave AS (
+    SELECT {g}, role, unnest({list(WAVE_NAMES)!r}) AS wave, {lst("n")} AS n, {lst("k")} AS k, {lst("s")} AS s,
+           {lst("q")} AS q
+    FROM (SELECT {g}, role,
+           {per_group}
+          FROM per_cohort GROUP BY ALL)
 )
-SELECT {g}, role, wave, {n} AS n, avg(y) AS mean, stddev_samp(y) AS sd
-FROM resp GROUP BY ALL ORDER BY ALL"""
+SELECT {g}, role, wave, n, s / k AS mean,
+       CASE WHEN k > 1 THEN sqrt(greatest(q - s * s / k, 0) / (k - 1)) END AS sd
+FROM per_wave WHERE k > 0
+ORDER BY ALL"""
+
+
+# a group column of trajectory_fast_sql -> its column in mart_panel
+GROUP_KEY = {"team": "team_id"}
 
 
 # the dimensions a guard can break its counts down by (rule 2 against a filter: the filtered value must not
