@@ -123,3 +123,45 @@ def bench_priming(db: Path, repeats: int = 3) -> dict:
     out["parents_computed"] = len(common._PARENTS) - kept
     common._PARENTS.clear()
     return out
+
+
+def option_views(cur, settings) -> dict:
+    """The pages' other choices, unfiltered (bench.run.views() times their defaults): the cohorts compared
+    by program, retention split by program and by career phase, the ROI by cohort and by career phase, the
+    overview from baseline to follow-up, and the outcomes by team without a department chosen (the page
+    offers teams first once a department is)."""
+    from dashboard import queries as Q
+    from dashboard.filters import Filters
+    from dashboard.roi import roi as roi_view
+
+    f = Filters()
+    return {
+        "cohorts by program": lambda: Q.cohorts(cur, f, settings, measure="engagement", compare="program"),
+        "retention by program": lambda: Q.retention(cur, f, settings, split="program"),
+        "retention by career phase": lambda: Q.retention(cur, f, settings, split="career_phase"),
+        "roi by cohort": lambda: roi_view(cur, f, settings, by="cohort"),
+        "roi by career phase": lambda: roi_view(cur, f, settings, by="career_phase"),
+        "overview baseline to follow-up": lambda: Q.overview(cur, f, settings, waves="baseline-follow_up"),
+        "outcomes by team, every department": lambda: Q.outcomes(cur, f, settings, measure="engagement",
+                                                                 rows="career_phase", cols="team"),
+    }
+
+
+def bench_options(db: Path, repeats: int = 3) -> dict:
+    """Warm seconds (best of `repeats`, after one call) of each of option_views(): name -> seconds."""
+    from dashboard.db import Reader
+
+    from bench.run import _settings
+
+    settings, _, _ = _settings()
+    cur = Reader(db).cursor()
+    out = {}
+    for name, call in option_views(cur, settings).items():
+        call()
+        best = None
+        for _ in range(repeats):
+            t = time.perf_counter()
+            call()
+            best = min(best or 9e9, time.perf_counter() - t)
+        out[name] = best
+    return out

@@ -122,3 +122,12 @@ def test_bench_priming_times_priming_and_each_page_after_it(sample_warehouse):
     assert set(r["after_s"]["quality"]) <= set(prime.OFFERS["quality"])
     assert set(r["after_s"]["overview"]) == set(prime.PRIMED), "a page offering every filter is timed under each"
     assert not common._PARENTS
+
+
+def test_bench_options_times_the_pages_other_choices(sample_warehouse):
+    """`make bench`'s non-default page choices, on the sample: each runs and is timed."""
+    from bench.filtered import bench_options, option_views
+
+    r = bench_options(sample_warehouse, repeats=1)
+    assert set(r) == set(option_views(None, {})) and len(r) == 7
+    assert all(s > 0 for s in r.values())
