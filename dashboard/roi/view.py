@@ -28,6 +28,7 @@ from dashboard.queries.common import _df, _guard, view
 from dashboard.roi import model
 from dashboard.roi.assumptions import Assumptions
 from dashboard.roi.model import RoiInputs
+from dashboard.roi.retention import retention_by_group, retention_row
 
 ALL = "All"
 BY = ("program", "cohort", "career_phase", None)
@@ -69,54 +70,6 @@ def _sql(name: str, g: str, total: bool = False) -> str:
     return re.sub(r"\{sets\(([\w, ]*)\)\}", sets, sql)
 
 
-# -- retention from the query layer ------------------------------------------------------------------
-
-def _retention(cur, f: Filters, settings, by: str | None) -> tuple[pd.DataFrame, list[str], set[str]]:
-    """12-month retention per (group, role) as the query layer computes and suppresses it, plus notes,
-    and the groups followed for less than 12 months at the horizon (month 12 of the curve suppressed: its risk
-    set is below k, or it is hidden to protect such a group). The caller has run retention()'s guard on `f`."""
-    notes: list[str] = []
-    short: set[str] = set()
-    if by == "cohort":
-        frames = []
-        total = Qy.retention(cur, f, settings, guarded=True)
-        frames.append(total.table)
-        short |= _short(total)
-        notes += total.notes
-        cohorts = _df(cur, "WITH scope_cohorts AS (SELECT c.* FROM cohorts c WHERE " + Q.COHORT_FILTER + ") "
-                           "SELECT cohort_id FROM scope_cohorts ORDER BY start_date, cohort_id", f.params())
-        for cohort in cohorts["cohort_id"]:
-            try:
-                res = Qy.retention(cur, f.with_(cohort=str(cohort)), settings)
-            except AnonymityRefused:
-                frames.append(pd.DataFrame({"group": [str(cohort)] * 2, "role": ["coached", "comparison"],
-                                            "suppressed": [True, True]}))
-                continue
-            t = res.table[res.table["group"] == ALL].assign(group=str(cohort))
-            frames.append(t)
-            if _short(res):
-                short.add(str(cohort))
-        table = pd.concat(frames, ignore_index=True)
-    else:
-        res = Qy.retention(cur, f, settings, split=by, guarded=True)
-        table, notes, short = res.table, list(res.notes), _short(res)
-    return table, notes, short
-
-
-def _short(res) -> set[str]:
-    curves = getattr(res, "extras", {}).get("curves")
-    if curves is None or curves.empty:
-        return set()
-    at12 = curves[curves["month"] == 12]
-    bad = at12[at12["suppressed"].fillna(True).astype(bool) | (at12["at_risk"].fillna(0) <= 0)]
-    return set(bad["group"].astype(str))
-
-
-def _ret_row(ret: pd.DataFrame, grp: str, role: str):
-    r = ret[(ret["group"].astype(str) == grp) & (ret["role"] == role)]
-    return None if r.empty else r.iloc[0]
-
-
 # -- the view ---------------------------------------------------------------------------------------
 
 @view
@@ -141,7 +94,7 @@ def roi(cur, f: Filters | None, settings, assumptions: Assumptions | None = None
     # retention()'s own guard (rules 2 and 3 on the selection and the engagement panels; raises
     # AnonymityRefused), its counts from the statement that the intangibles' guards share
     _guard(cur, f, k, "engagement", within=INTANGIBLES)
-    ret, ret_notes, short = _retention(cur, f, settings, by)
+    ret, ret_notes, short = retention_by_group(cur, f, settings, by)
     costs = _grouped(cur, "costs", params, by)
     mix = _grouped(cur, "salary_mix", params, by, _G_MIX)
     base = _grouped(cur, "baseline", params, by, _G_BASE)
@@ -149,7 +102,7 @@ def roi(cur, f: Filters | None, settings, assumptions: Assumptions | None = None
     rows, inputs_of = [], {}
     for _, c in costs.iterrows():
         grp = str(c["grp"])
-        r1, r0 = _ret_row(ret, grp, "coached"), _ret_row(ret, grp, "comparison")
+        r1, r0 = retention_row(ret, grp, "coached"), retention_row(ret, grp, "comparison")
         row = {key: grp, "n": int(c["headcount"]), "currency": _currency(c["currencies"], a)}
         hidden = (r1 is None or r0 is None or bool(r1.get("suppressed")) or bool(r0.get("suppressed"))
                   or _nan(r1.get("estimate")) or _nan(r0.get("estimate")))
