@@ -15,7 +15,7 @@ from dashboard.queries.common import ViewResult, filter_options
 from dashboard.queries.data_quality import quality, response_rates
 from dashboard.queries.effects import coach_impact, cohorts, outcomes, overview
 from dashboard.queries.sql import MEASURES
-from dashboard.queries.survival import retention
+from dashboard.queries.survival import retention, retention_per_cohort
 
 # internals, re-exported as `name as name` (not part of __all__)
 from dashboard.queries.common import ALL as ALL, CHANGE_VALUES as CHANGE_VALUES, COMMON as COMMON
@@ -32,4 +32,4 @@ from dashboard.queries.sql import QUALITY_SQL as QUALITY_SQL, RESPONSE_SQL as RE
 from dashboard.queries.survival import MONTH_DAYS as MONTH_DAYS
 
 __all__ = ["ViewResult", "AnonymityRefused", "Filters", "FilterOptions", "MEASURES", "filter_options",
-           "overview", "outcomes", "cohorts", "retention", "coach_impact", "response_rates", "quality"]
+           "overview", "outcomes", "cohorts", "retention", "retention_per_cohort", "coach_impact", "response_rates", "quality"]

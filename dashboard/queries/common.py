@@ -143,7 +143,7 @@ def filter_options(cur) -> FilterOptions:
 
 def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", counts: bool = False,
            panel: pd.DataFrame | dict | None = None, completion: bool = False, comparison: bool = True,
-           within: list[str] | tuple[str, ...] | None = None) -> dict | None:
+           within: list[str] | tuple[str, ...] | None = None, selection: pd.Series | None = None) -> dict | None:
     """Rule 3 on the view's base counts, and rule 2 against each filter (the filtered value must not be
     hidden in the breakdown of its parent by that dimension); with counts=True returns the counts of the
     selection itself (without a filter nothing can be refused, and nothing is counted unless the caller
@@ -156,7 +156,9 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
     comparison=False: the comparison panels are not (a view showing no comparison figure).
     `within`: the measures whose guards the view runs one by one (each measure refused on its own, e.g. the
     ROI's intangibles): the counts of all of them come from one statement, run once per view call, and
-    this call checks those of `measure`."""
+    this call checks those of `measure`.
+    `selection`: the counts of `f` itself, a row of guard_fast_sql's columns that another statement gave
+    (e.g. each cohort's row of one statement, guard_fast_sql(by='cohort', each=True)), not counted again."""
     ms = [measure] if isinstance(measure, str) else list(measure)
     counted = list(within) if within else ms
     if not set(ms) <= set(counted):
@@ -170,6 +172,8 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
         return {label: int(row[col]) for col, label in labels.items() if col in row.index}
 
     memo: dict = {}
+    if selection is not None:
+        cache[f] = named(selection)
 
     def count_by(filters: Filters, dim: str) -> pd.DataFrame:
         """The breakdown of `filters` by `dim`; its total row, the counts of `filters` itself, is kept for

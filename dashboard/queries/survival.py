@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import stats
-from dashboard.anonymity import (blank_suppressed, differenced, k_of, parents, suppress_crosstab,
+from dashboard.anonymity import (AnonymityRefused, blank_suppressed, differenced, k_of, parents, suppress_crosstab,
                                  suppress_with_total)
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
@@ -28,13 +28,69 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
         _guard(cur, f, k)
     as_of = _as_of(cur)
     table, curves = _fit(cur, f, split, horizon_months, as_of)
+    fitted_parents = [_fit(cur, parent, split, horizon_months, as_of, parent=True)
+                      for _, parent in (parents(f, *_maps(cur)) if f.active() else [])]
+    return _suppressed(table, curves, fitted_parents, k, horizon_months, as_of)
+
+
+@view
+def retention_per_cohort(cur, f: Filters, settings,
+                         horizon_months: int = 12) -> dict[str, ViewResult | AnonymityRefused]:
+    """What retention(cur, f.with_(cohort=c), settings) gives for every in-scope cohort c, each with its own
+    guard and suppression: {cohort: its ViewResult, or the AnonymityRefused its guard raised}, in cohort
+    start order. The cohorts' fits come from one statement and their guard counts from another, instead of
+    two statements a cohort; the fits of the filters' parents likewise, one statement a filter (kept per
+    data version), and of each cohort's own parent, its program, one a program (kept)."""
+    k = k_of(settings)
+    as_of = _as_of(cur)
+    cohorts = _df(cur, Q.SCOPE_COHORTS_SQL, f.params())["cohort_id"].tolist()
+    if not cohorts:
+        return {}
+    counts_sql = Q.guard_fast_sql(["engagement"], f.pre, f.post, by="cohort", each=True)
+    counts = _df(cur, counts_sql, _params(f)).set_index("_v")
+    nobody = pd.Series(0, index=counts.columns)
+    fits = _by_cohort(_df(cur, Q.retention_cohorts_sql(), _params(f, as_of=as_of)))
+    # the fits of f's parents (one filter relaxed), per cohort: each cohort's parents but the cohort's own
+    parent_fits = {dim: _by_cohort(_df(cur, Q.retention_cohorts_sql(), _params(parent, as_of=as_of), parent=True))
+                   for dim, parent in parents(f, *_maps(cur)) if dim != "cohort"}
+    program_fits: dict = {}      # a cohort's own parent, its program: shared by the program's cohorts
+    out: dict[str, ViewResult | AnonymityRefused] = {}
+    for c in cohorts:
+        fc = f.with_(cohort=str(c))
+        try:
+            _guard(cur, fc, k, selection=counts.loc[c] if c in counts.index else nobody)
+        except AnonymityRefused as refused:
+            out[str(c)] = refused
+            continue
+        fitted_parents = []
+        for dim, parent in parents(fc, *_maps(cur)):
+            if dim != "cohort":
+                fitted_parents.append(_fit_rows(parent_fits[dim].get(c), horizon_months))
+                continue
+            if parent not in program_fits:
+                program_fits[parent] = _fit(cur, parent, None, horizon_months, as_of, parent=True)
+            fitted_parents.append(program_fits[parent])
+        table, curves = _fit_rows(fits.get(c), horizon_months)
+        out[str(c)] = _suppressed(table, curves, fitted_parents, k, horizon_months, as_of)
+    return out
+
+
+def _by_cohort(both: pd.DataFrame) -> dict:
+    """retention_cohorts_sql's rows per cohort, each cohort's as retention_fast_sql's rows of grouping
+    '_all' under a filter on that cohort (grp 'All')."""
+    return {c: part.assign(grp=ALL).reset_index(drop=True) for c, part in both.groupby("grp", sort=False)}
+
+
+def _suppressed(table: pd.DataFrame, curves: pd.DataFrame, fitted_parents: list, k: int, horizon_months: int,
+                as_of) -> ViewResult:
+    """The retention view from its fits (_fit) and its parents' fits: every anonymity rule applied, the
+    short follow-up flags and the notes."""
     # rule 3 on every row and month, not only on the view's totals: under a filter, a group (or a month of
     # its curve) whose counts with that filter relaxed are 1..k-1 higher would give those people's exits
     # by subtraction
     row_before = np.zeros(len(table), dtype=bool)
     month_before = np.zeros(len(curves), dtype=bool)
-    for _, parent in (parents(f, *_maps(cur)) if f.active() else []):
-        ptable, pcurves = _fit(cur, parent, split, horizon_months, as_of, parent=True)
+    for ptable, pcurves in fitted_parents:
         row_before |= differenced(table, ptable, ["group", "role"], ["n", "exits"], k)
         month_before |= differenced(curves, pcurves, ["group", "role", "month"], ["at_risk"], k)
     # a group with fewer than k people still at risk at the horizon was not followed that long: its
@@ -86,7 +142,14 @@ def _fit(cur, f: Filters, split: str | None, horizon_months: int, as_of,
     col = {"program": "program", "career_phase": "career_phase", None: "_all"}[split]
     params = _params(f, as_of=as_of)
     groupings = [(col, split == "program")] + ([("_all", False)] if split else [])
-    both = _df(cur, Q.retention_fast_sql(groupings), params, parent=parent)
+    return _fit_rows(_df(cur, Q.retention_fast_sql(groupings), params, parent=parent), horizon_months)
+
+
+def _fit_rows(both: pd.DataFrame | None, horizon_months: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """_fit from its statement's rows (retention_fast_sql's; None: no rows)."""
+    if both is None:
+        both = pd.DataFrame({c: pd.Series(dtype=object) for c in ("kind", "grp", "role", "days", "event", "weight",
+                                                                  "n", "exits")})
     agg = both[both["kind"] == "agg"][["grp", "role", "days", "event", "weight"]].reset_index(drop=True)
     agg["days"] = agg["days"].astype("int64")
     agg["event"] = agg["event"].astype(bool)

@@ -1,6 +1,7 @@
 """The ROI's 12-month retention per group, from the query layer's `retention()`: as the retention view
-computes and suppresses it, per program or career phase in one call, per cohort one call each (each
-cohort's own guard); and which groups were followed for less than 12 months."""
+computes and suppresses it, per program or career phase in one call, per cohort as a filter on each
+cohort gives it (`retention_per_cohort`: each cohort's own guard); and which groups were followed for
+less than 12 months."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import pandas as pd
 from dashboard import queries as Qy
 from dashboard.anonymity import AnonymityRefused
 from dashboard.filters import Filters
-from dashboard.queries import sql as Q
-from dashboard.queries.common import _df
 
 ALL = "All"
 
@@ -27,19 +26,14 @@ def retention_by_group(cur, f: Filters, settings, by: str | None) -> tuple[pd.Da
         frames.append(total.table)
         short |= _short(total)
         notes += total.notes
-        cohorts = _df(cur, "WITH scope_cohorts AS (SELECT c.* FROM cohorts c WHERE " + Q.COHORT_FILTER + ") "
-                           "SELECT cohort_id FROM scope_cohorts ORDER BY start_date, cohort_id", f.params())
-        for cohort in cohorts["cohort_id"]:
-            try:
-                res = Qy.retention(cur, f.with_(cohort=str(cohort)), settings)
-            except AnonymityRefused:
-                frames.append(pd.DataFrame({"group": [str(cohort)] * 2, "role": ["coached", "comparison"],
+        for cohort, res in Qy.retention_per_cohort(cur, f, settings).items():
+            if isinstance(res, AnonymityRefused):
+                frames.append(pd.DataFrame({"group": [cohort] * 2, "role": ["coached", "comparison"],
                                             "suppressed": [True, True]}))
                 continue
-            t = res.table[res.table["group"] == ALL].assign(group=str(cohort))
-            frames.append(t)
+            frames.append(res.table[res.table["group"] == ALL].assign(group=cohort))
             if _short(res):
-                short.add(str(cohort))
+                short.add(cohort)
         table = pd.concat(frames, ignore_index=True)
     else:
         res = Qy.retention(cur, f, settings, split=by, guarded=True)

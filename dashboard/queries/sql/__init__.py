@@ -17,18 +17,19 @@ from __future__ import annotations
 
 from dashboard.queries.sql.common import (AS_OF_SQL, COHORT_FILTER, ENPS_POINTS, GROUP_COLUMNS, MEASURE_COLUMNS,
                                           MEASURE_SQL, MEASURES, PANEL_GROUPS, PANEL_PEOPLE_FILTER, PANEL_ROWS,
-                                          PANEL_SCOPE, PEOPLE_FILTER, WAVE_NAMES, group_cols, measure_sql,
-                                          both_waves, rid_col, score_col)
+                                          PANEL_SCOPE, PEOPLE_FILTER, SCOPE_COHORTS_SQL, WAVE_NAMES, group_cols,
+                                          measure_sql, both_waves, rid_col, score_col)
 from dashboard.queries.sql.common import _check_sets as _check_sets
 from dashboard.queries.sql.panel import (GUARD_DIMENSIONS, GUARD_SELECT, PERSON_DIMENSIONS, guard_fast_sql, guard_sql,
                                          panel_cte, panel_stats_sql, trajectory_fast_sql, trajectory_sql)
 from dashboard.queries.sql.panel_multi import panel_counts_sql, panel_multi_sql
 from dashboard.queries.sql.quality import COMPLETION_SQL, QUALITY_SQL, RESPONSE_SQL
-from dashboard.queries.sql.retention import RETENTION_PEOPLE_SQL, RETENTION_SQL, retention_fast_sql
+from dashboard.queries.sql.retention import (RETENTION_PEOPLE_SQL, RETENTION_SQL, retention_cohorts_sql,
+                                             retention_fast_sql)
 
 __all__ = ["AS_OF_SQL", "COHORT_FILTER", "ENPS_POINTS", "GROUP_COLUMNS", "MEASURE_COLUMNS", "MEASURE_SQL",
            "MEASURES", "PANEL_GROUPS", "PANEL_PEOPLE_FILTER", "PANEL_ROWS", "PANEL_SCOPE", "PEOPLE_FILTER",
-           "WAVE_NAMES", "group_cols", "measure_sql", "both_waves", "rid_col", "score_col",
+           "SCOPE_COHORTS_SQL", "WAVE_NAMES", "group_cols", "measure_sql", "both_waves", "rid_col", "score_col",
            "GUARD_DIMENSIONS", "GUARD_SELECT", "PERSON_DIMENSIONS", "guard_fast_sql", "guard_sql", "panel_cte", "panel_stats_sql", "trajectory_fast_sql",
            "trajectory_sql", "panel_counts_sql", "panel_multi_sql", "COMPLETION_SQL", "QUALITY_SQL", "RESPONSE_SQL",
-           "RETENTION_PEOPLE_SQL", "RETENTION_SQL", "retention_fast_sql"]
+           "RETENTION_PEOPLE_SQL", "RETENTION_SQL", "retention_cohorts_sql", "retention_fast_sql"]

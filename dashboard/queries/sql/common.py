@@ -47,6 +47,9 @@ COHORT_FILTER = """
     AND ($f_date_to IS NULL OR c.start_date <= $f_date_to)
     AND ($f_coach IS NULL OR c.cohort_id IN (SELECT cohort_id FROM enrolments WHERE coach_id = $f_coach))"""
 
+# the in-scope cohorts, in start order
+SCOPE_COHORTS_SQL = "SELECT c.cohort_id FROM cohorts c WHERE " + COHORT_FILTER + "\nORDER BY c.start_date, c.cohort_id"
+
 # The date the data runs to (retention censors everyone still employed there): the people extract's date
 # recorded at ingest (`coachlens ingest --extract-date`), else the latest event the data shows. An
 # exit date, or an enrolment start, counts only if it had come by the latest load (and the start only of

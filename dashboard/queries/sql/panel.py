@@ -186,7 +186,7 @@ PERSON_DIMENSIONS = ("department", "team", "career_phase")
 
 
 def guard_fast_sql(measures: str | list[str], pre: str, post: str, panel: bool = True, completion: bool = False,
-                   by: str | None = None, total: bool = False, comparison: bool = True) -> str:
+                   by: str | None = None, total: bool = False, comparison: bool = True, each: bool = False) -> str:
     """guard_sql with the panel counts from mart_panel (panel=False: people and coached only).
 
     `measures`: one measure (columns coached_panel, comparison_panel) or a list (coached_panel_<i>,
@@ -199,12 +199,16 @@ def guard_fast_sql(measures: str | list[str], pre: str, post: str, panel: bool =
     total=True, the rows carry `_total` (false) and one more row (`_total` true, `_v` NULL) holds the
     counts without the breakdown, as guard_fast_sql without `by` gives them (a person in several values,
     e.g. two programs, counts once there): one statement for rule 3's parent and rule 2's breakdown.
-    comparison=False: no comparison panel counts (a view that shows no comparison figure, the coach's)."""
+    comparison=False: no comparison panel counts (a view that shows no comparison figure, the coach's).
+    each=True (by='cohort' only): each cohort's row holds the counts a filter on that cohort gives, its
+    comparison panel (the comparison people of that cohort) included."""
     many = not isinstance(measures, str)
     ms = list(measures) if many else [measures]
     suffix = (lambda i: f"_{i}") if many else (lambda i: "")
     if by is not None and by not in GUARD_DIMENSIONS:
         raise ValueError(f"unknown guard dimension {by!r}")
+    if each and by != "cohort":
+        raise ValueError("each=True counts cohorts one by one: by must be 'cohort'")
     col = GUARD_DIMENSIONS.get(by)
     person_dim = by in PERSON_DIMENSIONS
     v = f"mp.{col} AS _v, " if by else ""
@@ -221,7 +225,7 @@ def guard_fast_sql(measures: str | list[str], pre: str, post: str, panel: bool =
     panel_cols = []
     for i in range(len(ms)):
         panel_cols.append(f"count(*) FILTER (WHERE role = 'coached' AND _has & {1 << i} <> 0) AS coached_panel{suffix(i)}")
-        if comparison and (by is None or person_dim):
+        if comparison and (by is None or person_dim or each):
             panel_cols.append(f"count(*) FILTER (WHERE role = 'comparison' AND _has & {1 << i} <> 0)"
                               f" AS comparison_panel{suffix(i)}")
     any_both = " OR ".join(f"({b})" for b in both)
@@ -232,7 +236,8 @@ def guard_fast_sql(measures: str | list[str], pre: str, post: str, panel: bool =
     everyone = ""
     # broken down by program, cohort or coach only the coached are counted per value (comparison people
     # belong to none), so only their rows are grouped by value
-    coached_only = "\n      AND k.role = 'coached'" if not comparison or (by is not None and not person_dim) else ""
+    coached_only = ("\n      AND k.role = 'coached'"
+                    if not comparison or (by is not None and not person_dim and not each) else "")
     if by is None:
         people = f"""CASE WHEN {no_cohort_filter}
          THEN (SELECT count(*) FROM mart_people mp WHERE {PEOPLE_FILTER})

@@ -55,6 +55,60 @@ SELECT {g} AS grp, role, count(DISTINCT participant_key) AS n,
 FROM ends GROUP BY ALL ORDER BY ALL
 """
 
+# the end of a spell (exit, the as-of date, or the comparison person's coaching start) and whether it ended
+# in a voluntary exit; `s` a spell row with exit_date, exit_type and crossover, `a` the as-of date
+_STOP_EVENT = """least(coalesce(s.exit_date, a.as_of), a.as_of, coalesce(s.crossover, a.as_of)) AS stop,
+           coalesce(s.exit_type = 'voluntary' AND s.exit_date <= a.as_of
+            AND (s.crossover IS NULL OR s.exit_date <= s.crossover), false) AS event"""
+
+# the people in scope, and per spell-defining tuple the first in-scope cohort start on or after the hire date
+_PERSONS_FIRST_START = f"""
+WITH scope_cohorts AS (
+    SELECT c.* FROM cohorts c WHERE {COHORT_FILTER}
+),
+as_of AS (SELECT $as_of::DATE AS as_of),
+persons AS (
+    SELECT mp.pid, coalesce(mp.hire_date, DATE '0001-01-01') AS from_date, mp.exit_date, mp.exit_type,
+           mp.first_start_date, mp.career_phase
+    FROM mart_person_ids mp WHERE {PEOPLE_FILTER}
+),
+first_start AS (
+    -- the first in-scope cohort start on or after the hire date, people counted per spell-defining tuple
+    SELECT c.start_date AS bstart, c.program_id AS bprogram, mp.exit_date, mp.exit_type, mp.first_start_date,
+           mp.career_phase, count(*) AS cnt
+    FROM persons mp ASOF JOIN scope_cohorts c ON mp.from_date <= c.start_date
+    GROUP BY ALL
+),"""
+
+# summary rows of the spells in `ends` (grp, role, entry, stop, event, cnt): kind 'agg' (grp, role, days,
+# event, weight, as RETENTION_SQL) and kind 'people' (grp, role, n, exits, as RETENTION_PEOPLE_SQL). Every
+# spell set holds one person per row and count (per program where the entry is once per program, and then
+# grp is the program; per cohort where grp is the cohort), so the sum of the counts is the number of
+# distinct people of the group
+_SUMMARY = """
+SELECT 'agg' AS kind, grp, role, date_diff('day', entry, stop) AS days, event, sum(cnt)::DOUBLE AS weight,
+       NULL::BIGINT AS n, NULL::BIGINT AS exits
+FROM ends GROUP BY ALL
+UNION ALL
+SELECT 'people', grp, role, NULL, NULL, NULL, sum(cnt)::BIGINT, coalesce(sum(cnt) FILTER (WHERE event), 0)::BIGINT
+FROM ends GROUP BY grp, role
+ORDER BY ALL"""
+
+
+def _coached(per_cohort: bool) -> str:
+    """The coached spells: a person's first in-scope enrolment start (per cohort: the enrolment's)."""
+    return f"""coached AS (
+    SELECT {"e.cohort_id AS grp, " if per_cohort else ""}'coached' AS role, min(e.start_date) AS entry,
+           arg_min(c.program_id, e.start_date) AS program, 1 AS cnt, NULL::DATE AS crossover,
+           any_value(mp.exit_date) AS exit_date, any_value(mp.exit_type) AS exit_type,
+           any_value(mp.career_phase) AS career_phase
+    FROM mart_enrolments e JOIN scope_cohorts c USING (cohort_id)
+    JOIN mart_person_ids mp ON mp.pid = e.pid
+    WHERE ($f_coach IS NULL OR e.coach_id = $f_coach) AND {PEOPLE_FILTER}
+    GROUP BY {"e.cohort_id, " if per_cohort else ""}mp.pid
+)"""
+
+
 def retention_fast_sql(groupings: list[tuple[str, bool]]) -> str:
     """RETENTION_SQL and RETENTION_PEOPLE_SQL in one statement, for one or more (group column,
     comparison entry once per program) pairs. Rows with kind 'agg': grp, role, days, event, weight
@@ -94,9 +148,7 @@ def retention_fast_sql(groupings: list[tuple[str, bool]]) -> str:
         col = {"program": "s.program", "career_phase": "s.career_phase", "_all": "'All'"}[g]
         spells = "comparison_pp" if pp else "comparison_once"
         ends.append(f"""SELECT {col} AS grp, s.role, s.entry, s.cnt,
-           least(coalesce(s.exit_date, a.as_of), a.as_of, coalesce(s.crossover, a.as_of)) AS stop,
-           coalesce(s.exit_type = 'voluntary' AND s.exit_date <= a.as_of
-            AND (s.crossover IS NULL OR s.exit_date <= s.crossover), false) AS event
+           {_STOP_EVENT}
     FROM (SELECT * FROM coached UNION ALL SELECT * FROM {spells}) s CROSS JOIN as_of a
     WHERE s.entry < a.as_of""")
     comp_sql = ",\n".join(comp)
@@ -108,42 +160,35 @@ program_entry AS (
     FROM (SELECT DISTINCT bstart FROM first_start) b JOIN scope_cohorts c ON c.start_date >= b.bstart
     GROUP BY ALL
 ),""" if True in variants else ""
-    return f"""
-WITH scope_cohorts AS (
-    SELECT c.* FROM cohorts c WHERE {COHORT_FILTER}
-),
-as_of AS (SELECT $as_of::DATE AS as_of),
-persons AS (
-    SELECT mp.pid, coalesce(mp.hire_date, DATE '0001-01-01') AS from_date, mp.exit_date, mp.exit_type,
-           mp.first_start_date, mp.career_phase
-    FROM mart_person_ids mp WHERE {PEOPLE_FILTER}
-),
-first_start AS (
-    -- the first in-scope cohort start on or after the hire date, people counted per spell-defining tuple
-    SELECT c.start_date AS bstart, c.program_id AS bprogram, mp.exit_date, mp.exit_type, mp.first_start_date,
-           mp.career_phase, count(*) AS cnt
-    FROM persons mp ASOF JOIN scope_cohorts c ON mp.from_date <= c.start_date
-    GROUP BY ALL
-),{program_entry}
-coached AS (
-    SELECT 'coached' AS role, min(e.start_date) AS entry, arg_min(c.program_id, e.start_date) AS program,
-           1 AS cnt, NULL::DATE AS crossover, any_value(mp.exit_date) AS exit_date,
-           any_value(mp.exit_type) AS exit_type, any_value(mp.career_phase) AS career_phase
-    FROM mart_enrolments e JOIN scope_cohorts c USING (cohort_id)
-    JOIN mart_person_ids mp ON mp.pid = e.pid
-    WHERE ($f_coach IS NULL OR e.coach_id = $f_coach) AND {PEOPLE_FILTER}
-    GROUP BY mp.pid
-),
+    return f"""{_PERSONS_FIRST_START}{program_entry}
+{_coached(False)},
 {comp_sql},
 ends AS (
     {ends_sql}
-)
-SELECT 'agg' AS kind, grp, role, date_diff('day', entry, stop) AS days, event, sum(cnt)::DOUBLE AS weight,
-       NULL::BIGINT AS n, NULL::BIGINT AS exits
-FROM ends GROUP BY ALL
-UNION ALL
--- every spell set holds one person per row and count (per program where the entry is once per program,
--- and then grp is the program), so the sum of the counts is the number of distinct people of the group
-SELECT 'people', grp, role, NULL, NULL, NULL, sum(cnt)::BIGINT, coalesce(sum(cnt) FILTER (WHERE event), 0)::BIGINT
-FROM ends GROUP BY grp, role
-ORDER BY ALL"""
+){_SUMMARY}"""
+
+
+def retention_cohorts_sql() -> str:
+    """retention_fast_sql's rows (grouping '_all') for each in-scope cohort as if the filters chose that one
+    cohort, grp being the cohort: its coached people from their enrolment start, and its comparison group,
+    everyone in scope employed and not yet coached at the cohort's start, entering then. One statement
+    for what a cohort filter gives cohort by cohort (the ROI by cohort).
+
+    A person is employed at a cohort's start when hired by then (the first in-scope start on or after the
+    hire date is on or before it) and has neither left nor been coached by then."""
+    return f"""{_PERSONS_FIRST_START}
+{_coached(True)},
+comparison AS (
+    SELECT c.cohort_id AS grp, 'comparison' AS role, c.start_date AS entry, s.cnt,
+           s.first_start_date AS crossover, s.exit_date, s.exit_type
+    FROM first_start s JOIN scope_cohorts c ON s.bstart <= c.start_date
+    WHERE (s.exit_date IS NULL OR s.exit_date > c.start_date)
+      AND (s.first_start_date IS NULL OR s.first_start_date > c.start_date)
+),
+ends AS (
+    SELECT s.grp, s.role, s.entry, s.cnt,
+           {_STOP_EVENT}
+    FROM (SELECT grp, role, entry, cnt, crossover, exit_date, exit_type FROM coached
+          UNION ALL SELECT * FROM comparison) s CROSS JOIN as_of a
+    WHERE s.entry < a.as_of
+){_SUMMARY}"""
