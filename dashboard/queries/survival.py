@@ -14,6 +14,8 @@ from dashboard.queries import sql as Q
 from dashboard.queries.common import ALL, ViewResult, _as_of, _df, _guard, _maps, _params, view
 
 MONTH_DAYS = 30.4375
+# the panel whose counts the retention guard checks besides the people and the coached (every view's base)
+_GUARD_MEASURE = "engagement"
 
 
 @view
@@ -25,7 +27,7 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
     if split not in (None, "program", "career_phase"):
         raise ValueError("split must be None, 'program' or 'career_phase'")
     if not guarded:
-        _guard(cur, f, k)
+        _guard(cur, f, k, _GUARD_MEASURE)
     as_of = _as_of(cur)
     table, curves = _fit(cur, f, split, horizon_months, as_of)
     fitted_parents = [_fit(cur, parent, split, horizon_months, as_of, parent=True)
@@ -46,7 +48,7 @@ def retention_per_cohort(cur, f: Filters, settings,
     cohorts = _df(cur, Q.SCOPE_COHORTS_SQL, f.params())["cohort_id"].tolist()
     if not cohorts:
         return {}
-    counts_sql = Q.guard_fast_sql(["engagement"], f.pre, f.post, by="cohort", each=True)
+    counts_sql = Q.guard_fast_sql([_GUARD_MEASURE], f.pre, f.post, by="cohort", each=True)
     counts = _df(cur, counts_sql, _params(f)).set_index("_v")
     nobody = pd.Series(0, index=counts.columns)
     fits = _by_cohort(_df(cur, Q.retention_cohorts_sql(), _params(f, as_of=as_of)))
@@ -58,7 +60,7 @@ def retention_per_cohort(cur, f: Filters, settings,
     for c in cohorts:
         fc = f.with_(cohort=str(c))
         try:
-            _guard(cur, fc, k, selection=counts.loc[c] if c in counts.index else nobody)
+            _guard(cur, fc, k, _GUARD_MEASURE, selection=counts.loc[c] if c in counts.index else nobody)
         except AnonymityRefused as refused:
             out[str(c)] = refused
             continue
