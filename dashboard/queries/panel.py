@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard import stats
+from dashboard import stats_arrays as SA
 from dashboard.anonymity import blank_suppressed, parents, suppress_crosstab
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
@@ -34,41 +34,41 @@ def _panel_multi(cur, f: Filters, measures: list[str], sets: list[list[str]], di
 
 def _estimates(raw: pd.DataFrame, measure, per_cohort_welch: bool = False) -> pd.DataFrame:
     """Aggregates -> estimates and flags (no suppression yet). `measure`: the measure of every row, or a
-    list with each row's."""
-    cols: dict[str, list] = {c: [] for c in ["measure"] + CHANGE_VALUES + ["_rtm"]}
-    names = list(raw.columns)
+    list with each row's. Over whole columns (dashboard.stats_arrays: the values of the scalar
+    functions of dashboard.stats, bit for bit); a column missing from `raw` counts as all missing."""
+    columns = ["measure"] + CHANGE_VALUES + ["_rtm"]
     measures = [measure] * len(raw) if isinstance(measure, str) else list(measure)
-    for m, values in zip(measures, zip(*(raw[c].tolist() for c in names))):   # rows as to_dict("records")
-        r = dict(zip(names, values))
-        n = 0 if pd.isna(r.get("n")) else int(r["n"])
-        ch = stats.paired_change(r.get("n_rows", 0) if not pd.isna(r.get("n_rows")) else 0,
-                                 r.get("mean_d"), r.get("sd_d"), r.get("sd_pre"))
-        if per_cohort_welch:
-            did = stats.welch_did(r.get("n_rows"), r.get("mean_d"), r.get("sd_d"), r.get("n0_rows"),
-                                  r.get("comparison_change"), r.get("comparison_sd"))
-        else:
-            did = stats.pooled_did(r.get("did"), r.get("did_var1"), r.get("did_var0"), r.get("did_g1"),
-                                   r.get("did_g0"))
-        n0 = 0 if pd.isna(r.get("n_comparison")) else int(r["n_comparison"])
-        rtm = stats.rtm_flag(r.get("mean_pre"), r.get("comparison_mean_pre"), r.get("sd_pre"),
-                             r.get("comparison_sd_pre"), n, n0)
-        extra = [] if n0 else ["no_comparison"]
-        row = {"measure": m, "n": n, "mean_pre": stats._nan(r.get("mean_pre")),
-               "mean_post": stats._nan(r.get("mean_post")),
-               "estimate": ch["estimate"], "ci_low": ch["ci_low"], "ci_high": ch["ci_high"],
-               "g": ch["g"], "p_value": ch["p_value"],
-               "flags": stats.flags(n, ch["g"], rtm, extra),
-               "n_comparison": n0, "comparison_change": stats._nan(r.get("comparison_change")),
-               "did": did["did"], "did_ci_low": did["did_ci_low"], "did_ci_high": did["did_ci_high"],
-               "did_p_value": did["did_p_value"], "_rtm": rtm}
-        for c, v in row.items():
-            cols[c].append(v)
-    if not cols["measure"]:
-        df = pd.DataFrame(cols, columns=list(cols), dtype=object)
+    rows = min(len(raw), len(measures)) if len(raw.columns) else 0   # as a zip of the rows and measures
+    if not rows:
+        df = pd.DataFrame({c: [] for c in columns}, columns=columns, dtype=object)
         for c in ("mean_pre", "mean_post", "comparison_change"):
             df[c] = df[c].astype(float)
         return df
-    return pd.DataFrame(cols)
+    raw = raw.iloc[:rows]
+
+    def floats(name: str) -> np.ndarray:
+        return SA.as_float(raw[name]) if name in raw.columns else np.full(rows, np.nan)
+
+    def counts(name: str) -> np.ndarray:
+        return SA.as_count(raw[name]) if name in raw.columns else np.zeros(rows, dtype=np.int64)
+
+    n, n0 = counts("n"), counts("n_comparison")
+    ch = SA.paired_changes(counts("n_rows"), floats("mean_d"), floats("sd_d"), floats("sd_pre"))
+    if per_cohort_welch:
+        did = SA.welch_dids(floats("n_rows"), floats("mean_d"), floats("sd_d"), floats("n0_rows"),
+                            floats("comparison_change"), floats("comparison_sd"))
+    else:
+        did = SA.pooled_dids(floats("did"), floats("did_var1"), floats("did_var0"), floats("did_g1"),
+                             floats("did_g0"))
+    rtm = SA.rtm_flags(floats("mean_pre"), floats("comparison_mean_pre"), floats("sd_pre"),
+                       floats("comparison_sd_pre"), n.astype(float), n0.astype(float))
+    return pd.DataFrame({
+        "measure": measures[:rows], "n": n, "mean_pre": floats("mean_pre"), "mean_post": floats("mean_post"),
+        "estimate": ch["estimate"], "ci_low": ch["ci_low"], "ci_high": ch["ci_high"], "g": ch["g"],
+        "p_value": ch["p_value"], "flags": SA.flag_strings(n, ch["g"], rtm, n0 == 0),
+        "n_comparison": n0, "comparison_change": floats("comparison_change"),
+        "did": did["did"], "did_ci_low": did["did_ci_low"], "did_ci_high": did["did_ci_high"],
+        "did_p_value": did["did_p_value"], "_rtm": rtm}, columns=columns)
 
 
 def _crosstab(cur, f: Filters, k: int, measure: str, rows: str, cols: str | None,
