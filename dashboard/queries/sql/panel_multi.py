@@ -32,7 +32,6 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
     keys = (["_s"] if len(sets) > 1 else []) + [c for c in used if c != "_all"]
     K = ", ".join(keys)
     K_ = "".join(f"{c}, " for c in keys)          # as a prefix of a key list
-    part = f"PARTITION BY {K}" if keys else ""
     out_cols = ", ".join([("_s" if "_s" in keys else "0 AS _s")] + [("'All' AS _all" if c == "_all" else c) for c in used])
     # grouping only by program and cohort: their keys are small integers (0 standing for 'All') until the end
     ints = all(c in ("program_id", "cohort_id", "_all") for c in used)
@@ -65,9 +64,11 @@ def panel_multi_sql(measures: list[str], sets: list[list[str]], pre: str, post: 
         f"coalesce(max(n_{i}) FILTER (WHERE NOT coached), 0) AS n0_{i}, max(md_{i}) FILTER (WHERE NOT coached) AS m0_{i}"
         for i in I)
     ok = {i: f"n1_{i} >= 2 AND n0_{i} >= 2" for i in I}
-    wts = ",\n           ".join(
-        f"CASE WHEN {ok[i]} THEN n1_{i} / sum(CASE WHEN {ok[i]} THEN n1_{i} END) OVER ({part}) END AS w_{i}"
-        for i in I)
+    # a cohort's weight: its coached count over the group's (of the cohorts with both roles), the group's
+    # total from an aggregate joined back (a window over tens of thousands of groups cost more)
+    wtot = ",\n           ".join(f"sum(CASE WHEN {ok[i]} THEN n1_{i} END) AS t1_{i}" for i in I)
+    wts = ",\n           ".join(f"CASE WHEN {ok[i]} THEN n1_{i} / t.t1_{i} END AS w_{i}" for i in I)
+    wjoin = (" AND ".join(f"t.{c} IS NOT DISTINCT FROM wc.{c}" for c in keys)) if keys else "true"
     # a row's term of its person's influence: f * (d - the cohort x role mean), the factor f (weight, role
     # sign, 1 / n and the sqrt(n / (n - 1)) scaling) worked out once per cohort x role in `fac`
     fac = ",\n           ".join(
@@ -173,9 +174,11 @@ program_share AS (
         + (f"sum(psi_{i} * psi_{i}) AS var_{i}, count(psi_{i}) AS g_{i}" if did else f"NULL::DOUBLE AS var_{i}, 0 AS g_{i}")
         for i in I)
     # per role: combine the cohorts' (count, mean, population variance) into the role's moments
+    # (the grand means per group x role from an aggregate joined back: a window over tens of thousands of
+    # groups cost more)
     grand = ",\n           ".join(
-        f"sum(n_{i} * md_{i}) OVER r / sum(n_{i}) OVER r AS gd_{i}, sum(n_{i} * m0_{i}) OVER r / sum(n_{i}) OVER r AS g0_{i}"
-        for i in I)
+        f"sum(n_{i} * md_{i}) / sum(n_{i}) AS gd_{i}, sum(n_{i} * m0_{i}) / sum(n_{i}) AS g0_{i}" for i in I)
+    gjoin = " AND ".join(f"g.{c} IS NOT DISTINCT FROM c.{c}" for c in keys + ["coached"])
     moments = ",\n           ".join(
         f"sum(n_{i}) AS rows_{i}, any_value(gd_{i}) AS mean_d_{i}, "
         f"CASE WHEN sum(n_{i}) > 1 THEN sqrt(sum(n_{i} * vd_{i} + n_{i} * (md_{i} - gd_{i}) ^ 2) / (sum(n_{i}) - 1)) END AS sd_d_{i}, "
@@ -207,12 +210,17 @@ program_share AS (
 FULL JOIN comp USING (_m{xk})
 LEFT JOIN did USING (_m{xk})
 LEFT JOIN didvar USING (_m{xk})""")
-        did_weights = f"""wts AS (
-    SELECT *,
-           {wts}
-    FROM (SELECT {K_}_cohort,
+        did_weights = f"""wc AS (
+    SELECT {K_}_cohort,
            {cw}
-          FROM cst GROUP BY ALL)
+    FROM cst GROUP BY ALL
+),
+wts AS (
+    SELECT wc.*,
+           {wts}
+    FROM wc JOIN (SELECT {K_}
+           {wtot}
+          FROM wc GROUP BY ALL) t ON {wjoin}
 ),
 fac AS (
     SELECT {K_}_cohort, c.coached,
@@ -276,9 +284,10 @@ person_role AS (
 role_moments AS (
     SELECT {K_}coached,
            {moments}
-    FROM (SELECT *,
+    FROM (SELECT c.*, g.* EXCLUDE ({K_}coached)
+          FROM cst c JOIN (SELECT {K_}coached,
            {grand}
-          FROM cst WINDOW r AS (PARTITION BY {K_}coached))
+          FROM cst GROUP BY ALL) g ON {gjoin})
     GROUP BY ALL
 ),
 roles_l AS (
