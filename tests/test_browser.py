@@ -170,6 +170,20 @@ def test_every_page_renders_and_is_screenshotted(server, page, live_db):
     assert page.get_by_text("Download XLSX").first.is_visible()
     _assert_no_exception(page, "outcomes table tab")
     _shoot(page, SHOTS / "outcomes-table.png")
+    # The files are built on the click (not on every run of the page): both arrive, with the same rows.
+    files = {}
+    for label in ("Download CSV", "Download XLSX"):
+        with page.expect_download(timeout=60000) as info:
+            page.get_by_role("button", name=label).first.click()
+        files[label] = Path(info.value.path())
+    import pandas as pd
+
+    csv = pd.read_csv(files["Download CSV"])
+    xlsx = pd.read_excel(files["Download XLSX"], sheet_name=0)
+    assert {"career_phase", "department", "estimate", "suppressed"} <= set(csv.columns)
+    assert ((csv["career_phase"] == "All") & (csv["department"] == "All")).any() and len(csv) > 4
+    assert len(xlsx) == len(csv) and list(xlsx.columns)[:3] == list(csv.columns)[:3]
+    _assert_no_exception(page, "outcomes after the downloads")
 
 
 def _pick(pg, label: str, option: str) -> None:

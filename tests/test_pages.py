@@ -202,12 +202,18 @@ def test_outcomes_by_team_shows_the_export_and_fewer_than_k(on_sample, coachlens
         assert hidden[col].isna().all(), col
     full = next(d.value for d in at.dataframe if "note" in d.value.columns and "team" in d.value.columns)
     assert (full.loc[full["suppressed"].astype(bool), "note"] == f"fewer than {K} people: not shown").all()
-    # The heatmap labels those cells "fewer than k" and carries no number for them.
+    # The heatmap labels those cells "fewer than k" (on its grey layer) and carries no number for them.
     spec = plotly_specs(at)[0]
-    labels = [a.get("text") for a in spec["layout"].get("annotations", [])]
-    assert labels.count(f"fewer than {K}") == len(hidden[(hidden["team"] != "All") | (hidden["career_phase"] != "All")]) \
-        or labels.count(f"fewer than {K}") == len(hidden)
-    values = next(t for t in spec["data"] if t.get("texttemplate"))
+    grey, values = spec["data"][0], spec["data"][1]
+    labels = [t for row in grey["text"] for t in row]
+    teams = [t for t in shown["team"].unique() if t != "All"]
+    drawn = set(grey["x"]) - {"All"}
+    assert len(teams) > 30 and len(drawn) == 30 and f"of {len(teams)}" in spec["layout"]["title"]["text"]
+    # the 30 teams drawn are those with the most people (a hidden total counts as none)
+    size = shown[shown["career_phase"] == "All"].set_index("team")["n"].fillna(0).drop("All")
+    assert size.loc[sorted(drawn)].min() >= size.drop(sorted(drawn)).max()
+    assert labels.count(f"fewer than {K}") == int(hidden["team"].isin(drawn | {"All"}).sum()) > 0
+    assert all(g == 1 for row_g, row_t in zip(grey["z"], grey["text"]) for g, t in zip(row_g, row_t) if t)
     for row in values["z"]:
         for z in row:
             assert z is None or isinstance(z, (int, float))

@@ -74,48 +74,59 @@ def headline_effects(table: pd.DataFrame, k: int, measures: Sequence[str] = HEAD
 
 # -- Outcomes ---------------------------------------------------------------------------------------
 
+# the most columns a heatmap draws: a breakdown by team holds hundreds or thousands of teams in a large
+# organisation, which no one can read as a heatmap (and which took minutes to draw); the table beside the
+# chart lists every one
+MAX_HEATMAP_COLUMNS = 30
+
+
 def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, measure: str,
                    value: str = "estimate", title: str | None = None) -> go.Figure:
     """Change per cell on a diverging scale centred on 0; suppressed cells grey, labelled
-    "fewer than k", never coloured by a value. Hover: n, the 95% CI and the flags."""
+    "fewer than k", never coloured by a value. Hover: n, the 95% CI and the flags. At most
+    MAX_HEATMAP_COLUMNS columns besides "All": the ones with the most people, said in the subtitle."""
     if table.empty:
         return empty_figure("No matched pre/post responses for this selection.")
     lo_col, hi_col = ("did_ci_low", "did_ci_high") if value == "did" else ("ci_low", "ci_high")
-    n_col = "n"
     df = table.copy()
     if cols is None or cols not in df:
         df["_col"] = "All"
         cols = "_col"
     row_keys = _ordered(df[rows], rows)
     col_keys = _ordered(df[cols], cols)
-    z, text, custom, grey = [], [], [], []
-    for rk in row_keys:
-        zr, tr, cr, gr = [], [], [], []
-        for ck in col_keys:
-            cell = df[(df[rows].astype(str) == str(rk)) & (df[cols].astype(str) == str(ck))]
-            if cell.empty:
-                zr.append(None), tr.append(""), gr.append(None)
-                cr.append(["no people", "", ""])
-                continue
-            c = cell.iloc[0]
-            if _is_suppressed(c) or _missing(c.get(value)):
-                zr.append(None)
-                tr.append(fewer_than(k) if _is_suppressed(c) else "-")
-                gr.append(1 if _is_suppressed(c) else None)
-                cr.append([f"{fewer_than(k)} people: not shown" if _is_suppressed(c) else "not computable", "", ""])
-                continue
-            v = float(c[value])
-            zr.append(v)
-            gr.append(None)
-            tr.append(f"{v:+.2f}<br><span style='font-size:11px'>{fmt_n(c.get(n_col))}</span>")
-            cr.append([fmt_n(c.get(n_col)), fmt_ci(c.get(lo_col), c.get(hi_col)), fmt_flags(c.get("flags"))])
-        z.append(zr), text.append(tr), custom.append(cr), grey.append(gr)
+    col_keys, of = _largest_columns(df, rows, cols, col_keys)
+    # each cell's row of the table (the first, as a cell has one), placed on the grid
+    r_at = pd.Index([str(v) for v in row_keys]).get_indexer(df[rows].astype(str))
+    c_at = pd.Index([str(v) for v in col_keys]).get_indexer(df[cols].astype(str))
+    placed = pd.DataFrame({"r": r_at, "c": c_at}, index=df.index)
+    placed = placed[(placed["r"] >= 0) & (placed["c"] >= 0)].drop_duplicates(["r", "c"])
+    shape = (len(row_keys), len(col_keys))
+    z = [[None] * shape[1] for _ in range(shape[0])]
+    text = [[""] * shape[1] for _ in range(shape[0])]
+    custom = [[["no people", "", ""] for _ in range(shape[1])] for _ in range(shape[0])]
+    grey = [[None] * shape[1] for _ in range(shape[0])]
+    grey_text = [[""] * shape[1] for _ in range(shape[0])]
+    for i, ri, ci in zip(placed.index, placed["r"], placed["c"]):
+        c = df.loc[i]
+        if _is_suppressed(c) or _missing(c.get(value)):
+            # grey cells carry their label on the grey trace (the value trace has a gap there)
+            grey[ri][ci] = 1 if _is_suppressed(c) else None
+            grey_text[ri][ci] = fewer_than(k) if _is_suppressed(c) else ""
+            text[ri][ci] = "" if _is_suppressed(c) else "-"
+            custom[ri][ci] = [f"{fewer_than(k)} people: not shown" if _is_suppressed(c) else "not computable", "", ""]
+            continue
+        v = float(c[value])
+        z[ri][ci] = v
+        text[ri][ci] = f"{v:+.2f}<br><span style='font-size:11px'>{fmt_n(c.get('n'))}</span>"
+        custom[ri][ci] = [fmt_n(c.get("n")), fmt_ci(c.get(lo_col), c.get(hi_col)), fmt_flags(c.get("flags"))]
     x = [_label(v, cols) for v in col_keys]
     y = [_label(v, rows) for v in row_keys]
     finite = [abs(v) for r in z for v in r if v is not None]
     span = max(finite) if finite else 1.0
     fig = go.Figure()
     fig.add_trace(go.Heatmap(z=grey, x=x, y=y, colorscale=[[0, theme.SUPPRESSED], [1, theme.SUPPRESSED]],
+                             text=grey_text, texttemplate="%{text}",
+                             textfont=dict(size=12, color=theme.SUPPRESSED_TEXT),
                              showscale=False, hoverinfo="skip", xgap=2, ygap=2))
     what = "difference in differences" if value == "did" else "mean change"
     fig.add_trace(go.Heatmap(
@@ -125,18 +136,31 @@ def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, mea
         hovertemplate=("<b>%{y} x %{x}</b><br>" + what + ": %{z:+.2f}<br>%{customdata[0]}<br>"
                        "%{customdata[1]}<br>%{customdata[2]}<extra></extra>"),
         hoverongaps=False))
-    # Text on the grey (suppressed) cells: Heatmap gaps carry no text, so annotate them.
-    for yi, r in enumerate(grey):
-        for xi, g in enumerate(r):
-            if g is not None:
-                fig.add_annotation(x=x[xi], y=y[yi], text=fewer_than(k), showarrow=False,
-                                   font=dict(size=12, color=theme.SUPPRESSED_TEXT))
     fig.update_layout(template=TEMPLATE, height=max(280, 60 * len(y) + 140),
                       xaxis=dict(side="bottom", showgrid=False, tickangle=0 if len(x) < 7 else -30, title=None),
                       yaxis=dict(showgrid=False, autorange="reversed", title=None),
                       margin=dict(l=10, r=20, t=60, b=20))
-    _title(fig, title or f"{measure_label(measure)}: {what}")
+    kind = {"team": "teams", "department": "departments"}.get(cols, "columns")
+    note = (f"The {MAX_HEATMAP_COLUMNS} {kind} with the most people, of {of:,}; the table lists every one."
+            if of > MAX_HEATMAP_COLUMNS else None)
+    _title(fig, title or f"{measure_label(measure)}: {what}", note)
     return fig
+
+
+def _largest_columns(df: pd.DataFrame, rows: str, cols: str, col_keys: list) -> tuple[list, int]:
+    """At most MAX_HEATMAP_COLUMNS of `col_keys` besides "All", in their order: those with the most people
+    (their "All" row's n, a hidden one counting as none; else the sum of their cells' n), and how many
+    there were besides "All"."""
+    others = [v for v in col_keys if str(v) != "All"]
+    if len(others) <= MAX_HEATMAP_COLUMNS:
+        return col_keys, len(others)
+    n = pd.to_numeric(df["n"], errors="coerce").fillna(0) if "n" in df else pd.Series(0.0, index=df.index)
+    margin = df[rows].astype(str) == "All"
+    size = (n[margin].groupby(df.loc[margin, cols].astype(str)).sum() if margin.any()
+            else n.groupby(df[cols].astype(str)).sum())
+    ranked = sorted(others, key=lambda v: (-float(size.get(str(v), 0.0)), str(v)))
+    keep = set(map(str, ranked[:MAX_HEATMAP_COLUMNS]))
+    return [v for v in col_keys if str(v) in keep or str(v) == "All"], len(others)
 
 
 def _ordered(values: pd.Series, kind: str) -> list:

@@ -65,15 +65,17 @@ def to_xlsx_bytes(table: pd.DataFrame, sheet: str = "table", notes: list[str] | 
 
 def table_and_downloads(table: pd.DataFrame, name: str, res=None) -> None:
     """The table behind a chart and its CSV / XLSX downloads: exactly result.table, suppressed cells
-    empty, text cells neutralised."""
+    empty, text cells neutralised. The files are built when a button is clicked, not on every run of the
+    page (an XLSX of a breakdown by team, tens of thousands of rows, takes seconds)."""
     kk = getattr(res, "k", None) or k()
     st.dataframe(display_frame(table, kk), hide_index=True, column_config=_column_config(table), key=f"df_{name}",
                  placeholder="-")
     stamp = dt.date.today().isoformat()
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button("Download CSV", to_csv_bytes(table), file_name=f"coachlens-{name}-{stamp}.csv",
+    notes = list(getattr(res, "notes", []) or [])
+    c1.download_button("Download CSV", lambda: to_csv_bytes(table), file_name=f"coachlens-{name}-{stamp}.csv",
                        mime="text/csv", key=f"csv_{name}", on_click="ignore", icon=":material/download:")
-    c2.download_button("Download XLSX", to_xlsx_bytes(table, name, list(getattr(res, "notes", []) or [])),
+    c2.download_button("Download XLSX", lambda: to_xlsx_bytes(table, name, notes),
                        file_name=f"coachlens-{name}-{stamp}.xlsx", key=f"xlsx_{name}", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon=":material/download:")

@@ -1,0 +1,74 @@
+"""A breakdown by team in a large organisation: the heatmap draws at most MAX_HEATMAP_COLUMNS teams (the
+largest) and says so, every value it draws is the table's, and the page builds its download files only
+when a button is clicked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dashboard import charts
+from dashboard.charts.effects import MAX_HEATMAP_COLUMNS
+from tests.test_pages import on_sample, page  # noqa: F401 (a fixture)
+
+
+def _team_table(teams: int, seed: int = 3) -> pd.DataFrame:
+    """A change cross-tab career phase x team with margins, as the outcomes view returns it: some cells
+    suppressed (their values empty)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for phase in ("early", "mid", "late", "All"):
+        for t in [f"T{i:04d}" for i in range(teams)] + ["All"]:
+            n = int(rng.integers(1, 60)) * (3 if phase == "All" else 1)
+            hidden = bool(n < 8)
+            est = float(rng.normal(0.2, 0.3))
+            rows.append({"career_phase": phase, "team": t, "n": np.nan if hidden else n,
+                         "estimate": np.nan if hidden else est, "ci_low": np.nan if hidden else est - 0.1,
+                         "ci_high": np.nan if hidden else est + 0.1, "flags": "", "suppressed": hidden})
+    return pd.DataFrame(rows)
+
+
+def test_a_heatmap_of_many_teams_draws_the_largest_and_says_so():
+    table = _team_table(400)
+    fig = charts.change_heatmap(table, "career_phase", "team", 5, "engagement")
+    grey, values = fig.data[0], fig.data[1]
+    drawn = [x for x in values.x if x != "All"]
+    assert len(drawn) == MAX_HEATMAP_COLUMNS and values.x[-1] == "All"
+    assert "of 400" in fig.layout.title.text and not fig.layout.annotations
+    size = table[table["career_phase"] == "All"].set_index("team")["n"].fillna(0).drop("All")
+    assert size.loc[drawn].min() >= size.drop(drawn).max()
+    # every drawn cell is the table's: its value, or "fewer than k" on the grey layer where suppressed
+    cell = table.set_index(["career_phase", "team"])
+    phases = {"Early career": "early", "Mid career": "mid", "Late career": "late", "All": "All"}
+    checked = hidden = 0
+    for yi, label in enumerate(values.y):
+        for xi, team in enumerate(values.x):
+            row = cell.loc[(phases[label], team)]
+            if row["suppressed"]:
+                assert values.z[yi][xi] is None and grey.z[yi][xi] == 1 and grey.text[yi][xi] == "fewer than 5"
+                hidden += 1
+            else:
+                assert values.z[yi][xi] == row["estimate"] and grey.z[yi][xi] is None
+                checked += 1
+    assert checked > 50 and hidden > 5
+
+
+def test_a_heatmap_of_few_columns_draws_them_all():
+    table = _team_table(12)
+    fig = charts.change_heatmap(table, "career_phase", "team", 5, "engagement")
+    assert list(fig.data[1].x) == [f"T{i:04d}" for i in range(12)] + ["All"]
+    assert "<sup" not in fig.layout.title.text
+
+
+def test_the_page_builds_its_downloads_only_when_clicked(on_sample, monkeypatch):
+    """An XLSX of tens of thousands of rows takes seconds: a run of the page must not build it."""
+    import dashboard.components.tables as tables
+
+    built = []
+    real_csv, real_xlsx = tables.to_csv_bytes, tables.to_xlsx_bytes
+    monkeypatch.setattr(tables, "to_csv_bytes", lambda *a, **k: built.append("csv") or real_csv(*a, **k))
+    monkeypatch.setattr(tables, "to_xlsx_bytes", lambda *a, **k: built.append("xlsx") or real_xlsx(*a, **k))
+    at = page("outcomes", {"level": "team"})
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download CSV" in labels and "Download XLSX" in labels
+    assert built == []
