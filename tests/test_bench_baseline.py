@@ -131,3 +131,24 @@ def test_bench_options_times_the_pages_other_choices(sample_warehouse):
     r = bench_options(sample_warehouse, repeats=1)
     assert set(r) == set(option_views(None, {})) and len(r) == 7
     assert all(s > 0 for s in r.values())
+
+
+def test_bench_renders_the_pages_other_choices(sample_warehouse, monkeypatch):
+    """`make bench`'s page renders under the pages' other choices, on the sample: each runs without an
+    exception, and the choice took effect (the table it shows is broken down as chosen)."""
+    from bench.pages import page_options, render
+
+    monkeypatch.setenv("COACHLENS_PRIME", "0")
+    shown_by = {"outcomes by team, every department": "team", "outcomes, the largest department's teams": "team",
+                "cohorts by program": "program_id", "retention by program": "group", "roi by cohort": "cohort_id"}
+    options = page_options(sample_warehouse)
+    assert set(options) == set(shown_by)
+    for name, (page, params, state) in options.items():
+        r = render(sample_warehouse, page, params, state, keep=True)
+        assert not r["exception"] and r["cold_s"] > 0 and r["warm_s"] > 0, name
+        columns = set().union(*(set(d.value.columns) for d in r["app"].dataframe))
+        assert shown_by[name] in columns, (name, columns)
+    # the department drilled into is the one with the most teams (the largest heatmap)
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        teams = dict(con.execute("SELECT department, count(*) FROM teams GROUP BY ALL").fetchall())
+    assert teams[options["outcomes, the largest department's teams"][1]["department"]] == max(teams.values())
