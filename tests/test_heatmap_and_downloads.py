@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from dashboard import charts
 from dashboard.charts.effects import MAX_HEATMAP_COLUMNS
-from tests.test_pages import on_sample, page  # noqa: F401 (a fixture)
+from tests.test_pages import on_sample, page  # noqa: F401 (on_sample: a fixture)
 
 
 def _team_table(teams: int, seed: int = 3) -> pd.DataFrame:
@@ -60,7 +61,8 @@ def test_a_heatmap_of_few_columns_draws_them_all():
     assert "<sup" not in fig.layout.title.text
 
 
-def test_the_page_builds_its_downloads_only_when_clicked(on_sample, monkeypatch):
+@pytest.mark.usefixtures("on_sample")
+def test_the_page_builds_its_downloads_only_when_clicked(monkeypatch):
     """An XLSX of tens of thousands of rows takes seconds: a run of the page must not build it."""
     import dashboard.components.tables as tables
 
