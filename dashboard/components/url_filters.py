@@ -138,7 +138,12 @@ def sidebar_filters(show: tuple[str, ...] = _FILTER_KEYS) -> Filters:
          lambda c: f"{c} ({opts.program_names.get(opts.cohort_program.get(c, ''), '')})" if opts.cohort_program.get(c) else c)
     pick("coach", FILTER_LABELS["coach"], opts.coaches)
     pick("department", FILTER_LABELS["department"], opts.departments)
-    pick("team", FILTER_LABELS["team"], opts.teams, help="Teams are listed as Department / Team.")
+    # with a department chosen, only its teams (a large organisation's list runs to thousands, and a team
+    # of another department would select no one)
+    teams = (opts.teams if "department" not in values
+             else tuple(t for t in opts.teams if opts.team_department.get(t) == values["department"]))
+    pick("team", FILTER_LABELS["team"], teams,
+         help="Teams are listed as Department / Team; with a department chosen, only its teams.")
     pick("career_phase", FILTER_LABELS["career_phase"], opts.phases, lambda p: charts.PHASE_LABELS.get(p, p))
     if "date_from" in show or "date_to" in show:
         d_from = url_date(sb, FILTER_LABELS["date_from"], "date_from", opts.date_min, opts.date_max)

@@ -1,6 +1,7 @@
-"""A breakdown by team in a large organisation: the heatmap draws at most MAX_HEATMAP_COLUMNS teams (the
-largest) and says so, every value it draws is the table's, and the page builds its download files only
-when a button is clicked."""
+"""What the pages need for a large organisation's breakdowns: the heatmap draws at most
+MAX_HEATMAP_COLUMNS teams (the largest) and says so, every value it draws is the table's; the page builds
+its download files only when a button is clicked; and with a department chosen the team filter lists
+only its teams."""
 
 from __future__ import annotations
 
@@ -74,3 +75,20 @@ def test_the_page_builds_its_downloads_only_when_clicked(monkeypatch):
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download CSV" in labels and "Download XLSX" in labels
     assert built == []
+
+
+@pytest.mark.usefixtures("on_sample")
+def test_with_a_department_chosen_the_team_filter_lists_only_its_teams():
+    from dashboard.db import Reader
+    from dashboard.queries import filter_options
+    from tests.test_pages import selectbox
+
+    opts = filter_options(Reader(__import__("os").environ["COACHLENS_DB"]).cursor())
+    department = opts.departments[1]
+    own = [t for t in opts.teams if opts.team_department[t] == department]
+    assert 0 < len(own) < len(opts.teams)
+    every = page("overview")
+    assert list(selectbox(every, "team").options)[1:] == list(opts.teams)
+    chosen = page("overview", {"department": department, "team": own[0]})
+    assert list(selectbox(chosen, "team").options) == ["All"] + own
+    assert selectbox(chosen, "team").value == own[0]      # a team of the department, from a link, is kept
