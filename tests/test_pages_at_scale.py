@@ -47,7 +47,7 @@ def test_a_heatmap_of_many_teams_draws_the_largest_and_says_so():
         for xi, team in enumerate(values.x):
             row = cell.loc[(phases[label], team)]
             if row["suppressed"]:
-                assert values.z[yi][xi] is None and grey.z[yi][xi] == 1 and grey.text[yi][xi] == "fewer than 5"
+                assert values.z[yi][xi] is None and grey.z[yi][xi] == 1 and grey.text[yi][xi].replace("<br>", " ") == "fewer than 5"
                 hidden += 1
             else:
                 assert values.z[yi][xi] == row["estimate"] and grey.z[yi][xi] is None
@@ -92,3 +92,15 @@ def test_with_a_department_chosen_the_team_filter_lists_only_its_teams():
     chosen = page("overview", {"department": department, "team": own[0]})
     assert list(selectbox(chosen, "team").options) == ["All"] + own
     assert selectbox(chosen, "team").value == own[0]      # a team of the department, from a link, is kept
+
+
+def test_a_departments_teams_are_labelled_without_the_department():
+    table = _team_table(20)
+    table["team"] = table["team"].map(lambda t: t if t == "All" else f"Operations / {t}")
+    fig = charts.change_heatmap(table, "career_phase", "team", 5, "engagement")
+    drawn = list(fig.data[1].x)
+    assert len(drawn) == MAX_HEATMAP_COLUMNS + 1 and drawn[-1] == "All"
+    assert all(x.startswith("T") and len(x) == 5 for x in drawn[:-1]), drawn
+    mixed = table.assign(team=table["team"].str.replace("Operations / T0001", "Sales / T0001"))
+    assert any(x.startswith("Operations / ") for x in charts.change_heatmap(mixed, "career_phase", "team", 5,
+                                                                          "engagement").data[1].x)

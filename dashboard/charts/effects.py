@@ -76,8 +76,9 @@ def headline_effects(table: pd.DataFrame, k: int, measures: Sequence[str] = HEAD
 
 # the most columns a heatmap draws: a breakdown by team holds hundreds or thousands of teams in a large
 # organisation, which no one can read as a heatmap (and which took minutes to draw); the table beside the
-# chart lists every one
-MAX_HEATMAP_COLUMNS = 30
+# chart lists every one. Beyond WIDE_HEATMAP columns the cells' text is smaller and wraps.
+MAX_HEATMAP_COLUMNS = 15
+WIDE_HEATMAP = 8
 
 
 def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, measure: str,
@@ -101,6 +102,8 @@ def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, mea
     placed = pd.DataFrame({"r": r_at, "c": c_at}, index=df.index)
     placed = placed[(placed["r"] >= 0) & (placed["c"] >= 0)].drop_duplicates(["r", "c"])
     shape = (len(row_keys), len(col_keys))
+    wide = shape[1] > WIDE_HEATMAP
+    hidden_text = fewer_than(k).replace(" than ", " than<br>" if wide else " than ")
     z = [[None] * shape[1] for _ in range(shape[0])]
     text = [[""] * shape[1] for _ in range(shape[0])]
     custom = [[["no people", "", ""] for _ in range(shape[1])] for _ in range(shape[0])]
@@ -111,7 +114,7 @@ def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, mea
         if _is_suppressed(c) or _missing(c.get(value)):
             # grey cells carry their label on the grey trace (the value trace has a gap there)
             grey[ri][ci] = 1 if _is_suppressed(c) else None
-            grey_text[ri][ci] = fewer_than(k) if _is_suppressed(c) else ""
+            grey_text[ri][ci] = hidden_text if _is_suppressed(c) else ""
             text[ri][ci] = "" if _is_suppressed(c) else "-"
             custom[ri][ci] = [f"{fewer_than(k)} people: not shown" if _is_suppressed(c) else "not computable", "", ""]
             continue
@@ -119,18 +122,18 @@ def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, mea
         z[ri][ci] = v
         text[ri][ci] = f"{v:+.2f}<br><span style='font-size:11px'>{fmt_n(c.get('n'))}</span>"
         custom[ri][ci] = [fmt_n(c.get("n")), fmt_ci(c.get(lo_col), c.get(hi_col)), fmt_flags(c.get("flags"))]
-    x = [_label(v, cols) for v in col_keys]
+    x = _short_labels([_label(v, cols) for v in col_keys])
     y = [_label(v, rows) for v in row_keys]
     finite = [abs(v) for r in z for v in r if v is not None]
     span = max(finite) if finite else 1.0
     fig = go.Figure()
     fig.add_trace(go.Heatmap(z=grey, x=x, y=y, colorscale=[[0, theme.SUPPRESSED], [1, theme.SUPPRESSED]],
                              text=grey_text, texttemplate="%{text}",
-                             textfont=dict(size=12, color=theme.SUPPRESSED_TEXT),
+                             textfont=dict(size=10 if wide else 12, color=theme.SUPPRESSED_TEXT),
                              showscale=False, hoverinfo="skip", xgap=2, ygap=2))
     what = "difference in differences" if value == "did" else "mean change"
     fig.add_trace(go.Heatmap(
-        z=z, x=x, y=y, text=text, texttemplate="%{text}", textfont=dict(size=12),
+        z=z, x=x, y=y, text=text, texttemplate="%{text}", textfont=dict(size=10 if wide else 12),
         customdata=custom, colorscale=theme.DIVERGING, zmid=0, zmin=-span, zmax=span, xgap=2, ygap=2,
         colorbar=dict(title=dict(text=what, side="right"), thickness=14),
         hovertemplate=("<b>%{y} x %{x}</b><br>" + what + ": %{z:+.2f}<br>%{customdata[0]}<br>"
@@ -145,6 +148,16 @@ def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, mea
             if of > MAX_HEATMAP_COLUMNS else None)
     _title(fig, title or f"{measure_label(measure)}: {what}", note)
     return fig
+
+
+def _short_labels(labels: list[str]) -> list[str]:
+    """Column labels without the "<department> / " that every team of one department shares (teams are
+    named "Department / Team"); the "All" column as it is."""
+    named = [x for x in labels if x != "All"]
+    head = named[0].split(" / ", 1)[0] + " / " if named and " / " in named[0] else None
+    if not head or len(named) < 2 or not all(x.startswith(head) and len(x) > len(head) for x in named):
+        return labels
+    return [x if x == "All" else x[len(head):] for x in labels]
 
 
 def _largest_columns(df: pd.DataFrame, rows: str, cols: str, col_keys: list) -> tuple[list, int]:
