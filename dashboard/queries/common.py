@@ -240,9 +240,16 @@ def _count(stats_: pd.DataFrame, col: str) -> int:
 
 
 def _maps(cur):
-    teams = dict(_rows(cur, "SELECT team_id, department FROM teams"))
-    cohorts_ = dict(_rows(cur, "SELECT cohort_id, program_id FROM cohorts"))
-    return teams, cohorts_
+    """team -> department and cohort -> program, built once per view call (a large organisation has tens of
+    thousands of teams, and a view asks for them at every rule-3 check); read them, never change them."""
+    run, key = _RUN.get(), ("maps", id(cur))
+    if run is not None and key in run:
+        return run[key]
+    maps = (dict(_rows(cur, "SELECT team_id, department FROM teams")),
+            dict(_rows(cur, "SELECT cohort_id, program_id FROM cohorts")))
+    if run is not None:
+        run[key] = maps
+    return maps
 
 
 def _check_measure(measure: str) -> None:
