@@ -14,11 +14,13 @@ dashboard.queries.foreground), stops when a newer load is swapped in, and shows 
 it computes are discarded, only the parents' counts stay. Teams and cohorts are not primed: their
 parent is their own department or program, different for each value.
 
-COACHLENS_PRIME=0 turns it off (the test suite and the benchmark's page timings do).
+COACHLENS_PRIME=0 turns it off (the test suite and the benchmark's page timings do). At exit `stop`
+interrupts it and waits for it, so that stopping the dashboard while it primes ends the process cleanly.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
 import os
@@ -83,6 +85,7 @@ class Priming:
     views: int = 0
     refused: int = 0
     stale: bool = False          # a newer load was swapped in: stopped
+    stopped: bool = False        # the process is exiting: stopped
     filters: dict[str, str] = field(default_factory=dict)   # filter -> the value primed with (as text)
 
 
@@ -110,6 +113,8 @@ def run(reader: Reader, settings, version: str | None = None) -> Priming:
                 out.filters[dim] = str(value)
                 if not refused:
                     break
+    except foreground.Stopped:
+        out.stopped = True
     finally:
         foreground.set_background(was)
         cur.close()
@@ -135,6 +140,7 @@ def _prime_one(cur, f: Filters, settings, dim: str, value: str, out: Priming) ->
 
 _STARTED: dict[str, threading.Thread] = {}
 _LOCK = threading.Lock()
+_AT_EXIT: list = []      # stop() registered to run at exit (once)
 
 
 def enabled() -> bool:
@@ -155,9 +161,21 @@ def start(reader: Reader, settings) -> threading.Thread | None:
             return None
         thread = threading.Thread(target=_log_run, args=(reader, settings, version), daemon=True,
                                   name="coachlens-prime")
+        if not _AT_EXIT:
+            _AT_EXIT.append(atexit.register(stop))
         _STARTED[key] = thread
     thread.start()
     return thread
+
+
+def stop(timeout_s: float = 5.0) -> None:
+    """Stop priming and wait for its threads (at exit: a statement left running in a daemon thread while
+    the interpreter finalises aborts the process, e.g. on Ctrl-C within seconds of a load)."""
+    foreground.stop_background()
+    with _LOCK:
+        threads = list(_STARTED.values())
+    for thread in threads:
+        thread.join(timeout_s)
 
 
 def started(reader: Reader) -> threading.Thread | None:
@@ -169,6 +187,7 @@ def started(reader: Reader) -> threading.Thread | None:
 def _log_run(reader: Reader, settings, version: str) -> None:
     try:
         p = run(reader, settings, version)
-        log.info("primed %s: %d views in %.1f s%s", p.filters, p.views, p.seconds, " (stopped: newer load)" if p.stale else "")
+        why = " (stopped: newer load)" if p.stale else " (stopped: exiting)" if p.stopped else ""
+        log.info("primed %s: %d views in %.1f s%s", p.filters, p.views, p.seconds, why)
     except Exception:   # never let priming take the dashboard down: the views compute what is missing
         log.exception("priming the filters' counts failed")

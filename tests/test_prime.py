@@ -184,3 +184,36 @@ def test_a_view_interrupts_a_background_statement_which_runs_after_it():
     thread.join(10)
     assert result.get("rows") == [(42,)] and len(attempts) == 2
     con.close()
+
+
+def test_exiting_while_priming_stops_it_cleanly(dashboard_db):
+    """Ctrl-C on the dashboard within seconds of a load: the priming thread's statement is interrupted and
+    the thread ends before the interpreter finalises (a DuckDB statement still running in a daemon thread
+    then aborted the process: exit 134, "terminate called after throwing an instance of ''")."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import os, time
+        os.environ["COACHLENS_PRIME"] = "1"
+        from dashboard import prime
+        from dashboard.db import Reader
+        from dashboard.queries import foreground
+
+        def slow(cur):   # a statement that only an interrupt ends
+            foreground.statement(cur, lambda: cur.execute("SELECT sum(hash(i)) FROM range(20000000000) t(i)").fetchall())
+
+        prime.landing = lambda f, settings: [("slow", slow)]
+        thread = prime.start(Reader({str(dashboard_db)!r}), {{}})
+        deadline = time.time() + 30
+        while not foreground._RUNNING and time.time() < deadline:
+            time.sleep(0.05)
+        assert foreground._RUNNING and thread.is_alive(), "the slow statement is not running"
+        time.sleep(0.3)
+        print("exiting while priming", flush=True)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=120)
+    assert "exiting while priming" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0 and "terminate called" not in done.stderr, done.stderr[-2000:]

@@ -20,6 +20,11 @@ _WAITED_ON = [0]          # view calls running that a user waits for
 _RUNNING: set = set()     # cursors of background statements running now
 _THREAD = threading.local()
 _POLL_S = 0.01
+_STOPPING = threading.Event()   # the process is exiting: background statements stop
+
+
+class Stopped(Exception):
+    """A background statement was not run, or was interrupted, because the process is exiting."""
 
 
 def in_background() -> bool:
@@ -44,11 +49,7 @@ def enter() -> bool:
     with _LOCK:
         _WAITED_ON[0] += 1
         running = list(_RUNNING)
-    for cur in running:
-        try:
-            cur.interrupt()
-        except Exception:   # a cursor closed meanwhile: nothing to interrupt
-            pass
+    _interrupt(running)
     return True
 
 
@@ -59,12 +60,15 @@ def leave() -> None:
 
 def statement(cur, fetch: Callable[[], T]) -> T:
     """fetch() (which runs one statement on `cur`); in a background thread, once no view a user waits
-    for is running, and again after a view interrupted it."""
+    for is running, and again after a view interrupted it. Raises Stopped in a background thread once
+    `stop_background()` was called."""
     if not in_background():
         return fetch()
     while True:
         while True:
             with _LOCK:
+                if _STOPPING.is_set():
+                    raise Stopped()
                 if _WAITED_ON[0] == 0:
                     _RUNNING.add(cur)
                     break
@@ -72,7 +76,26 @@ def statement(cur, fetch: Callable[[], T]) -> T:
         try:
             return fetch()
         except duckdb.InterruptException:
+            if _STOPPING.is_set():
+                raise Stopped() from None
             continue
         finally:
             with _LOCK:
                 _RUNNING.discard(cur)
+
+
+def stop_background() -> None:
+    """The process is exiting: interrupt the background statements running and run no more. (A DuckDB
+    statement still running in a daemon thread when the interpreter finalises aborts the process.)"""
+    with _LOCK:
+        _STOPPING.set()
+        running = list(_RUNNING)
+    _interrupt(running)
+
+
+def _interrupt(cursors: list) -> None:
+    for cur in cursors:
+        try:
+            cur.interrupt()
+        except Exception:   # a cursor closed meanwhile: nothing to interrupt
+            pass
