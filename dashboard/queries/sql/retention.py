@@ -95,6 +95,13 @@ FROM ends GROUP BY grp, role
 ORDER BY ALL"""
 
 
+def _qualifies(entry: str) -> str:
+    """A comparison spell qualifies at `entry` when the person (a first_start row `s`) has neither left nor
+    been coached by then."""
+    return (f"(s.exit_date IS NULL OR s.exit_date > {entry}) "
+            f"AND (s.first_start_date IS NULL OR s.first_start_date > {entry})")
+
+
 def _coached(per_cohort: bool) -> str:
     """The coached spells: a person's first in-scope enrolment start (per cohort: the enrolment's)."""
     return f"""coached AS (
@@ -126,7 +133,6 @@ def retention_fast_sql(groupings: list[tuple[str, bool]]) -> str:
         if g not in ("program", "career_phase", "_all"):
             raise ValueError(f"unknown retention group {g!r}")
     variants = sorted({pp for _, pp in groupings})
-    qualifies = ("(s.exit_date IS NULL OR s.exit_date > {e}) AND (s.first_start_date IS NULL OR s.first_start_date > {e})")
     comp = []
     for pp in variants:
         if pp:
@@ -134,14 +140,14 @@ def retention_fast_sql(groupings: list[tuple[str, bool]]) -> str:
     SELECT 'comparison' AS role, pe.entry, pe.program_id AS program, s.cnt, s.first_start_date AS crossover,
            s.exit_date, s.exit_type, s.career_phase
     FROM first_start s JOIN program_entry pe USING (bstart)
-    WHERE {qualifies.format(e="pe.entry")}
+    WHERE {_qualifies("pe.entry")}
 )""")
         else:
             comp.append(f"""comparison_once AS (
     SELECT 'comparison' AS role, s.bstart AS entry, s.bprogram AS program, s.cnt, s.first_start_date AS crossover,
            s.exit_date, s.exit_type, s.career_phase
     FROM first_start s
-    WHERE {qualifies.format(e="s.bstart")}
+    WHERE {_qualifies("s.bstart")}
 )""")
     ends = []
     for g, pp in groupings:
@@ -182,8 +188,7 @@ comparison AS (
     SELECT c.cohort_id AS grp, 'comparison' AS role, c.start_date AS entry, s.cnt,
            s.first_start_date AS crossover, s.exit_date, s.exit_type
     FROM first_start s JOIN scope_cohorts c ON s.bstart <= c.start_date
-    WHERE (s.exit_date IS NULL OR s.exit_date > c.start_date)
-      AND (s.first_start_date IS NULL OR s.first_start_date > c.start_date)
+    WHERE {_qualifies("c.start_date")}
 ),
 ends AS (
     SELECT s.grp, s.role, s.entry, s.cnt,
