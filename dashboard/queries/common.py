@@ -52,8 +52,9 @@ V = TypeVar("V", bound=Callable)
 # The counts of a filter's parents (the selection with one filter relaxed), which the anonymity rules compare
 # the selection with: the same for every value of the filter (the department breakdown of everyone, for
 # any one department), so they are kept per data version of the warehouse file, for cursors of a
-# dashboard.db.Reader (which says which version a cursor reads); least recently used out first. A view's
-# own statements are never kept beyond its call: `make bench` times them every time.
+# dashboard.db.Reader (which says which version a cursor reads); least recently used out first. The filter
+# maps (team -> department, cohort -> program, see _maps) are kept here too. A view's own statements are
+# never kept beyond its call: `make bench` times them every time.
 _PARENTS: OrderedDict = OrderedDict()
 _PARENTS_MAX = 256
 _PARENTS_LOCK = threading.Lock()
@@ -240,13 +241,26 @@ def _count(stats_: pd.DataFrame, col: str) -> int:
 
 
 def _maps(cur):
-    """team -> department and cohort -> program, built once per view call (a large organisation has tens of
-    thousands of teams, and a view asks for them at every rule-3 check); read them, never change them."""
+    """team -> department and cohort -> program, built once per data version like a parent's counts (see
+    _PARENTS; else once per view call): a large organisation has tens of thousands of teams, and a view asks
+    for them at every rule-3 check. Read them, never change them."""
     run, key = _RUN.get(), ("maps", id(cur))
     if run is not None and key in run:
         return run[key]
-    maps = (dict(_rows(cur, "SELECT team_id, department FROM teams")),
-            dict(_rows(cur, "SELECT cohort_id, program_id FROM cohorts")))
+    version = version_of(cur)
+    kept = (version, "maps")
+    with _PARENTS_LOCK:
+        maps = _PARENTS.get(kept) if version is not None else None
+        if maps is not None:
+            _PARENTS.move_to_end(kept)
+    if maps is None:
+        maps = (dict(_rows(cur, "SELECT team_id, department FROM teams")),
+                dict(_rows(cur, "SELECT cohort_id, program_id FROM cohorts")))
+        if version is not None:
+            with _PARENTS_LOCK:
+                _PARENTS[kept] = maps
+                while len(_PARENTS) > _PARENTS_MAX:
+                    _PARENTS.popitem(last=False)
     if run is not None:
         run[key] = maps
     return maps
