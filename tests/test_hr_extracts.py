@@ -68,9 +68,9 @@ def _mapping(tmp_path: Path, text: str = MAPPING) -> Path:
     return path
 
 
-def _band(y: int, m: int, d: int) -> str:
-    """The age band the loader gives someone born on that day (as of today)."""
-    today = dt.date.today()
+def _band(y: int, m: int, d: int, on: dt.date | None = None) -> str:
+    """The age band the loader gives someone born on that day, as of `on` (the extract's date; None: today)."""
+    today = on or dt.date.today()
     age = today.year - y - ((today.month, today.day) < (m, d))
     if age < 25:
         return "<25"
@@ -83,8 +83,9 @@ def _band(y: int, m: int, d: int) -> str:
     return f"{age // 10 * 10}-{age // 10 * 10 + 9}"
 
 
-def _run(files, db, mapping):
-    return ingest(files, db, KEY, SETTINGS, INSTRUMENTS, reader=make_reader(mapping, instruments=INSTRUMENTS))
+def _run(files, db, mapping, extract_date: dt.date | None = None):
+    return ingest(files, db, KEY, SETTINGS, INSTRUMENTS, reader=make_reader(mapping, instruments=INSTRUMENTS),
+                  extract_date=extract_date)
 
 
 def test_an_hris_extract_loads_through_its_mapping(tmp_path):
@@ -116,6 +117,26 @@ def test_an_hris_extract_loads_through_its_mapping(tmp_path):
     raw = db.read_bytes()
     for identifying in (b"Adams", b"Simon Roup", b"1001", b"01960", b"07/10/83"):
         assert identifying not in raw
+
+
+def test_ages_from_birth_dates_are_reckoned_at_the_extract_date(tmp_path):
+    """An extract taken in 2018 and loaded today: the ages are those of 2018, not eight years older (a later
+    age band, and a later career phase). Without --extract-date the report says they are today's."""
+    on = dt.date(2018, 11, 10)
+    db = tmp_path / "wh.duckdb"
+    rep = _run([_extract(tmp_path / "in")], db, _mapping(tmp_path), extract_date=on)
+    assert not any("reckoned at today" in n for n in rep.files[0].notes)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        bands = [r[0] for r in con.execute("SELECT age_band FROM people ORDER BY hire_date").fetchall()]
+    finally:
+        con.close()
+    expected = [_band(1976, 9, 22, on), _band(1983, 7, 10, on), _band(1964, 6, 15, on), _band(1975, 5, 5, on)]
+    assert bands == expected == ["40-49", "30-39", "50-59", "40-49"]
+    assert bands != [_band(1976, 9, 22), _band(1983, 7, 10), _band(1964, 6, 15), _band(1975, 5, 5)]
+    rep = _run([_extract(tmp_path / "in2")], tmp_path / "wh2.duckdb", _mapping(tmp_path))
+    assert any(f"ages from DOB reckoned at today's date ({dt.date.today()})" in n and "--extract-date" in n
+               for n in rep.files[0].notes), rep.files[0].notes
 
 
 def test_a_name_column_is_never_mapped_to_a_stored_field(tmp_path):

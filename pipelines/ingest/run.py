@@ -99,7 +99,7 @@ def ingest(paths: Iterable[str | Path], db: str | Path, key: Key, settings: Mapp
                     fr.notes.append("already loaded (same sha256): skipped")
                     continue
                 loaded.add(sha)
-                _load_one(con, src, sha, n, fr, key, settings, instruments, report.run_id)
+                _load_one(con, src, sha, n, fr, key, settings, instruments, report.run_id, extract_date)
             if progress:
                 progress("marts", len(sources), len(sources))
             _record_extract_date(con, extract_date, report)
@@ -154,10 +154,15 @@ def _record_extract_date(con, extract_date: dt.date | None, report: RunReport) -
 
 
 def _load_one(con, src: SourceTable, sha: str, n: int, fr: FileReport, key: Key, settings, instruments,
-              run_id: str) -> None:
+              run_id: str, extract_date: dt.date | None = None) -> None:
     started = dt.datetime.now()
     batch_id = con.execute("SELECT nextval('batch_id_seq')").fetchall()[0][0]
-    staged = stage(con, src, n, key, instruments, settings)
+    # ages from birth dates are the ages on the day the extract was taken: an old extract read today
+    # would put everyone years older (and into a later career phase)
+    staged = stage(con, src, n, key, instruments, settings, age_on=extract_date)
+    if src.birth_date_column is not None and extract_date is None:
+        fr.notes.append(f"ages from {src.header[src.birth_date_column]} reckoned at today's date ({dt.date.today()}); "
+                        "for an older extract give its date with --extract-date")
     cross_row_checks(con, src, staged, settings)
     fr.rows_in = staged.rows_in
     fr.rows_quarantined, fr.reasons = quarantine(con, staged, batch_id)

@@ -7,6 +7,7 @@ is read only to compute an age). Temp tables live in memory, never in the databa
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -45,7 +46,9 @@ class Staged:
 
 
 def stage(con: duckdb.DuckDBPyConnection, src: SourceTable, n: int, key: Key,
-          instruments: Mapping, settings: Mapping) -> Staged:
+          instruments: Mapping, settings: Mapping, age_on: dt.date | None = None) -> Staged:
+    """The file read into a temporary table (ids pseudonymised), typed and checked (see _check). `age_on`:
+    the date ages from birth dates are reckoned at, the extract's date (None: today)."""
     stage_name, checked_name = f"stage_{n}", f"checked_{n}"
     schema = SCHEMAS[src.entity].columns
     # Answers in a CSV are cast to numbers by DuckDB's reader itself (a value that is not a number
@@ -113,7 +116,7 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceTable, n: int, key: Key,
         # rows of empty cells only (",,", " , ") are no data: the file is a header-only one
         raise RefusedFile(src.path, "at least one data row under the header",
                           "a header and no data rows (only empty rows under it)", row=2)
-    _check(con, src, staged, instruments, settings)
+    _check(con, src, staged, instruments, settings, age_on)
     return staged
 
 
@@ -206,7 +209,7 @@ def _renumber_after_rejects(con, stage_name: str, n: int, src: SourceTable, inst
     return out
 
 
-def _check(con, src: SourceTable, staged: "Staged", instruments, settings) -> None:
+def _check(con, src: SourceTable, staged: "Staged", instruments, settings, age_on: dt.date | None = None) -> None:
     """Type every column in one pass and flag bad rows; spell out problems for the bad rows only.
 
     The typed table carries `_bad`, the OR of every check; the (column, value, reason) problems are
@@ -234,8 +237,9 @@ def _check(con, src: SourceTable, staged: "Staged", instruments, settings) -> No
                         + f" FROM {staged.stage} s")
     if src.birth_date_column is not None:
         dob = f"cl_parse_date(s._birth_date, '{conv.get('_birth_date', 'none')}')"
-        select.append(f"CASE WHEN {dob} <= current_date THEN date_diff('year', {dob}, current_date) "
-                      f"- (strftime({dob}, '%m%d') > strftime(current_date, '%m%d'))::INTEGER END AS _age_from_birth")
+        on = f"DATE '{age_on.isoformat()}'" if age_on is not None else "current_date"   # a date, never text
+        select.append(f"CASE WHEN {dob} <= {on} THEN date_diff('year', {dob}, {on}) "
+                      f"- (strftime({dob}, '%m%d') > strftime({on}, '%m%d'))::INTEGER END AS _age_from_birth")
     if has_person:
         problems.append(Problem("s.participant_key IS NULL", "employee_id", "NULL",
                                 "'employee_id is required but blank'"))
