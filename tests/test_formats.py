@@ -138,15 +138,20 @@ def test_identifying_columns_dropped_and_reported(kind, dropped, world, tmp_path
 
 
 def test_mixed_folder_canonical_and_qualtrics_in_one_run(tmp_path):
+    """The mapping's `format = "qualtrics"` (as `coachlens mapping suggest` writes it) names the export: the
+    HR files and a canonical survey file beside it stay canonical (the canonical survey was read as a
+    Qualtrics export, and the run refused, before)."""
     folder = tmp_path / "in"
     fx.write_world(folder)
     fx.write_qualtrics(fx.survey_frame(), folder / "survey_export.csv")
+    fx.write_canonical_survey(fx.survey_frame(), folder / "survey_pulse.csv")
     (tmp_path / "m.toml").write_text(fx.QUALTRICS_MAPPING)
     rep = run([folder], tmp_path / "w.duckdb", mapping=tmp_path / "m.toml")
-    assert [(f.entity, f.source_format) for f in rep.files] == [
-        ("programs", "canonical_csv"), ("people", "canonical_csv"), ("enrolments", "canonical_csv"),
-        ("survey", "qualtrics_csv")]
-    assert rep.files[-1].rows_loaded == 12
+    assert [(f.file, f.entity, f.source_format) for f in rep.files] == [
+        ("programs.csv", "programs", "canonical_csv"), ("people.csv", "people", "canonical_csv"),
+        ("enrolments.csv", "enrolments", "canonical_csv"), ("survey_export.csv", "survey", "qualtrics_csv"),
+        ("survey_pulse.csv", "survey", "canonical_csv")]
+    assert [f.rows_loaded for f in rep.files[-2:]] == [12, 12]
 
 
 def test_unmapped_label_quarantined_with_label_named(world, tmp_path):

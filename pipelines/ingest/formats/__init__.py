@@ -30,8 +30,10 @@ def read_export(path: Path, item_codes: set[str], workdir: Path | None, mapping=
     path = Path(path)
     forced = fmt or m.fmt
     kind = forced or detect_format(path)
-    if kind != "canonical" and forced and path.stem.lower().startswith(_OTHER_ENTITIES):
-        kind = "canonical"   # --format names the survey exports; HR files beside them stay canonical
+    if kind != "canonical" and forced and (path.stem.lower().startswith(_OTHER_ENTITIES) or _canonical_survey(path)):
+        # --format (or the mapping's format line) names the survey exports: HR files and canonical survey
+        # files beside them in the same run stay canonical
+        kind = "canonical"
     if kind == "canonical":
         return read_canonical(path, item_codes, workdir, entity_maps=m.entities)
     if kind not in TOOLS:
@@ -40,6 +42,15 @@ def read_export(path: Path, item_codes: set[str], workdir: Path | None, mapping=
         raise MappingError(f"unknown format {kind!r}; one of {', '.join(FORMAT_NAMES)}")
     grid = read_grid(path, workdir)
     return build(grid, TOOLS[kind].layout(grid.rows), m, item_codes, instruments, workdir)
+
+
+def _canonical_survey(path: Path) -> bool:
+    """A canonical survey file (its header names employee_id and submitted_at), which no tool writes."""
+    from pipelines.ingest.formats.grid import sniff_head
+    from pipelines.ingest.identifiers import normalise_column
+
+    head = sniff_head(path)
+    return bool(head) and {"employee_id", "submitted_at"} <= {normalise_column(c) for c in head[0]}
 
 
 def make_reader(mapping: Path | list[Path] | None = None, fmt: str | None = None,
