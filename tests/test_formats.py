@@ -154,6 +154,22 @@ def test_mixed_folder_canonical_and_qualtrics_in_one_run(tmp_path):
     assert [f.rows_loaded for f in rep.files[-2:]] == [12, 12]
 
 
+def test_an_export_loaded_through_a_mistaken_mapping_loads_again_through_the_corrected_one(world, tmp_path):
+    """The id mapped to a column that is blank in every row quarantines every response; the corrected mapping
+    loads the same file (it was skipped as loaded before); the same mapping again is a repeat."""
+    db = tmp_path / "w.duckdb"
+    shutil.copy(world, db)
+    export = fx.write_qualtrics(fx.survey_frame(), tmp_path / "survey_export.csv")
+    wrong = fx.QUALTRICS_MAPPING.replace('employee_id = "ExternalReference"', 'employee_id = "LocationLatitude"')
+    (tmp_path / "wrong.toml").write_text(wrong)
+    (tmp_path / "m.toml").write_text(fx.QUALTRICS_MAPPING)
+    first = run([export], db, mapping=tmp_path / "wrong.toml").files[0]
+    assert first.rows_loaded == 0 and first.rows_quarantined == 12
+    fixed = run([export], db, mapping=tmp_path / "m.toml").files[0]
+    assert (fixed.status, fixed.rows_loaded) == ("loaded", 12)
+    assert run([export], db, mapping=tmp_path / "m.toml").files[0].status == "unchanged"
+
+
 def test_unmapped_label_quarantined_with_label_named(world, tmp_path):
     rows = fx.qualtrics_rows(fx.survey_frame(), labels=True)
     col = 17  # first item column (eng_vig1)

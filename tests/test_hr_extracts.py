@@ -139,6 +139,20 @@ def test_ages_from_birth_dates_are_reckoned_at_the_extract_date(tmp_path):
                for n in rep.files[0].notes), rep.files[0].notes
 
 
+def test_a_file_loaded_through_a_mistaken_mapping_loads_again_through_the_corrected_one(tmp_path):
+    """The same bytes read through another mapping are another load: a file whose rows a mapping without
+    the exit-type recode quarantined is loaded when the recode is added (it was skipped as "already
+    loaded (same sha256)", and the user could not load it short of a new warehouse). The same mapping
+    again is still a repeat."""
+    db, extract = tmp_path / "wh.duckdb", _extract(tmp_path / "in")
+    first = _run([extract], db, _mapping(tmp_path, MAPPING.split("[people.values.exit_type]")[0])).files[0]
+    assert first.rows_loaded == 0 and first.rows_quarantined == 6
+    fixed = _run([extract], db, _mapping(tmp_path)).files[0]
+    assert (fixed.status, fixed.rows_loaded, fixed.rows_quarantined) == ("loaded_with_quarantine", 4, 2)
+    again = _run([extract], db, _mapping(tmp_path)).files[0]
+    assert again.status == "unchanged"
+
+
 def test_a_name_column_is_never_mapped_to_a_stored_field(tmp_path):
     mapping = _mapping(tmp_path, '[people]\nemployee_id = "EmpID"\nteam = "ManagerName"\n')
     with pytest.raises(RefusedFile) as exc:

@@ -50,14 +50,21 @@ class SourceTable:
     # how the file writes numbers: 'dot' (1,500.5), 'comma' (1.500,5: a ';' CSV) or 'unknown' (a tab
     # or pipe CSV); numbers a workbook or Parquet file stores as numbers reach the loader as dot text
     decimal: str = "dot"
+    # how the file was read beyond its own bytes: the mapping that applied to it ('' for none)
+    reading: str = ""
 
     @property
     def sha256(self) -> str:
+        """The file's identity in load_batches.file_sha256: the sha256 of its bytes, or, for a file read
+        through a mapping, of those and the mapping that applied to it (a file loaded through a mistaken
+        mapping is loaded again through the corrected one, not skipped as loaded before)."""
         h = hashlib.sha256()
         with open(self.path, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
-        return h.hexdigest()
+        if not self.reading:
+            return h.hexdigest()
+        return hashlib.sha256(f"{h.hexdigest()}\n{self.reading}".encode()).hexdigest()
 
 
 def detect_entity(path: Path, header_norm: list[str]) -> str:
@@ -217,6 +224,7 @@ def _map_columns(src: SourceTable, item_codes: set[str], entity: str | None,
     if em is not None and (matches(src.header, em) or not canonical_file):
         mapped = resolve(src.path, src.header, em)
         src.recodes = {name: table for name, table in em.values.items() if name in mapped.values()}
+        src.reading = repr(em)
         # a mapped field is taken from its mapped column only, whatever other columns its aliases name
         aliases = {k: v for k, v in aliases.items() if v not in mapped.values()}
     seen: dict[str, int] = {}

@@ -41,7 +41,10 @@ def read_export(path: Path, item_codes: set[str], workdir: Path | None, mapping=
 
         raise MappingError(f"unknown format {kind!r}; one of {', '.join(FORMAT_NAMES)}")
     grid = read_grid(path, workdir)
-    return build(grid, TOOLS[kind].layout(grid.rows), m, item_codes, instruments, workdir)
+    src = build(grid, TOOLS[kind].layout(grid.rows), m, item_codes, instruments, workdir)
+    # the export's reading: its tool and the mapping's survey part (part of its identity, see SourceTable.sha256)
+    src.reading = repr((kind, m.survey_id, m.date_order, m.drop, m.columns, m.items, m.labels))
+    return src
 
 
 def _canonical_survey(path: Path) -> bool:
