@@ -137,17 +137,27 @@ def _reader(mapping: Optional[list[Path]], fmt: Optional[str], instruments):
     return make_reader(mapping=mapping, fmt=fmt, instruments=instruments)
 
 
+def _shown_status(f) -> str:
+    """A file's status in the load report; 'nothing loaded' where every row was quarantined."""
+    return "nothing loaded" if f.status == "loaded_with_quarantine" and f.rows_loaded == 0 else f.status
+
+
 def _print_report(report, db: Path) -> None:
     table = Table(title=escape(f"Load report (run {report.run_id}) -> {db}"))
     for col in ("file", "entity", "rows in", "loaded", "quarantined", "identifier columns dropped", "status"):
         table.add_column(col, justify="right" if col in ("rows in", "loaded", "quarantined") else "left")
     for f in report.files:
         table.add_row(escape(f.file), f.entity, f"{f.rows_in:,}", f"{f.rows_loaded:,}", f"{f.rows_quarantined:,}",
-                      escape(", ".join(f.dropped_columns) or "-"), f.status)
+                      escape(", ".join(f.dropped_columns) or "-"), _shown_status(f))
     console.print(table)
     for f in report.files:
+        if _shown_status(f) == "nothing loaded":
+            console.print(escape(f"Nothing of {f.file} was loaded: all {f.rows_quarantined:,} rows were quarantined "
+                                 "(the reasons are below). A mapping naming the wrong column or missing a recode "
+                                 "does this: correct it and load the file again."), style="bold red", highlight=False)
+    for f in report.files:
         for reason, n in f.reasons.most_common():
-            console.print(escape(f"  {f.file}: {n:,} x {reason}"), highlight=False)
+            console.print(escape(f"  {f.file}: {n:,} row{'s' if n != 1 else ''}: {reason}"), highlight=False)
         for note in f.notes:
             console.print(escape(f"  {f.file}: {note}"), highlight=False)
         if f.ignored_columns:
@@ -178,7 +188,8 @@ def status(db: Optional[Path] = DbOption) -> None:
     for label, value in st["counts"].items():
         summary.add_row(label, f"{value:,}" if isinstance(value, int) else escape(str(value)))
     console.print(summary)
-    waves = Table(title="Responses per wave (coached and comparison, over all cohorts)")
+    waves = Table(title="Responses per wave and cohort (a comparison person's response counts once for each "
+                        "cohort it is compared with)")
     for col in ("wave", "coached", "comparison"):
         waves.add_column(col)
     for row in st["waves"]:

@@ -33,8 +33,8 @@ def warehouse_status(db: Path) -> dict:
                    rows_quarantined, status
             FROM load_batches ORDER BY batch_id DESC LIMIT 10""").fetchall()
         quarantine = con.execute("""
-            SELECT reason, count(*)
-            FROM quarantine GROUP BY 1 ORDER BY 2 DESC""").fetchall()
+            SELECT reason, count(DISTINCT (batch_id, source_row))
+            FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()
         version = one("SELECT max(version) FROM schema_version")
     finally:
         con.close()

@@ -71,3 +71,25 @@ def test_readme_documents_every_command():
     missing = [c for c in commands if f"coachlens {c}" not in readme]
     assert missing == []
     assert "make run" in readme and "make test" in readme
+
+
+def test_a_file_of_which_nothing_loaded_is_said_so(tmp_path):
+    """Every row of a file quarantined (here a people file whose teams are all blank): the report's status
+    says "nothing loaded" and a line says what to do, instead of a plain "loaded_with_quarantine"; the report
+    and status count the quarantined rows per reason, not the problems (two bad dates in each row here)."""
+    env = dict(os.environ, COLUMNS="200")
+    db = tmp_path / "wh.duckdb"
+    (tmp_path / "people.csv").write_text("employee_id,department,team,hire_date,exit_date\nE1,D,,someday,never\n"
+                                         "E2,D,,x,y\nE3,D,,a,b\n")
+    out = run("ingest", tmp_path / "people.csv", "--db", db, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "nothing loaded" in out.stdout and "Nothing of people.csv was loaded: all 3 rows were quarantined" in out.stdout
+    # two dates wrong in each row: 3 rows, not 6 problems
+    assert "people.csv: 3 rows: not a date" in out.stdout and "people.csv: 3 rows: team is required" in out.stdout
+    (tmp_path / "more.csv").write_text("employee_id,department,team\nE4,D,T\n")
+    out = run("ingest", tmp_path / "more.csv", "--db", db, env=env)
+    assert "nothing loaded" not in out.stdout and "Nothing of" not in out.stdout
+    out = run("status", "--db", db, env=env)
+    assert out.returncode == 0, out.stderr
+    reasons = [line for line in out.stdout.splitlines() if "not a date" in line]
+    assert len(reasons) == 1 and reasons[0].rstrip(" │|").split()[-1] == "3", out.stdout

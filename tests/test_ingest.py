@@ -59,6 +59,12 @@ def test_bad_rows_are_quarantined_with_reasons_and_good_rows_load(small, load, t
         assert rows_in == loaded + quarantined
     # quarantined rows are distinct source rows
     assert q(db, "SELECT count(*) FROM (SELECT DISTINCT batch_id, source_row FROM quarantine)")[0][0] == 10
+    # the report counts rows per reason, not problems (a row with two bad dates counts once: test_cli)
+    per_reason = {(f, r): (rows, problems) for f, r, rows, problems in q(db, """
+        SELECT b.file_name, q.reason, count(DISTINCT q.source_row), count(*)
+        FROM quarantine q JOIN load_batches b USING (batch_id) GROUP BY ALL""")}
+    assert {(f.file, r): n for f in report.files for r, n in f.reasons.items()} == \
+        {k: rows for k, (rows, _) in per_reason.items()}
 
 
 def test_values_are_cleaned_typed_and_derived(small, load, tmp_path, key):

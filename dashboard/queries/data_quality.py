@@ -65,7 +65,9 @@ def quality(cur, f: Filters, settings) -> ViewResult:
     p, lo, hi = stats.wilson(en.x, en.n)
     rows.append({"check": "enrolment without coach", "detail": "enrolments", "n": int(en.n), "estimate": p,
                  "ci_low": lo, "ci_high": hi, "suppressed": int(en.people) < k})
-    q = _df(cur, "SELECT reason, count(*) AS n FROM quarantine GROUP BY reason ORDER BY n DESC, reason", {})
+    # rows per reason (a row with three answers off the scale counts once)
+    q = _df(cur, "SELECT reason, count(DISTINCT (batch_id, source_row)) AS n FROM quarantine GROUP BY reason "
+                 "ORDER BY n DESC, reason", {})
     for reason, n in zip(q["reason"], q["n"]):
         rows.append({"check": "quarantined rows", "detail": reason, "n": int(n), "estimate": float(n),
                      "ci_low": math.nan, "ci_high": math.nan, "suppressed": False})

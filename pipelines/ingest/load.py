@@ -125,13 +125,14 @@ def quarantine(con, staged: Staged, batch_id: int) -> tuple[int, Counter]:
     if staged.rejected:
         con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)",
                         [(batch_id, row, column, value, reason) for row, column, value, reason in staged.rejected])
+    # per reason, the rows it quarantined (a row with three answers off the scale counts once)
     reasons = Counter()
     for reason, n in con.execute(
-        f"SELECT reason, count(*) "
+        f"SELECT reason, count(DISTINCT _source_row) "
         f"FROM {staged.problems} GROUP BY 1"
     ).fetchall():
         reasons[reason] += n
-    for *_, reason in staged.rejected:
+    for _, reason in {(row, reason) for row, *_, reason in staged.rejected}:
         reasons[reason] += 1
     bad = con.execute(f"SELECT count(*) FROM {staged.checked} WHERE _bad").fetchall()[0][0]
     return bad + staged.rejected_rows, reasons
