@@ -7,6 +7,7 @@ value reaches SQL as a bound parameter (see dashboard.queries).
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Mapping
@@ -128,7 +129,7 @@ class Filters:
                     raise InvalidFilter(f"{f.name}: {raw!r} is not an ISO date (YYYY-MM-DD)") from None
                 continue
             if options is not None and f.name in _KNOWN and raw not in getattr(options, _KNOWN[f.name]):
-                raise InvalidFilter(f"{f.name}: {raw!r} is not a known value")
+                raise InvalidFilter(_unknown(f.name, raw, list(getattr(options, _KNOWN[f.name]))))
             values[f.name] = raw
         return cls(**values)
 
@@ -139,3 +140,14 @@ def cli_filters(cur, **values: str | None) -> "Filters":
     from dashboard.queries import filter_options
 
     return Filters.from_query_params({k: v for k, v in values.items() if v}, options=filter_options(cur))
+
+
+def _unknown(name: str, raw: str, known: list[str]) -> str:
+    """What to say of a filter value the warehouse does not hold: the closest known values, else a few."""
+    close = difflib.get_close_matches(raw, known, n=3, cutoff=0.6)
+    if close:
+        return f"{name}: {raw!r} is not a known value; did you mean {' or '.join(map(repr, close))}?"
+    if not known:
+        return f"{name}: {raw!r} is not a known value; the warehouse holds none"
+    some = ", ".join(map(repr, sorted(known)[:5]))
+    return f"{name}: {raw!r} is not a known value; {len(known):,} known, e.g. {some}"

@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         db: O.Db = None, config: O.Config = None,
         program: O.Program = None, cohort: O.Cohort = None, coach: O.Coach = None,
         department: O.Department = None, team: O.Team = None, career_phase: O.CareerPhase = None,
-        date_from: O.DateFrom = None, date_to: O.DateTo = None,
+        date_from: O.DateFrom = None, date_to: O.DateTo = None, waves: O.Waves = None,
     ) -> None:
         """Write the sponsor report: headline ROI with its interval, charts, method, assumptions, anonymity rules."""
         from dashboard.anonymity import AnonymityRefused
@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
             O.fail("--by must be program, cohort, career_phase or none", 2)
         with O.open_filtered(db, config, program=program, cohort=cohort, coach=coach, department=department,
                              team=team, career_phase=career_phase, date_from=date_from,
-                             date_to=date_to) as (cur, filters, settings):
+                             date_to=date_to, waves=waves) as (cur, filters, settings):
             try:
                 text = build_report(cur, filters, settings, by=None if by == "none" else by)
             except AnonymityRefused as exc:

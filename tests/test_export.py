@@ -142,6 +142,19 @@ def test_export_refusal_and_bad_filter(wh_file):
 
     r = CliRunner().invoke(app, ["export", "outcomes", "--db", str(wh_file), "--team", "nope"])
     assert r.exit_code == 2
+    # an unknown value is answered with the closest known ones, or a few of them
+    from dashboard.queries import filter_options
+    from pipelines.warehouse import open_read_only
+
+    con = open_read_only(wh_file)
+    try:
+        team = filter_options(con.cursor()).teams[0]
+    finally:
+        con.close()
+    r = CliRunner().invoke(app, ["export", "outcomes", "--db", str(wh_file), "--team", team.lower()])
+    assert r.exit_code == 2 and f"is not a known value; did you mean {team!r}" in r.output, r.output
+    r = CliRunner().invoke(app, ["export", "outcomes", "--db", str(wh_file), "--department", "zzz"])
+    assert r.exit_code == 2 and "is not a known value; " in r.output and "known, e.g. " in r.output, r.output
     r = CliRunner().invoke(app, ["export", "outcomes", "--db", str(wh_file), "--cohort", "C1", "--format", "csv"])
     assert r.exit_code in (0, 2)
 

@@ -126,6 +126,20 @@ def test_report_names_the_selection_as_the_sidebar_does(sample_db, settings):
     assert "Selection: everyone in scope." in build_report(cur, Filters(), settings)
 
 
+def test_report_command_takes_the_filters_the_readme_lists(sample_db, tmp_path):
+    """`coachlens report ... --waves baseline-follow_up` (the README lists --waves among the filters of export
+    and report; report did not have it)."""
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    out = tmp_path / "r.html"
+    r = CliRunner().invoke(app, ["report", "--out", str(out), "--db", str(sample_db), "--career-phase", "mid",
+                                 "--waves", "baseline-follow_up", "--by", "none"])
+    assert r.exit_code == 0, r.output
+    assert "Selection: Career phase: Mid career; Change measured from: baseline to follow-up." in out.read_text()
+
+
 def test_report_with_its_total_suppressed_shows_no_group_or_intangible(sample_db, settings, monkeypatch):
     """As the ROI page, which then shows only that the ROI rests on fewer than k people: no group row, chart or
     intangible (rule 5), where the groups and intangibles followed the warning before."""
