@@ -89,7 +89,7 @@ def ingest(
     """Validate, pseudonymise and load files. All or nothing: a refused file loads nothing."""
     from pipelines.ingest.errors import RefusedFile
     from pipelines.ingest.pseudonymise import KeyMissing, load_key
-    from pipelines.ingest.run import KeyMismatch, ingest as run_ingest
+    from pipelines.ingest.run import BadExtractDate, KeyMismatch, ingest as run_ingest
     from pipelines.warehouse import WarehouseBusy
 
     paths_cfg = Paths.resolve(db)
@@ -113,6 +113,8 @@ def ingest(
                                 extract_date=extract_day)
         except RefusedFile as exc:
             fail(f"refused {exc}. Nothing was loaded; the warehouse is unchanged.", 1)
+        except BadExtractDate as exc:
+            fail(f"{exc}. Nothing was loaded.", 2)
         except (KeyMismatch, WarehouseBusy, ConfigError) as exc:
             fail(str(exc), 1)
     _print_report(report, paths_cfg.db)
@@ -166,6 +168,8 @@ def _print_report(report, db: Path) -> None:
         console.print(escape(f"Extract date: {report.extract_date}." if report.extract_date else
                              "Extract date: dropped (it dated the previous people file); the data's as-of date is "
                              "now its latest exit, response or begun enrolment."), highlight=False)
+    if report.extract_date_warning:
+        console.print(escape(f"Warning: {report.extract_date_warning}"), style="yellow", highlight=False)
     if not report.changed and not report.extract_date_changed:
         console.print("Nothing new: every file was loaded before. The warehouse is unchanged.")
     if report.seconds:

@@ -53,6 +53,18 @@ def test_ingest_records_the_extract_date(tmp_path):
     assert out.returncode == 0 and "Extract date: 2025-12-31." in out.stdout, out.stderr
     out = run("status", "--db", db, env=env)
     assert out.returncode == 0 and "2025-12-31 (the people extract's date, recorded at ingest)" in out.stdout
+    # a date after today is refused, nothing loaded (retention would count the days up to it as survived)
+    out = run("ingest", tmp_path / "people.csv", "--db", db, "--extract-date", "2099-01-01", env=env)
+    assert out.returncode == 2 and "--extract-date 2099-01-01 is after today" in out.stderr, out.stderr
+    assert "2025-12-31 (the people extract's date" in run("status", "--db", db, env=env).stdout
+    # exits after the extract date: loaded, with a warning that they are not counted
+    (tmp_path / "people2.csv").write_text("employee_id,department,team,hire_date,exit_date,exit_type\n"
+                                          "E1,D,T,2020-01-01,,\nE2,D,T,2020-01-01,2025-03-01,voluntary\n")
+    out = run("ingest", tmp_path / "people2.csv", "--db", db, "--extract-date", "2025-01-31", env=env)
+    assert out.returncode == 0, out.stderr
+    assert "Warning: 1 people have an exit date after the extract date 2025-01-31 (the latest 2025-03-01)" in out.stdout
+    out = run("ingest", tmp_path / "people2.csv", "--db", db, "--extract-date", "2025-06-30", env=env)
+    assert out.returncode == 0 and "Warning" not in out.stdout, out.stdout
 
 
 def test_status_without_a_warehouse_says_how_to_build_one(tmp_path):

@@ -33,6 +33,10 @@ class KeyMismatch(RuntimeError):
     pass
 
 
+class BadExtractDate(ValueError):
+    """An extract date that cannot be the day the people extract was taken. Nothing is loaded."""
+
+
 @dataclass
 class RunReport:
     run_id: str
@@ -44,6 +48,8 @@ class RunReport:
     # warehouse_meta.extract_date after the run (None: not recorded) and whether the run changed it
     extract_date: str | None = None
     extract_date_changed: bool = False
+    # what the recorded extract date contradicts in the data (exits after it), said beside it
+    extract_date_warning: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -66,7 +72,12 @@ Reader = Callable[[Path, set, Path], SourceTable]
 def ingest(paths: Iterable[str | Path], db: str | Path, key: Key, settings: Mapping, instruments: Mapping,
            progress: Callable[[str, int, int], None] | None = None,
            reader: Reader | None = None, extract_date: dt.date | None = None) -> RunReport:
-    """Load `paths` into the warehouse at `db`. Raises RefusedFile (nothing loaded) on a bad file."""
+    """Load `paths` into the warehouse at `db`. Raises RefusedFile (nothing loaded) on a bad file, and
+    BadExtractDate on an extract date after today (an extract cannot be taken in the future; retention would
+    count the days up to it as survived)."""
+    if extract_date is not None and extract_date > dt.date.today():
+        raise BadExtractDate(f"--extract-date {extract_date.isoformat()} is after today ({dt.date.today().isoformat()}): "
+                         "give the date the people extract was taken")
     files = expand(paths)
     if not files:
         raise RefusedFile(Path(str(next(iter(map(str, paths)), "."))), "CSV, XLSX or Parquet files", "none")
@@ -151,6 +162,16 @@ def _record_extract_date(con, extract_date: dt.date | None, report: RunReport) -
     after = con.execute("SELECT value FROM warehouse_meta WHERE key = 'extract_date'").fetchall()
     report.extract_date = after[0][0] if after else None
     report.extract_date_changed = before != after
+    if report.extract_date is not None:
+        # an extract knows no exit after the day it was taken (but planned ones): more than a few say the
+        # date is wrong, and retention stops following everyone at it
+        later, last = con.execute("SELECT count(*), max(exit_date) FROM people WHERE exit_date > ?::DATE",
+                                  [report.extract_date]).fetchall()[0]
+        if later:
+            report.extract_date_warning = (
+                f"{later:,} people have an exit date after the extract date {report.extract_date} (the latest "
+                f"{last}): retention follows everyone only up to the extract date, so those exits are not "
+                "counted. If they are not planned exits, give the extract's real date with --extract-date.")
 
 
 def _load_one(con, src: SourceTable, sha: str, n: int, fr: FileReport, key: Key, settings, instruments,
