@@ -39,8 +39,10 @@ def fail(message: str, code: int = 1) -> None:
 
 
 @app.command()
-def init(db: Optional[Path] = DbOption) -> None:
-    """Create the pseudonymisation key file (mode 0600) if there is none. Safe to run again."""
+def init(db: Optional[Path] = typer.Option(None, "--db", hidden=True)) -> None:   # --db: accepted, not used
+    """Create the pseudonymisation key file (mode 0600) if there is none: $COACHLENS_KEY_FILE, else
+    secret.key in $XDG_CONFIG_HOME/coachlens (~/.config/coachlens). Not needed when COACHLENS_SECRET is set.
+    Safe to run again."""
     from pipelines.ingest.pseudonymise import init_key
 
     paths = Paths.resolve(db)
@@ -60,6 +62,11 @@ def generate(
 ) -> None:
     """Write a synthetic organisation with planted, known effects (truth.json)."""
     from pipelines.generate import generate as run_generate
+
+    # a folder of real files (people.csv ...) is never overwritten: only an empty one or an earlier output
+    if out.is_dir() and any(out.iterdir()) and not (out / "truth.json").exists():
+        fail(f"{out} holds files and no truth.json, so it is not an earlier 'coachlens generate' output: "
+             "give an empty or new folder with --out", 2)
 
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("generating", total=None)
@@ -212,6 +219,39 @@ def status(db: Optional[Path] = DbOption) -> None:
         for reason, n in st["quarantine"]:
             q.add_row(escape(str(reason)), f"{n:,}")
         console.print(q)
+
+
+@app.command()
+def quarantine(
+    db: Optional[Path] = DbOption,
+    file: Optional[str] = typer.Option(None, "--file", help="Only this file's rows (its name as loaded)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write every row to this CSV instead of showing them."),
+    limit: int = typer.Option(50, "--limit", min=1, help="The most rows shown (without --out)."),
+) -> None:
+    """The quarantined rows of each file's latest load: file, row, column, value and reason, to fix in the file."""
+    from dashboard.export_cli import to_safe_csv
+    from pipelines.status import quarantined_rows
+    from pipelines.warehouse import WarehouseMissing
+
+    try:
+        rows = quarantined_rows(Paths.resolve(db).db, file)
+    except WarehouseMissing as exc:
+        fail(str(exc))
+    if out is not None:
+        out.write_text(to_safe_csv(rows), encoding="utf-8")   # values as the files wrote them: formula-safe
+        console.print(escape(f"wrote {len(rows):,} quarantined row problem(s) to {out}"), highlight=False)
+        return
+    if rows.empty:
+        console.print("No quarantined rows" + (escape(f" in {file}'s latest load.") if file else " in any file's latest load."))
+        return
+    table = Table(title="Quarantined rows (each file's latest load; row 1 is the first data row under the header)")
+    for col in rows.columns:
+        table.add_column(col, justify="right" if col == "row" else "left")
+    for r in rows.head(limit).itertuples(index=False):
+        table.add_row(*(escape("" if v is None or v != v else str(v)) for v in r))
+    console.print(table)
+    if len(rows) > limit:
+        console.print(f"{len(rows) - limit:,} more: --limit N shows more, --out FILE.csv writes every one.")
 
 
 @app.command()

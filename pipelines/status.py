@@ -56,3 +56,23 @@ def _as_of(con) -> str:
     return (f"{as_of} (no extract date recorded: the latest exit, response or coached start; "
             "set it with `coachlens ingest --extract-date`)")
 
+
+
+QUARANTINED_ROWS_SQL = """
+SELECT b.file_name AS file, q.source_row AS "row", q.column_name AS "column", q.value, q.reason
+FROM quarantine q JOIN load_batches b USING (batch_id)
+WHERE b.batch_id = (SELECT max(batch_id) FROM load_batches l WHERE l.file_name = b.file_name)
+  AND ($file IS NULL OR b.file_name = $file)
+ORDER BY b.file_name, q.source_row, q.column_name NULLS FIRST, q.reason
+"""
+
+
+def quarantined_rows(db: Path, file_name: str | None = None):
+    """The quarantined rows of each file's latest load (a file loaded again clean has none left), one line per
+    problem: file, row (data rows counted from the first under the header), column, value and reason; a
+    DataFrame. `file_name`: that file's only."""
+    con = open_read_only(db)
+    try:
+        return con.execute(QUARANTINED_ROWS_SQL, {"file": file_name}).df()
+    finally:
+        con.close()

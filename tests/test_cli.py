@@ -29,6 +29,12 @@ def test_init_generate_ingest_status(tmp_path):
     out = run("generate", "--people", 600, "--seed", 3, "--out", tmp_path / "data", env=env)
     assert out.returncode == 0, out.stderr
     truth = json.loads((tmp_path / "data" / "truth.json").read_text())
+    # a folder of someone's own files is not overwritten (an earlier output, as above, is)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "people.csv").write_text("employee_id,department,team\nE1,D,T\n")
+    out = run("generate", "--people", 600, "--out", tmp_path / "mine", env=env)
+    assert out.returncode == 2 and "not an earlier 'coachlens generate' output" in out.stderr, out.stderr
+    assert (tmp_path / "mine" / "people.csv").read_text() == "employee_id,department,team\nE1,D,T\n"
     out = run("ingest", tmp_path / "data", "--db", db, env=env)
     assert out.returncode == 0, out.stderr
     assert "Load report" in out.stdout and "email, date_of_birth" in out.stdout
@@ -105,3 +111,27 @@ def test_a_file_of_which_nothing_loaded_is_said_so(tmp_path):
     assert out.returncode == 0, out.stderr
     reasons = [line for line in out.stdout.splitlines() if "not a date" in line]
     assert len(reasons) == 1 and reasons[0].rstrip(" │|").split()[-1] == "3", out.stdout
+
+
+def test_quarantine_lists_each_files_rows_to_fix(tmp_path):
+    """`coachlens quarantine`: the file, row, column, value and reason of every problem of each file's latest
+    load, shown or written to CSV; once the file is loaded again fixed, nothing is left of it."""
+    env = dict(os.environ, COLUMNS="200")
+    db = tmp_path / "wh.duckdb"
+    people = tmp_path / "people.csv"
+    people.write_text("employee_id,department,team,hire_date\nE1,D,T,2020-01-01\nE2,D,,someday\nE3,D,T,=1+1\n")
+    assert run("ingest", people, "--db", db, env=env).returncode == 0
+    out = run("quarantine", "--db", db, env=env)
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stdout.splitlines() if "people.csv" in line]
+    assert len(lines) == 3 and all(line.count("people.csv") == 1 for line in lines), out.stdout
+    assert "│   2 │ hire_date │ someday │ not a date" in out.stdout and "│   2 │ team " in out.stdout
+    csv_path = tmp_path / "q.csv"
+    assert run("quarantine", "--db", db, "--out", csv_path, env=env).returncode == 0
+    text = csv_path.read_text()
+    assert text.splitlines()[0] == "file,row,column,value,reason" and len(text.splitlines()) == 4
+    assert "'=1+1" in text and ",=1+1" not in text       # a formula as the file wrote it, never live in a spreadsheet
+    people.write_text("employee_id,department,team,hire_date\nE1,D,T,2020-01-01\nE2,D,T,2021-01-01\n")
+    assert run("ingest", people, "--db", db, env=env).returncode == 0
+    out = run("quarantine", "--db", db, "--file", "people.csv", env=env)
+    assert "No quarantined rows in people.csv's latest load." in out.stdout, out.stdout
