@@ -41,13 +41,34 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
 
 
+# the settings tables whose keys are the user's own (job levels, salary bands): any key may be added
+_OPEN_TABLES = {("career_phase", "job_level"), ("roi", "turnover_multiplier"), ("roi", "salary_band")}
+
+
+def _check_keys(base: Mapping, override: Mapping, source: Path, at: tuple = ()) -> None:
+    """Every key of a user's settings file is one coachlens has: a misspelt table or key ([anonimity],
+    kk = 3) would otherwise be ignored, and the shipped value used without a word."""
+    for key, value in override.items():
+        where = ".".join(at + (key,))
+        if key not in base:
+            if at in _OPEN_TABLES:
+                continue
+            known = ", ".join(sorted(base)) if at else ", ".join(f"[{k}]" for k in sorted(base))
+            raise ConfigError(f"{source}: unknown setting {where!r}; known {'keys of [' + '.'.join(at) + ']' if at else 'tables'}: {known}")
+        if isinstance(value, Mapping) and isinstance(base[key], Mapping):
+            _check_keys(base[key], value, source, at + (key,))
+
+
 def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> dict:
-    """Shipped settings.toml, overlaid with `path` or $COACHLENS_CONFIG when given."""
+    """Shipped settings.toml, overlaid with `path` or $COACHLENS_CONFIG when given (a key coachlens does not
+    have is refused, naming the file and the key)."""
     env = os.environ if env is None else env
     settings = _read_toml(CONFIG_DIR / "settings.toml")
     user = path or env.get("COACHLENS_CONFIG")
     if user:
-        settings = _merge(settings, _read_toml(Path(user)))
+        override = _read_toml(Path(user))
+        _check_keys(settings, override, Path(user))
+        settings = _merge(settings, override)
     k = settings["anonymity"]["k"]
     if not isinstance(k, int) or k < 3:
         raise ConfigError(f"anonymity.k must be a whole number of at least 3, found {k!r}")
@@ -59,10 +80,15 @@ def load_instruments(path: str | Path | None = None, env: Mapping[str, str] | No
     env = os.environ if env is None else env
     instruments = _read_toml(CONFIG_DIR / "instruments.toml")
     user = path or env.get("COACHLENS_INSTRUMENTS")
+    mine: dict = {}
     if user:
-        instruments.update(_read_toml(Path(user)))
+        mine = _read_toml(Path(user))
+        instruments.update(mine)
     for name, spec in instruments.items():
-        _check_instrument(name, spec)
+        try:
+            _check_instrument(name, spec)
+        except ConfigError as exc:
+            raise ConfigError(f"{user if name in mine else CONFIG_DIR / 'instruments.toml'}: {exc}") from None
     return instruments
 
 
