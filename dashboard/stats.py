@@ -107,7 +107,8 @@ def wilson(successes, n, level: float = LEVEL) -> tuple[float, float, float]:
     p = x / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return p, max(0.0, centre - half), min(1.0, centre + half)
+    # the interval holds p (at p = 0 its lower end is 0 exactly, not the 7e-18 that rounding leaves)
+    return p, min(max(0.0, centre - half), p), max(min(1.0, centre + half), p)
 
 
 def enps_level(promoters, detractors, n, level: float = LEVEL) -> tuple[float, float, float]:
