@@ -68,7 +68,7 @@ def test_ingest_records_the_extract_date(tmp_path):
                                           "E1,D,T,2020-01-01,,\nE2,D,T,2020-01-01,2025-03-01,voluntary\n")
     out = run("ingest", tmp_path / "people2.csv", "--db", db, "--extract-date", "2025-01-31", env=env)
     assert out.returncode == 0, out.stderr
-    assert "Warning: 1 people have an exit date after the extract date 2025-01-31 (the latest 2025-03-01)" in out.stdout
+    assert "Warning: 1 person has an exit date after the extract date 2025-01-31 (the latest 2025-03-01)" in out.stdout
     out = run("ingest", tmp_path / "people2.csv", "--db", db, "--extract-date", "2025-06-30", env=env)
     assert out.returncode == 0 and "Warning" not in out.stdout, out.stdout
 

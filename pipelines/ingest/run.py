@@ -169,7 +169,7 @@ def _record_extract_date(con, extract_date: dt.date | None, report: RunReport) -
                                   [report.extract_date]).fetchall()[0]
         if later:
             report.extract_date_warning = (
-                f"{later:,} people have an exit date after the extract date {report.extract_date} (the latest "
+                f"{later:,} {'person has' if later == 1 else 'people have'} an exit date after the extract date {report.extract_date} (the latest "
                 f"{last}): retention follows everyone only up to the extract date, so those exits are not "
                 "counted. If they are not planned exits, give the extract's real date with --extract-date.")
 
