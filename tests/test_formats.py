@@ -238,6 +238,22 @@ def test_uwes_printed_anchors_read_by_the_shipped_set(world, canonical_scores, t
     assert scores(db) == canonical_scores
 
 
+def test_an_xlsx_workbook_named_xls_is_read_by_its_content(world, canonical_scores, tmp_path):
+    """An XLSX saved as .xls (its bytes a zip, PK...): calamine, going by the name, took it for a legacy .xls
+    and the run was refused with "Cfb error: Invalid OLE (signature \\x50\\x4b..."; the content decides."""
+    people = fx.people_rows()
+    book = fx.write_xlsx(tmp_path / "people.xls", [list(people[0])] + [list(r.values()) for r in people])
+    f = run([book], tmp_path / "p.duckdb").files[0]
+    assert (f.entity, f.source_format, f.rows_loaded, f.rows_quarantined) == ("people", "canonical_xlsx", 40, 0)
+    export, mapping_text = _write("ms_forms", tmp_path)
+    export = export.rename(export.with_suffix(".xls"))
+    (tmp_path / "m.toml").write_text(mapping_text)
+    db = tmp_path / "w.duckdb"
+    shutil.copy(world, db)
+    assert run([export], db, mapping=tmp_path / "m.toml").files[0].rows_loaded == 12
+    assert scores(db) == canonical_scores
+
+
 def test_mapping_naming_a_missing_column_is_refused(world, tmp_path):
     path, _ = _write("qualtrics_numeric", tmp_path)
     (tmp_path / "m.toml").write_text(fx.QUALTRICS_MAPPING.replace('"ExternalReference"', '"EmployeeNumber"'))
@@ -277,6 +293,17 @@ def test_suggest_finds_every_item_of_a_project_fixture(kind, tmp_path, world):
     shutil.copy(world, db)
     f = run([path], db, mapping=tmp_path / "s.toml").files[0]
     assert f.rows_loaded == 12
+
+
+def test_suggest_names_only_the_labels_the_closest_shipped_set_lacks(tmp_path):
+    """One label no set holds ("Most days") among UWES frequency labels: the comment named every label found
+    ("almost never, always, most days, never, often..."), as if none were known; now only the unknown one,
+    and the set that holds the others."""
+    rows = fx.qualtrics_rows(fx.survey_frame(), labels=True)
+    rows[3 + 4][17] = "Most days"     # eng_vig1, data row 5
+    text = suggest(fx.write_csv(tmp_path / "q.csv", rows), INSTRUMENTS, workdir=tmp_path)
+    [comment] = [line for line in text.splitlines() if line.startswith("# engagement:")]
+    assert comment.endswith("the closest, frequency_0_6, holds 7 of them but not: most days"), comment
 
 
 def test_suggest_cli_writes_file(tmp_path):
@@ -360,3 +387,33 @@ def test_real_kulas_choice_text_export_needs_no_label_table(tmp_path):
     n, mean = con.execute("SELECT count(engagement), avg(engagement) FROM survey_responses").fetchone()
     con.close()
     assert n == len(data) and 3.0 < mean < 4.5
+
+
+def test_hr_and_lms_extracts_beside_a_qualtrics_export_stay_canonical(tmp_path):
+    """The README's `coachlens ingest hris_extract.csv lms_export.csv pulse_export.csv --mapping hr.toml
+    --mapping lms.toml --mapping pulse.toml`: pulse.toml's `format = "qualtrics"` names the export only; the
+    extracts, whose names say nothing, hold every column of the [people] and [enrolments] tables and are read
+    through them (they were read as Qualtrics exports, and refused for want of externalDataReference)."""
+    import csv
+
+    folder = tmp_path / "in"
+    programs, people, enrol = fx.write_world(folder)
+    renames = {"people": (people, "hris_extract.csv", {"employee_id": "Worker Code", "team": "Org Unit"}),
+               "enrolments": (enrol, "lms_export.csv", {"employee_id": "Staff Number", "status": "Enrolment Status"})}
+    mappings = []
+    for entity, (path, name, rename) in renames.items():
+        rows = list(csv.reader(path.open(newline="")))
+        rows[0] = [rename.get(h, h) for h in rows[0]]
+        fx.write_csv(folder / name, rows)
+        path.unlink()
+        mappings.append(tmp_path / f"{entity}.toml")
+        mappings[-1].write_text(f"[{entity}]\n" + "".join(f'{k} = "{v}"\n' for k, v in rename.items()))
+    export = fx.write_qualtrics(fx.survey_frame(), folder / "pulse_export.csv")
+    (tmp_path / "pulse.toml").write_text(fx.QUALTRICS_MAPPING)
+    rep = run([folder / "hris_extract.csv", folder / "lms_export.csv", export, programs], tmp_path / "w.duckdb",
+              mapping=[*mappings, tmp_path / "pulse.toml"])
+    by_file = {f.file: (f.entity, f.source_format, f.rows_loaded, f.rows_quarantined) for f in rep.files}
+    assert by_file == {"programs.csv": ("programs", "canonical_csv", 1, 0),
+                       "hris_extract.csv": ("people", "canonical_csv", 40, 0),
+                       "lms_export.csv": ("enrolments", "canonical_csv", 15, 0),
+                       "pulse_export.csv": ("survey", "qualtrics_csv", 12, 0)}

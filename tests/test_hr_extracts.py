@@ -113,7 +113,7 @@ def test_an_hris_extract_loads_through_its_mapping(tmp_path):
     assert {r[0] for r in quarantine} == {4, 5}
     assert (4, "team", None, "team is required but blank") in quarantine
     # a status the mapping does not recode is quarantined with its value, not guessed
-    assert (5, "exit_type", "On leave", "expected one of voluntary, involuntary") in quarantine
+    assert [r for r in quarantine if r[0] == 5] == [(5, "exit_type", "On leave", "expected one of voluntary, involuntary")]
     raw = db.read_bytes()
     for identifying in (b"Adams", b"Simon Roup", b"1001", b"01960", b"07/10/83"):
         assert identifying not in raw
@@ -281,7 +281,9 @@ def test_suggested_mapping_for_an_lms_export_loads_it_unchanged(tmp_path):
 
 def test_suggested_mapping_for_an_hris_extract(tmp_path):
     """Columns by name (never a name column for the team), the status values listed with guesses, and
-    a value it cannot guess left commented for a person to decide."""
+    a value it cannot guess left commented for a person to decide: "On leave" (on leave, or a leaver?)
+    was written `"On leave" = ""`, loading the person as still employed. Used as written, its row is
+    quarantined with the value named."""
     from pipelines.ingest.formats.mapping import load_mapping
     from pipelines.ingest.formats.suggest import suggest
 
@@ -293,8 +295,18 @@ def test_suggested_mapping_for_an_hris_extract(tmp_path):
         assert expected in lines, (expected, text)
     assert not any("ManagerName" in line or "Employee_Name" in line for line in lines)
     assert '# "O\'Brien\'s exit" = "..."' in text          # no guess: commented, CHECK
+    assert not any(line.startswith('"On leave"') for line in lines)
+    assert '# "On leave" = "..."   # 1 rows: decide: "voluntary", "involuntary" or "" (still employed)' in text
     m = load_mapping(_mapping(tmp_path, text))
     assert m.entities["people"].fields["team"] == "ManagerID"
+    db = tmp_path / "wh.duckdb"
+    _run([_extract(tmp_path / "in")], db, _mapping(tmp_path, text))
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        quarantined = con.execute("SELECT source_row, column_name, value FROM quarantine").fetchall()
+    finally:
+        con.close()
+    assert (5, "exit_type", "On leave") in quarantined
 
 
 def test_several_mapping_files_in_one_run_beside_canonical_files(tmp_path):
@@ -337,3 +349,14 @@ def test_suggest_says_what_it_cannot_map(tmp_path):
     other.write_text("Quarter,Spend,Forecast\nQ1,100,120\n")
     with pytest.raises(MappingError, match="no column looks like a people field"):
         suggest(other, INSTRUMENTS, workdir=tmp_path)
+
+
+@pytest.mark.parametrize("value, guess", [
+    ("Active", ""), ("Employed", ""), ("Voluntarily Terminated", "voluntary"), ("Terminated for Cause", "involuntary"),
+    # a status that turns a hint around, or says nothing sure, is left to a person: never "still employed"
+    ("Inactive", None), ("Unemployed", None), ("Not active", None), ("Non-active", None), ("On leave", None),
+])
+def test_suggested_exit_type_guesses(value, guess):
+    from pipelines.ingest.formats.suggest_extract import _guess
+
+    assert _guess("exit_type", value) == guess

@@ -226,8 +226,10 @@ def test_not_a_csv_is_refused(tmp_path, load):
     with pytest.raises(RefusedFile, match="people.csv.*expected a CSV, XLSX or Parquet file"):
         load(folder)
     (folder / "people.csv").write_bytes(bytes(range(256)) * 40)
-    with pytest.raises(RefusedFile, match="binary"):
+    with pytest.raises(RefusedFile, match="binary") as info:
         load(folder)
+    # the CLI ends a refusal with ". Nothing was loaded": "is this the right file?." was printed
+    assert not str(info.value).endswith(("?", ".", "!"))
     assert not (tmp_path / "wh.duckdb").exists()
 
 
@@ -430,6 +432,30 @@ def test_a_survey_loaded_before_its_people_loads_once_they_are(tmp_path, load):
 PULSE_HEAD = "employee_id,submitted_at,survey_id,val1,val2,val3,enps\n"
 
 
+def test_rows_of_a_person_whose_people_row_was_quarantined_say_so(tmp_path, load):
+    """E2's people row is quarantined (2021-02-30) in the run that loads their enrolment and answers: those
+    said "not found in the people data (load people first)", though people was loaded in that very run.
+    The reason still ends "(load people first)", so the files load again once the people file is fixed."""
+    files = {"programs.csv": "program_id,name,type,currency\nP1,Coaching,alignment,EUR\n",
+             "people.csv": "employee_id,department,team,hire_date\nE1,D,T,2021-02-01\nE2,D,T,2021-02-30\n",
+             "enrolments.csv": "employee_id,program_id,cohort_id,start_date,end_date,status\n"
+                               "E1,P1,C1,2024-01-01,2024-06-01,completed\nE2,P1,C1,2024-01-01,2024-06-01,completed\n"
+                               "E9,P1,C1,2024-01-01,2024-06-01,completed\n",
+             "survey_pulse.csv": PULSE_HEAD + "E1,2024-02-01,pulse,5,5,5,9\nE2,2024-02-01,pulse,5,5,5,9\n"}
+    db = tmp_path / "wh.duckdb"
+    load(write_files(tmp_path / "in", files))
+    reasons = set(q(db, "SELECT b.file_name, q.source_row, q.reason FROM quarantine q JOIN load_batches b USING (batch_id) "
+                        "WHERE q.column_name = 'employee_id'"))
+    quarantined = ("employee_id's people row was quarantined in this run: fix it and load the people file again "
+                   "(load people first)")
+    assert reasons == {("enrolments.csv", 2, quarantined), ("survey_pulse.csv", 2, quarantined),
+                       ("enrolments.csv", 3, "employee_id not found in the people data (load people first)")}
+    files["people.csv"] = files["people.csv"].replace("2021-02-30", "2021-02-28")
+    report = load(write_files(tmp_path / "fixed", files))
+    assert {f.file: f.rows_loaded for f in report.files if f.status != "unchanged"} == \
+        {"people.csv": 2, "enrolments.csv": 2, "survey_pulse.csv": 2}
+
+
 def _regional_pulse(tmp_path, load, people: int, emea: str, apac: str):
     """survey_emea.csv and survey_apac.csv, both of survey_id pulse-q1 (rows after PULSE_HEAD), loaded in
     one run with `people` people E1..En: (the warehouse, the report)."""
@@ -551,6 +577,21 @@ def test_age_bands_do_not_overlap_and_a_date_that_failed_is_not_a_missing_one(tm
     rows = q(db, "SELECT source_row, column_name, reason FROM quarantine ORDER BY 1")
     assert rows == [(5, "exit_date", "not a date: expected YYYY-MM-DD, DD/MM/YYYY or MM/DD/YYYY"),
                     (6, "exit_date", "exit_date is required when exit_type is given")]
+
+
+def test_an_exit_type_that_is_none_is_quarantined_for_that_alone(tmp_path, load):
+    """'On leave' is no exit type: its row was also quarantined as 'exit_date is required when exit_type is
+    given', under column exit_date with the value 'on leave' (the exit type's). A real exit type without a
+    date is still, under exit_date with the exit date's (blank) value."""
+    folder = write_files(tmp_path / "in", {"people.csv": """
+        employee_id,department,team,hire_date,exit_date,exit_type
+        A1,D,T,2019-01-01,,On leave
+        A2,D,T,2019-01-01,,voluntary
+    """})
+    load(folder)
+    rows = q(tmp_path / "wh.duckdb", "SELECT source_row, column_name, value, reason FROM quarantine ORDER BY 1, 2")
+    assert rows == [(1, "exit_type", "On leave", "expected one of voluntary, involuntary"),
+                    (2, "exit_date", None, "exit_date is required when exit_type is given")]
 
 
 def test_an_exact_duplicate_session_row_is_quarantined(tmp_path, load):

@@ -59,13 +59,21 @@ def cell_text(value) -> str | None:
     return text
 
 
-def read_xlsx(path: Path) -> tuple[list[str], pa.Table, str | None]:
+def open_workbook(path: Path):
+    """The workbook opened by its content, not its name: sniff() has seen an XLSX zip, and an XLSX saved
+    as results.xls is read as the XLSX it is (by its name calamine takes it for a legacy .xls and fails
+    with "Cfb error: Invalid OLE"). A legacy .xls never gets here: sniff() refuses it."""
     from python_calamine import CalamineWorkbook
 
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        with open(path, "rb") as fh:
+            return CalamineWorkbook.from_filelike(fh)
     except Exception as exc:  # calamine raises its own error types
         raise RefusedFile(path, "a readable XLSX workbook", f"a workbook that cannot be opened ({first_line(exc)})") from exc
+
+
+def read_xlsx(path: Path) -> tuple[list[str], pa.Table, str | None]:
+    wb = open_workbook(path)
     sheets = [name for name in wb.sheet_names]
     # the first sheet with a header and a data row under it: a workbook often opens on a notes or
     # instructions sheet (one cell of text), which is not the data

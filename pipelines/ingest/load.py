@@ -63,11 +63,22 @@ def _flag_duplicates(con, staged: Staged, partition: str, order: str, what: str)
         WHERE k < n""")
 
 
+# the people whose people row this run quarantined (a temp table: a run has its own connection), so that
+# their enrolment and survey rows say so rather than "not found" when people was loaded in the same run
+_QUARANTINED_PEOPLE = "cl_quarantined_people"
+
+
 def cross_row_checks(con, src: SourceTable, staged: Staged, settings: Mapping) -> None:
     tol = int(settings["dates"].get("future_tolerance_days", 1))
     future = f"current_date + to_days({tol})"
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_QUARANTINED_PEOPLE} AS SELECT participant_key FROM people LIMIT 0")
+    # both reasons end with "(load people first)": waiting_files loads the file again once people are
     unknown = ("participant_key IS NOT NULL AND participant_key NOT IN (SELECT participant_key FROM people)",
-               "employee_id", "'employee_id not found in the people data (load people first)'")
+               "employee_id",
+               f"CASE WHEN participant_key IN (SELECT participant_key FROM {_QUARANTINED_PEOPLE}) "
+               "THEN 'employee_id''s people row was quarantined in this run: fix it and load the people file "
+               "again (load people first)' "
+               "ELSE 'employee_id not found in the people data (load people first)' END")
     if src.entity == "people":
         _flag(con, staged, "exit_date < hire_date", "exit_date", "'exit_date is before hire_date'", "exit_date")
         # a typed value is NULL when blank and when it failed to parse (already quarantined with its
@@ -75,8 +86,11 @@ def cross_row_checks(con, src: SourceTable, staged: Staged, settings: Mapping) -
         failed = f"(SELECT _source_row FROM {staged.problems} WHERE column_name = '{{}}')"
         _flag(con, staged, f"exit_date IS NOT NULL AND exit_type IS NULL AND _source_row NOT IN {failed.format('exit_type')}",
               "exit_type", "'exit_type (voluntary or involuntary) is required when exit_date is given'")
-        _flag(con, staged, f"exit_type IS NOT NULL AND exit_date IS NULL AND _source_row NOT IN {failed.format('exit_date')}",
-              "exit_date", "'exit_date is required when exit_type is given'", "exit_type")
+        # an exit type that is itself invalid ("On leave" not recoded) is quarantined for that alone: it is
+        # no exit type given, and the blank exit_date is then no second problem
+        _flag(con, staged, f"exit_type IS NOT NULL AND exit_date IS NULL AND _source_row NOT IN {failed.format('exit_date')} "
+              f"AND _source_row NOT IN {failed.format('exit_type')}",
+              "exit_date", "'exit_date is required when exit_type is given'")
         # an exit date after today is a planned leaver's (HR systems export the notice period's end): kept as
         # given, since retention counts an exit only once it is on or before the as-of date; a hire date
         # after today is someone who has not started, and has no data here
@@ -107,6 +121,9 @@ def cross_row_checks(con, src: SourceTable, staged: Staged, settings: Mapping) -
     # from here on, `_bad` alone marks every row that will not load
     con.execute(f"UPDATE {staged.checked} SET _bad = true "
                 f"WHERE NOT _bad AND _source_row IN (SELECT _source_row FROM {staged.problems})")
+    if src.entity == "people":
+        con.execute(f"INSERT INTO {_QUARANTINED_PEOPLE} SELECT participant_key FROM {staged.checked} "
+                    "WHERE _bad AND participant_key IS NOT NULL")
 
 
 def _exec(con, sql: str, params: Mapping | None = None):

@@ -59,7 +59,7 @@ def _text(path: Path, workdir: Path | None) -> Sniffed:
         text = raw.decode("utf-16")
         return Sniffed(_write_utf8(path, text, workdir), "csv", "utf-16")
     if b"\x00" in raw[:65536]:
-        raise RefusedFile(path, "text (CSV)", "binary data (NUL bytes); is this the right file?", row=1)
+        raise RefusedFile(path, "text (CSV)", "binary data (NUL bytes), not text (check that it is the file you meant)", row=1)
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -30,9 +30,11 @@ def read_export(path: Path, item_codes: set[str], workdir: Path | None, mapping=
     path = Path(path)
     forced = fmt or m.fmt
     kind = forced or detect_format(path)
-    if kind != "canonical" and forced and (path.stem.lower().startswith(_OTHER_ENTITIES) or _canonical_survey(path)):
-        # --format (or the mapping's format line) names the survey exports: HR files and canonical survey
-        # files beside them in the same run stay canonical
+    if kind != "canonical" and forced and (path.stem.lower().startswith(_OTHER_ENTITIES)
+                                           or _canonical_file(path, m.entities)):
+        # --format (or the mapping's format line) names the survey exports: HR files, extracts the
+        # mapping's [people], [enrolments] ... tables describe, and canonical survey files beside them
+        # in the same run stay canonical
         kind = "canonical"
     if kind == "canonical":
         return read_canonical(path, item_codes, workdir, entity_maps=m.entities)
@@ -47,13 +49,19 @@ def read_export(path: Path, item_codes: set[str], workdir: Path | None, mapping=
     return src
 
 
-def _canonical_survey(path: Path) -> bool:
-    """A canonical survey file (its header names employee_id and submitted_at), which no tool writes."""
+def _canonical_file(path: Path, entities: Mapping) -> bool:
+    """A canonical survey file (its header names employee_id and submitted_at), which no tool writes, or
+    an extract holding every column of one of the mapping's entity tables (hris_extract.csv, whose
+    name says nothing, beside a Qualtrics export in the same run)."""
+    from pipelines.ingest.entity_map import matches
     from pipelines.ingest.formats.grid import sniff_head
     from pipelines.ingest.identifiers import normalise_column
 
     head = sniff_head(path)
-    return bool(head) and {"employee_id", "submitted_at"} <= {normalise_column(c) for c in head[0]}
+    if not head:
+        return False
+    return ({"employee_id", "submitted_at"} <= {normalise_column(c) for c in head[0]}
+            or any(matches(head[0], em) for em in entities.values()))
 
 
 def make_reader(mapping: Path | list[Path] | None = None, fmt: str | None = None,

@@ -74,14 +74,9 @@ def read_grid(path: Path, workdir: Path | None = None) -> Grid:
 
 
 def _xlsx_rows(path: Path) -> tuple[list[list[str]], str | None]:
-    from python_calamine import CalamineWorkbook
+    from pipelines.ingest.containers import cell_text, open_workbook
 
-    from pipelines.ingest.containers import cell_text, first_line
-
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types
-        raise RefusedFile(path, "a readable XLSX workbook", f"a workbook that cannot be opened ({first_line(exc)})") from exc
+    wb = open_workbook(path)
     sheets = list(wb.sheet_names)
     for name in sheets:
         data = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)

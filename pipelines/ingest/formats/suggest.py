@@ -13,7 +13,7 @@ from typing import Mapping
 
 from pipelines.ingest.formats.detect import TOOLS, detect_format
 from pipelines.ingest.formats.grid import read_grid
-from pipelines.ingest.formats.labels import norm_label, shipped_sets
+from pipelines.ingest.formats.labels import label_table, norm_label, shipped_sets
 from pipelines.ingest.formats.mapping import find_column
 from pipelines.ingest.formats.errors import MappingError
 
@@ -106,9 +106,15 @@ def suggest(path: Path, instruments: Mapping, fmt: str | None = None, workdir: P
                        + ("" if not nums or (nums[0] >= spec["scale_min"] and nums[-1] <= spec["scale_max"])
                           else "  <- CHECK: recode, e.g. { \"1\" = 0, \"2\" = 1, ... }"))
             continue
-        fits = [s for s, spec in sets.items() if text_values <= {norm_label(k) for k in spec if k != "scale"}]
+        held = {s: text_values & set(label_table(spec)) for s, spec in sets.items()}
+        fits = [s for s in sets if held[s] == text_values]
         if fits:
             out.append(f"{name} = {_toml_str(fits[0])}")
         else:
-            out.append(f"# {name}: labels found that no shipped set holds: {', '.join(sorted(text_values)[:10])}")
+            # only the labels the closest set lacks: listing every label found hid the one unknown among them
+            closest = max(sets, key=lambda s: len(held[s]))
+            lacking = sorted(text_values - held[closest])
+            out.append(f"# {name}: no shipped set holds every label found; the closest, {closest}, holds "
+                       f"{len(held[closest])} of them but not: {', '.join(lacking[:10])}"
+                       + (f" and {len(lacking) - 10} more" if len(lacking) > 10 else ""))
     return "\n".join(out) + "\n"

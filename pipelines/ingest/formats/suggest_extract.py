@@ -11,6 +11,7 @@ each, to be checked. The file is for a person to review, as the survey suggestio
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -61,7 +62,7 @@ VALUE_HINTS = {
     "exit_type": [("involunt", "involuntary"), ("cause", "involuntary"), ("dismiss", "involuntary"),
                   ("layoff", "involuntary"), ("redundan", "involuntary"), ("fired", "involuntary"),
                   ("volunt", "voluntary"), ("resign", "voluntary"), ("quit", "voluntary"),
-                  ("retire", "voluntary"), ("active", ""), ("employed", ""), ("leave", "")],
+                  ("retire", "voluntary"), ("active", ""), ("employed", "")],   # never "leave": on leave or a leaver?
     "status": [("wait", "waitlist"), ("withdr", "withdrawn"), ("drop", "withdrawn"), ("cancel", "withdrawn"),
                ("complet", "completed"), ("finish", "completed"), ("done", "completed"),
                ("progress", "active"), ("active", "active"), ("ongoing", "active"), ("enrol", "active")],
@@ -134,12 +135,24 @@ def _match(header: list[str], entity: str) -> dict[str, tuple[int, float]]:
     return chosen
 
 
+# words that turn a hint around ("Inactive", "Unemployed", "Not active"): no guess, a person decides
+_NEGATED = re.compile(r"\b(in|un|non|not|no)[ -]?(active|employed)")
+
+
 def _guess(field: str, value: str) -> str | None:
     low = value.strip().lower()
+    if _NEGATED.search(low):
+        return None
     for word, target in VALUE_HINTS.get(field, []):
         if word in low:
             return target
     return None
+
+
+def _choices(field: str, allowed: list[str]) -> str:
+    """What a person decides between for a value with no guess; a blank exit type is someone still employed."""
+    blank = '"" (still employed)' if field == "exit_type" else '"" (blank)'
+    return ", ".join(_toml_str(a) for a in allowed) + f" or {blank}"
 
 
 def suggest_extract(path: Path, entity: str | None = None, workdir: Path | None = None) -> str:
@@ -182,7 +195,8 @@ def suggest_extract(path: Path, entity: str | None = None, workdir: Path | None 
         for value in values:
             guess = _guess(field, value)
             if guess is None:
-                out.append(f"# {_toml_str(value)} = \"...\"   # {counts[value]} rows: CHECK, no guess")
+                # left commented, the value's rows are quarantined with the value named, never loaded on a guess
+                out.append(f"# {_toml_str(value)} = \"...\"   # {counts[value]} rows: decide: {_choices(field, allowed)}")
             else:
                 out.append(f"{_toml_str(value)} = {_toml_str(guess)}   # {counts[value]} rows")
         if len(counts) > MAX_VALUES:
