@@ -295,6 +295,24 @@ def test_suggest_finds_every_item_of_a_project_fixture(kind, tmp_path, world):
     assert f.rows_loaded == 12
 
 
+def test_suggest_does_not_take_an_id_column_blank_in_every_row(tmp_path):
+    """An anonymous-link export leaves the external reference empty: proposed as the employee id it quarantined every
+    response ('employee_id is required but blank', 402 of 402 in the Kulas export). It is named as blank,
+    and the id left for a person to name."""
+    import tomllib
+
+    frame = fx.survey_frame()
+    for r in frame:
+        r["employee_id"] = ""
+    path = fx.write_qualtrics(frame, tmp_path / "anon.csv")
+    text = suggest(path, INSTRUMENTS, workdir=tmp_path)
+    assert "# employee_id = \"externalDataReference\"   # REQUIRED: that column is blank in every row" in text
+    assert "employee_id" not in tomllib.loads(text)["columns"]
+    # with ids, the same column is proposed
+    path = fx.write_qualtrics(fx.survey_frame(), tmp_path / "named.csv")
+    assert tomllib.loads(suggest(path, INSTRUMENTS, workdir=tmp_path))["columns"]["employee_id"] == "externalDataReference"
+
+
 def test_suggest_names_only_the_labels_the_closest_shipped_set_lacks(tmp_path):
     """One label no set holds ("Most days") among UWES frequency labels: the comment named every label found
     ("almost never, always, most days, never, often..."), as if none were known; now only the unknown one,

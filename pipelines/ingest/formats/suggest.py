@@ -68,16 +68,23 @@ def suggest(path: Path, instruments: Mapping, fmt: str | None = None, workdir: P
            "# add items it missed. Reference: docs/inputs.md.", "",
            f'format = "{kind}"', f"# survey_id = {_toml_str(path.stem)}", "", "[columns]"]
     for role in ("employee_id", "submitted_at", "wave", "survey_id"):
-        found = None
+        found, blank = None, None
         for ref in lay.roles.get(role, []) + [role]:
             try:
                 found = find_column(ref, lay.columns, role, path)
             except Exception:
                 found = None
+            if found and not any(found.index < len(r) and str(r[found.index]).strip() for r in data):
+                # the tool's default column left empty (an anonymous link: no external reference): every
+                # response would be quarantined as having no employee id
+                blank, found = found, None
             if found:
                 break
         if found:
             out.append(f"{role} = {_toml_str(_ref(found))}")
+        elif blank is not None and role in ("employee_id", "submitted_at"):
+            out.append(f"# {role} = {_toml_str(_ref(blank))}   # REQUIRED: that column is blank in every row; "
+                       "name the column that holds it")
         elif role in ("employee_id", "submitted_at"):
             out.append(f'# {role} = "..."   # REQUIRED: no column found, name it here')
         else:
