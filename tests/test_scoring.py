@@ -105,3 +105,16 @@ def pd_isna(value) -> bool:
     import pandas as pd
 
     return bool(pd.isna(value))
+
+
+def test_a_file_that_can_never_be_scored_on_a_measure_says_so(tmp_path, load):
+    """A file (or an export's mapping) holding 3 of TIS-6's 6 items: no response can reach the 5 answers a score
+    needs, so every intent-to-stay score is empty; the load report says so, instead of loading empty scores
+    in silence (a Kulas Qualtrics export mapped so). Measures the file holds no item of are not mentioned."""
+    cols = ENG + TIS[:3] + ["enps"]
+    survey = "employee_id,submitted_at," + ",".join(cols) + "\n" + ",".join(["E1", "2024-01-10"] + ["2"] * len(cols)) + "\n"
+    report = load(write_files(tmp_path / "in", {"people.csv": PEOPLE, "survey_w1.csv": survey}))
+    notes = next(f for f in report.files if f.file == "survey_w1.csv").notes
+    assert ("intent_to_stay: the file holds 3 of its 6 items and a score needs 5 answered, so no response gets a "
+            "score") in notes
+    assert not any(n.startswith(("engagement", "vigour", "intrinsic", "values_alignment")) for n in notes), notes

@@ -24,6 +24,7 @@ from pipelines.ingest.load import FileReport, cross_row_checks, load_again, load
 from pipelines.ingest.pseudonymise import Key
 from pipelines.ingest.readers import ENTITIES, SourceTable, read_canonical
 from pipelines.ingest.stage import create_macros, stage
+from pipelines.scoring import unscorable
 from pipelines.warehouse import writer
 
 INPUT_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".parquet"}
@@ -181,6 +182,8 @@ def _load_one(con, src: SourceTable, sha: str, n: int, fr: FileReport, key: Key,
     # ages from birth dates are the ages on the day the extract was taken: an old extract read today
     # would put everyone years older (and into a later career phase)
     staged = stage(con, src, n, key, instruments, settings, age_on=extract_date)
+    if src.entity == "survey":
+        fr.notes.extend(unscorable(instruments, set(src.columns.values())))
     if src.birth_date_column is not None and extract_date is None:
         fr.notes.append(f"ages from {src.header[src.birth_date_column]} reckoned at today's date ({dt.date.today()}); "
                         "for an older extract give its date with --extract-date")

@@ -41,11 +41,34 @@ def _keyed(code: str, spec: Mapping) -> str:
 
 
 def _mean(codes: list[str], spec: Mapping) -> str:
-    need = max(1, math.ceil(spec.get("min_answered", 0.75) * len(codes) - 1e-9))
+    need = _need(codes, spec)
     answered = " + ".join(f"({_item(c)} IS NOT NULL)::INTEGER" for c in codes)
     total = " + ".join(f"coalesce({_keyed(c, spec)}, 0)" for c in codes)
     # the mean of the answered items (plain arithmetic: list functions cost more per row)
     return f"CASE WHEN ({answered}) >= {need} THEN ({total}) / ({answered}) END"
+
+
+def _need(codes: list[str], spec: Mapping) -> int:
+    """How many of `codes` a response must answer for their mean (min_answered, rounded up to whole items)."""
+    return max(1, math.ceil(spec.get("min_answered", 0.75) * len(codes) - 1e-9))
+
+
+def unscorable(instruments: Mapping[str, Mapping], present: set[str]) -> list[str]:
+    """What a survey file can never be scored on: each measure (an instrument's mean or a subscale) of which
+    it holds some items but fewer than a score needs answered, so that every response's score is empty (a
+    mapping naming 3 of TIS-6's 6 items). Measures it holds no item of are simply not in the file."""
+    out = []
+    for name, spec in instruments.items():
+        groups = dict(spec.get("subscales", {}))
+        if spec["score"] == "mean":
+            groups[name] = list(spec["items"])
+        for measure, codes in groups.items():
+            held = [c for c in codes if c in present]
+            need = _need(list(codes), spec)
+            if held and len(held) < need:
+                out.append(f"{measure}: the file holds {len(held)} of its {len(codes)} items and a score needs "
+                           f"{need} answered, so no response gets a score")
+    return out
 
 
 def score_sql(instruments: Mapping[str, Mapping]) -> dict[str, str]:
