@@ -4,7 +4,8 @@ What these protect:
 * every page runs, on its own and through the router, without an exception;
 * the numbers a page shows are the query layer's export of the same view and filters
   (`coachlens export ... --format json`), suppressed cells included as empty;
-* a group under k reads "fewer than k" and shows no value, in the table and in the chart;
+* a group under k (or one that would reveal such a group) reads "hidden", with the reason in the table, and
+  shows no value, in the table and in the chart;
 * a filter change changes the numbers and the URL; a shared link sets the filters; a crafted link
   is validated, not executed;
 * a refused (differencing) selection shows the reason, not an exception;
@@ -201,8 +202,11 @@ def test_outcomes_by_team_shows_the_export_and_fewer_than_k(on_sample, coachlens
     for col in ("n", "estimate", "ci_low", "ci_high", "did"):
         assert hidden[col].isna().all(), col
     full = next(d.value for d in at.dataframe if "note" in d.value.columns and "team" in d.value.columns)
-    assert (full.loc[full["suppressed"].astype(bool), "note"] == f"fewer than {K} people: not shown").all()
-    # The heatmap labels those cells "fewer than k" (on its grey layer) and carries no number for them.
+    assert (full.loc[full["suppressed"].astype(bool), "note"]
+            == f"hidden: fewer than {K} people, or it would reveal a group that small").all()
+    assert (full.loc[~full["suppressed"].astype(bool), "note"] == "").all()
+    # The heatmap labels those cells "hidden" (on its grey layer) and carries no number for them: a cell hidden
+    # beside a small one may hold many people, so it does not say "fewer than k".
     spec = plotly_specs(at)[0]
     grey, values = spec["data"][0], spec["data"][1]
     labels = [t.replace("<br>", " ") for row in grey["text"] for t in row]
@@ -215,7 +219,8 @@ def test_outcomes_by_team_shows_the_export_and_fewer_than_k(on_sample, coachlens
     # the teams drawn are those with the most people (a hidden total counts as none)
     size = shown[shown["career_phase"] == "All"].set_index("team")["n"].fillna(0).drop("All")
     assert size.loc[sorted(drawn)].min() >= size.drop(sorted(drawn)).max()
-    assert labels.count(f"fewer than {K}") == int(hidden["team"].isin(drawn | {"All"}).sum()) > 0
+    assert labels.count("hidden") == int(hidden["team"].isin(drawn | {"All"}).sum()) > 0
+    assert not any("fewer" in t for t in labels)
     assert all(g == 1 for row_g, row_t in zip(grey["z"], grey["text"]) for g, t in zip(row_g, row_t) if t)
     for row in values["z"]:
         for z in row:
@@ -499,3 +504,22 @@ def test_an_out_of_date_warehouse_says_how_to_rebuild_it(dashboard_db, tmp_path,
     done = subprocess.run(cmd, cwd=ROOT, env=coachlens_env(db), capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "older version of coachlens" in done.stderr and "Traceback" not in done.stderr, \
         done.stderr
+
+
+def test_a_hidden_headline_figure_reads_hidden_with_why(on_sample, coachlens_env):
+    """A rate hidden on the Overview reads "hidden" and says why underneath: "fewer than 5" there read as
+    "under 5%", and a figure hidden to protect another group may rest on many people."""
+    from dashboard.db import Reader
+    from dashboard.queries import filter_options
+
+    at = None
+    for d in filter_options(Reader(on_sample).cursor()).departments:
+        candidate = AppTest.from_file(str(PAGES_DIR / "overview.py"), default_timeout=TIMEOUT)
+        candidate.query_params["department"] = d
+        candidate.run()
+        if not candidate.exception and any(m.value == "hidden" for m in candidate.metric):
+            at = candidate
+            break
+    assert at is not None, "some department of the sample has a hidden headline figure"
+    assert not any("fewer than" in str(m.value) for m in at.metric)
+    assert any(c.value == f"hidden: fewer than {K} people, or it would reveal a group that small" for c in at.caption)

@@ -39,7 +39,7 @@ def test_a_heatmap_of_many_teams_draws_the_largest_and_says_so():
     assert "of 400" in fig.layout.title.text and not fig.layout.annotations
     size = table[table["career_phase"] == "All"].set_index("team")["n"].fillna(0).drop("All")
     assert size.loc[drawn].min() >= size.drop(drawn).max()
-    # every drawn cell is the table's: its value, or "fewer than k" on the grey layer where suppressed
+    # every drawn cell is the table's: its value, or "hidden" on the grey layer where suppressed
     cell = table.set_index(["career_phase", "team"])
     phases = {"Early career": "early", "Mid career": "mid", "Late career": "late", "All": "All"}
     checked = hidden = 0
@@ -47,7 +47,7 @@ def test_a_heatmap_of_many_teams_draws_the_largest_and_says_so():
         for xi, team in enumerate(values.x):
             row = cell.loc[(phases[label], team)]
             if row["suppressed"]:
-                assert values.z[yi][xi] is None and grey.z[yi][xi] == 1 and grey.text[yi][xi].replace("<br>", " ") == "fewer than 5"
+                assert values.z[yi][xi] is None and grey.z[yi][xi] == 1 and grey.text[yi][xi] == "hidden"
                 hidden += 1
             else:
                 assert values.z[yi][xi] == row["estimate"] and grey.z[yi][xi] is None

@@ -85,7 +85,8 @@ def test_report_holds_no_figure_on_fewer_than_k(sample_db, settings, tmp_path):
     html = build_report(cur, Filters(), strict)
     table_rows = [row.split("</tr>")[0] for row in html.split("<tr")[1:]]
     hidden_rows = [row for row in table_rows if f"({small['program_id']})" in row]
-    assert hidden_rows and all(f"fewer than {k} people: not shown" in r for r in hidden_rows)
+    assert hidden_rows and all(f"hidden: fewer than {k} people, or it would reveal a group that small" in r
+                               for r in hidden_rows)
     # none of that program's own figures appears anywhere (tables or chart data)
     for figure in (money(small["benefits"]), money(small["costs"]), f"{small['estimate']:.6f}"[:8]):
         assert figure not in html, figure

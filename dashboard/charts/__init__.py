@@ -1,7 +1,7 @@
 """Chart builders: pure functions, a query-layer table in, a plotly figure out.
 
 Nothing here computes a statistic or touches the warehouse: every number drawn is a cell of the
-table passed in (dashboard.queries), suppressed cells included as "fewer than k" and never as a
+table passed in (dashboard.queries), suppressed cells included as "hidden" and never as a
 value. Colours come from dashboard.theme. Each builder is safe on an empty or fully suppressed table
 (it returns a figure with a message instead of raising), so pages stay thin.
 
@@ -12,7 +12,7 @@ value. Colours come from dashboard.theme. Each builder is safe on an empty or fu
 
 from dashboard.charts.common import (FLAG_LABELS, HEADLINE_MEASURES, MEASURES, PHASE_LABELS, ROLE_LABELS, TEMPLATE,
                                      WAVE_LABELS, WAVE_ORDER, _is_suppressed, _label, _missing, empty_figure,
-                                     fewer_than, fmt_ci, fmt_flags, fmt_n, fmt_num, legend_text, measure_label,
+                                     HIDDEN, hidden_reason, fmt_ci, fmt_flags, fmt_n, fmt_num, legend_text, measure_label,
                                      wave_pair_label)
 from dashboard.charts.effects import change_heatmap, coach_vs_program, forest, headline_effects
 from dashboard.charts.quality import bar_counts, response_rates
@@ -20,7 +20,7 @@ from dashboard.charts.trends import km_curves, trajectories
 
 __all__ = [
     "FLAG_LABELS", "HEADLINE_MEASURES", "MEASURES", "PHASE_LABELS", "ROLE_LABELS", "TEMPLATE", "WAVE_LABELS",
-    "WAVE_ORDER", "_is_suppressed", "_label", "_missing", "empty_figure", "fewer_than", "fmt_ci", "fmt_flags",
+    "WAVE_ORDER", "_is_suppressed", "_label", "_missing", "empty_figure", "HIDDEN", "hidden_reason", "fmt_ci", "fmt_flags",
     "fmt_n", "fmt_num", "legend_text", "measure_label", "wave_pair_label", "change_heatmap", "coach_vs_program", "forest",
     "headline_effects", "bar_counts", "response_rates", "km_curves", "trajectories",
 ]

@@ -52,8 +52,16 @@ def measure_label(measure: str) -> str:
     return MEASURES.get(measure, str(measure).replace("_", " ").capitalize())
 
 
-def fewer_than(k: int) -> str:
-    return f"fewer than {k}"
+# A suppressed figure reads "hidden" on a chart, with the reason beside it (hover, note, caption): a cell may be
+# hidden because it rests on fewer than k people, or because showing it would let such a group be worked out
+# from the totals (rules 2 and 3); "fewer than 5" on a group of 40 hidden for the second reason was false,
+# and beside a rate it read as "under 5%".
+HIDDEN = "hidden"
+
+
+def hidden_reason(k: int, who: str = "people") -> str:
+    """Why a figure is hidden, in the words shown beside it."""
+    return f"hidden: fewer than {k} {who}, or it would reveal a group that small"
 
 
 # -- small formatting helpers (presentation only) -------------------------------------------------

@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 from dashboard import theme
 from dashboard.charts.common import (HEADLINE_MEASURES, PHASE_LABELS, TEMPLATE, WAVE_ORDER,
                                      _is_suppressed, _label, _missing, _title, _wrap, empty_figure,
-                                     fewer_than, fmt_ci, fmt_flags, fmt_n, fmt_num, measure_label)
+                                     HIDDEN, hidden_reason, fmt_ci, fmt_flags, fmt_n, fmt_num, measure_label)
 
 
 # -- Overview ---------------------------------------------------------------------------------------
@@ -41,9 +41,9 @@ def headline_effects(table: pd.DataFrame, k: int, measures: Sequence[str] = HEAD
             row = line.iloc[0]
             if _is_suppressed(row) or _missing(row.get("estimate")):
                 fig.add_trace(go.Scatter(
-                    x=[0], y=[ypos[metric]], mode="markers+text", text=[fewer_than(k)], textposition="top center",
+                    x=[0], y=[ypos[metric]], mode="markers+text", text=[HIDDEN], textposition="top center",
                     marker=dict(color=theme.SUPPRESSED, size=10, symbol="square"), showlegend=False,
-                    hovertemplate=f"{labels[metric]}: {fewer_than(k)} people, not shown<extra></extra>"),
+                    hovertemplate=f"{labels[metric]}: {hidden_reason(k)}<extra></extra>"),
                     row=1, col=i + 1)
                 continue
             est, lo, hi = float(row["estimate"]), row.get("ci_low"), row.get("ci_high")
@@ -84,7 +84,7 @@ WIDE_HEATMAP = 8
 def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, measure: str,
                    value: str = "estimate", title: str | None = None) -> go.Figure:
     """Change per cell on a diverging scale centred on 0; suppressed cells grey, labelled
-    "fewer than k", never coloured by a value. Hover: n, the 95% CI and the flags. At most
+    "hidden", never coloured by a value. Hover: n, the 95% CI and the flags. At most
     MAX_HEATMAP_COLUMNS columns besides "All": the ones with the most people, said in the subtitle."""
     if table.empty:
         return empty_figure("No matched pre/post responses for this selection.")
@@ -103,7 +103,7 @@ def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, mea
     placed = placed[(placed["r"] >= 0) & (placed["c"] >= 0)].drop_duplicates(["r", "c"])
     shape = (len(row_keys), len(col_keys))
     wide = shape[1] > WIDE_HEATMAP
-    hidden_text = fewer_than(k).replace(" than ", " than<br>" if wide else " than ")
+    hidden_text = HIDDEN
     z = [[None] * shape[1] for _ in range(shape[0])]
     text = [[""] * shape[1] for _ in range(shape[0])]
     custom = [[["no people", "", ""] for _ in range(shape[1])] for _ in range(shape[0])]
@@ -116,7 +116,7 @@ def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, mea
             grey[ri][ci] = 1 if _is_suppressed(c) else None
             grey_text[ri][ci] = hidden_text if _is_suppressed(c) else ""
             text[ri][ci] = "" if _is_suppressed(c) else "-"
-            custom[ri][ci] = [f"{fewer_than(k)} people: not shown" if _is_suppressed(c) else "not computable", "", ""]
+            custom[ri][ci] = [hidden_reason(k) if _is_suppressed(c) else "not computable", "", ""]
             continue
         v = float(c[value])
         z[ri][ci] = v
@@ -193,7 +193,7 @@ def forest(table: pd.DataFrame, key: str, k: int, value: str = "did", lo: str = 
            title: str | None = None, label_kind: str | None = None,
            names: Mapping[str, str] | None = None) -> go.Figure:
     """A forest plot: one row per group, the estimate and its 95% CI, n beside it; suppressed rows
-    stay in place, greyed and labelled "fewer than k". `names`: group value -> label (programs)."""
+    stay in place, greyed and labelled "hidden". `names`: group value -> label (programs)."""
     if table.empty:
         return empty_figure("Nothing to compare for this selection.")
     fig = go.Figure()
@@ -203,8 +203,8 @@ def forest(table: pd.DataFrame, key: str, k: int, value: str = "did", lo: str = 
         labels.append(label)
         if _is_suppressed(r) or _missing(r.get(value)):
             xs.append(0.0)
-            texts.append(fewer_than(k) if _is_suppressed(r) else "not computable")
-            hovers.append(f"{label}: {fewer_than(k) if _is_suppressed(r) else 'not computable'}")
+            texts.append(HIDDEN if _is_suppressed(r) else "not computable")
+            hovers.append(f"{label}: {hidden_reason(k) if _is_suppressed(r) else 'not computable'}")
             colours.append(theme.SUPPRESSED)
             errs_p.append(0), errs_m.append(0)
             continue
@@ -255,9 +255,9 @@ def coach_vs_program(coach: pd.DataFrame, program: pd.DataFrame, k: int, coach_l
             row = line.iloc[0]
             if _is_suppressed(row) or _missing(row.get("estimate")):
                 fig.add_trace(go.Scatter(
-                    x=[0], y=[y], mode="markers+text", text=[fewer_than(k)], textposition="top center",
+                    x=[0], y=[y], mode="markers+text", text=[HIDDEN], textposition="top center",
                     marker=dict(color=theme.SUPPRESSED, size=10, symbol="square"), showlegend=False,
-                    hovertemplate=f"{name}: {fewer_than(k)} clients, not shown<extra></extra>"), row=1, col=i + 1)
+                    hovertemplate=f"{name}: {hidden_reason(k, 'clients')}<extra></extra>"), row=1, col=i + 1)
                 continue
             est, lo, hi = float(row["estimate"]), row.get("ci_low"), row.get("ci_high")
             err = None

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from dashboard import theme
 from dashboard.charts.common import (TEMPLATE, WAVE_LABELS, WAVE_ORDER, _title, _wrap, empty_figure,
-                                     fewer_than, fmt_ci, fmt_n, fmt_num)
+                                     hidden_reason, fmt_ci, fmt_n, fmt_num)
 
 
 # -- Data quality -----------------------------------------------------------------------------------
@@ -51,7 +51,7 @@ def response_rates(table: pd.DataFrame, k: int, title: str | None = None) -> go.
             error_y=dict(type="data", symmetric=False, array=((d["ci_high"] - d["estimate"]) * 100).where(~sup),
                          arrayminus=((d["estimate"] - d["ci_low"]) * 100).where(~sup), thickness=1.5,
                          color="#555555"),
-            hovertext=[(f"{c} - {WAVE_LABELS.get(w, w)}: {fewer_than(k)} enrolled, not shown" if s else
+            hovertext=[(f"{c} - {WAVE_LABELS.get(w, w)}: {hidden_reason(k, 'enrolled')}" if s else
                         f"{c} - {WAVE_LABELS.get(w, w)}: {fmt_num(e, 0, pct=True)} responded<br>"
                         f"{fmt_ci(a, b, 0, pct=True)}<br>{fmt_n(n)} enrolled")
                        for c, s, e, a, b, n in zip(d[key], sup, d["estimate"], d["ci_low"], d["ci_high"], d["n"])],

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from dashboard import theme
 from dashboard.charts.common import (PHASE_LABELS, ROLE_LABELS, TEMPLATE, WAVE_LABELS, WAVE_ORDER, _is_suppressed,
-                                     _label, _missing, _title, empty_figure, fewer_than, fmt_ci, fmt_n,
+                                     _label, _missing, _title, empty_figure, hidden_reason, fmt_ci, fmt_n,
                                      fmt_num, measure_label)
 
 
@@ -45,7 +45,7 @@ def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str 
             hover = []
             for _, r in d.iterrows():
                 if _is_suppressed(r):
-                    hover.append(f"{name}<br>{WAVE_LABELS.get(r['wave'], r['wave'])}: {fewer_than(k)} respondents")
+                    hover.append(f"{name}<br>{WAVE_LABELS.get(r['wave'], r['wave'])}: {hidden_reason(k, 'respondents')}")
                 else:
                     hover.append(f"{name}<br>{WAVE_LABELS.get(r['wave'], r['wave'])}: {fmt_num(r['estimate'])}"
                                  f"<br>{fmt_ci(r.get('ci_low'), r.get('ci_high'))}<br>{fmt_n(r.get('n'))}")

@@ -91,7 +91,7 @@ def freshness_caption() -> None:
     except FileNotFoundError:
         return
     st.sidebar.caption(f"Warehouse last loaded {stamp}. Every figure rests on at least {k()} people; "
-                       "smaller groups read \"fewer than k\".")
+                       "smaller groups, and groups that would reveal them, read \"hidden\".")
 
 
 def run_view(view: str, f: Filters, **options: Any):

@@ -17,15 +17,15 @@ def _row(table: pd.DataFrame, metric: str, measure: str | None = None):
 
 
 def metric_card(col, label: str, row, kind: str = "count", help: str | None = None) -> None:
-    """One headline figure with its n and CI underneath; "fewer than k" when suppressed."""
+    """One headline figure with its n and CI underneath; "hidden", with the reason, when suppressed."""
     kk = k()
     if row is None:
         col.metric(label, "-", help=help, border=True)
         col.caption("not available for this selection")
         return
     if charts._is_suppressed(row) or (kind != "count" and charts._missing(row.get("estimate"))):
-        col.metric(label, f"fewer than {kk}" if charts._is_suppressed(row) else "-", help=help, border=True)
-        col.caption("hidden to protect anonymity" if charts._is_suppressed(row) else "not computable")
+        col.metric(label, charts.HIDDEN if charts._is_suppressed(row) else "-", help=help, border=True)
+        col.caption(charts.hidden_reason(kk) if charts._is_suppressed(row) else "not computable")
         return
     if kind == "count":
         value = row.get("n") if charts._missing(row.get("estimate")) else row.get("estimate")

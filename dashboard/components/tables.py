@@ -9,7 +9,7 @@ import io
 import pandas as pd
 import streamlit as st
 
-from dashboard import theme
+from dashboard import charts, theme
 from dashboard.components.data import k
 
 
@@ -19,12 +19,12 @@ def plot(fig) -> None:
 
 def display_frame(table: pd.DataFrame, kk: int) -> pd.DataFrame:
     """The table as the page shows it: the query layer's table unchanged, plus a "note" column
-    (before the numbers) saying "fewer than k" on suppressed rows, whose values are already empty."""
+    (before the numbers) saying why on suppressed rows (charts.hidden_reason), whose values are already empty."""
     out = table.copy()
     if "suppressed" in out:
         sup = out["suppressed"].fillna(False).astype(bool)
         where = list(out.columns).index("n") if "n" in out.columns else len(out.columns)
-        out.insert(where, "note", sup.map({True: f"fewer than {kk} people: not shown", False: ""}))
+        out.insert(where, "note", sup.map({True: charts.hidden_reason(kk), False: ""}))
     return out
 
 

@@ -6,7 +6,7 @@ applied; and the same report as PDF through Debian's headless chromium.
     write_report(html, Path("roi.html"), pdf=Path("roi.pdf"))
 
 Every number comes from the roi view (dashboard.roi.view.roi), which applies the k rules; this module
-only formats what that view returns, so a suppressed group reads "fewer than k" here too.
+only formats what that view returns, so a suppressed group reads "hidden" (with why) here too.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboard.charts import HIDDEN, hidden_reason
 from dashboard.filters import FILTER_LABELS, Filters, program_label
 from dashboard.roi import charts as rc
 from dashboard.roi.assumptions import Assumptions
@@ -168,8 +169,8 @@ def build_report(cur, filters: Filters | None, settings, assumptions: Assumption
     hidden = int(t["suppressed"].sum())
     parts.append(
         "<ul>"
-        f"<li>k = {k}: no figure in this report rests on fewer than {k} people; a group under k reads "
-        f"\"fewer than {k}\".</li>"
+        f"<li>k = {k}: no figure in this report rests on fewer than {k} people; a group under k, or a group that "
+        f"would reveal one, reads \"{HIDDEN}\".</li>"
         "<li>Complementary suppression: where a group is hidden and the total is shown, the next-smallest group is "
         "hidden too, so the hidden group cannot be worked out by subtraction.</li>"
         "<li>Differencing: a selection whose complement holds 1 to k-1 people is refused.</li>"
@@ -244,7 +245,7 @@ def _group_table(t: pd.DataFrame, key: str, k: int, currency: str, names: dict) 
         label = "All" if name == "All" else program_label(name, names)
         if bool(r["suppressed"]):
             rows.append(f"<tr class='suppressed'><td>{_e(label)}</td><td colspan='{len(head) - 1}' class='l'>"
-                        f"fewer than {k} people: not shown</td></tr>")
+                        f"{_e(hidden_reason(k))}</td></tr>")
             continue
         cells = [str(int(r["n"])), str(int(r["n_comparison"])), _num(r["attrition_coached"], ".1%"),
                  _num(r["attrition_comparison"], ".1%"), rc.money(r["benefits"]), rc.money(r["costs"]),
@@ -266,12 +267,12 @@ def _intangibles_table(t: pd.DataFrame, key: str, k: int) -> str:
         lab = [str(r[key]), measure_label(r["measure"])]
         if bool(r["suppressed"]):
             rows.append(f"<tr class='suppressed'><td>{_e(lab[0])}</td><td class='l'>{_e(lab[1])}</td>"
-                        f"<td colspan='5' class='l'>fewer than {k} people: not shown</td></tr>")
+                        f"<td colspan='5' class='l'>{_e(hidden_reason(k))}</td></tr>")
             continue
         did_shown = not _missing(r["did"])
         cells = [str(int(r["n"])), _num(r["estimate"], "+.2f"),
                  f"{_num(r['ci_low'], '+.2f')} to {_num(r['ci_high'], '+.2f')}",
-                 _num(r["did"], "+.2f") if did_shown else f"fewer than {k}",
+                 _num(r["did"], "+.2f") if did_shown else HIDDEN,
                  f"{_num(r['did_ci_low'], '+.2f')} to {_num(r['did_ci_high'], '+.2f')}" if did_shown else ""]
         rows.append(f"<tr><td>{_e(lab[0])}</td><td class='l'>{_e(lab[1])}</td>"
                     + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")

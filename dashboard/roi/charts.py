@@ -1,7 +1,7 @@
 """ROI chart builders: pure functions, a table of the roi view in, a plotly figure out.
 
 Nothing here computes a figure: every number drawn is a cell of `roi(...).table` or of its extras
-(`waterfall`, `tornado`, `intangibles`). Suppressed groups are drawn as "fewer than k", never as a
+(`waterfall`, `tornado`, `intangibles`). Suppressed groups are drawn as "hidden", never as a
 value. Colours and type come from dashboard.theme (the shared template).
 """
 
@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import theme
-from dashboard.charts import empty_figure, measure_label
+from dashboard.charts import HIDDEN, empty_figure, measure_label
 
 TEMPLATE = theme.register()
 GAIN = theme.OKABE_ITO["blue"]
@@ -105,7 +105,7 @@ def tornado(rows: pd.DataFrame, key: str, group: str = "All",
 
 def roi_by_group(table: pd.DataFrame, key: str, k: int, title: str | None = "ROI % with its 95% interval",
                  names: Mapping[str, str] | None = None) -> go.Figure:
-    """One dot per group with its Monte Carlo interval; suppressed groups labelled "fewer than k".
+    """One dot per group with its Monte Carlo interval; suppressed groups labelled "hidden".
     `names`: group value -> label (programs as "Name (P001)")."""
     if table.empty:
         return empty_figure("No groups to show.")
@@ -122,7 +122,7 @@ def roi_by_group(table: pd.DataFrame, key: str, k: int, title: str | None = "ROI
         customdata=list(zip(s["n"].astype(float), s["p_roi_positive"])), name="ROI %",
         hovertemplate="%{y}: ROI %{x:.0f}% (n=%{customdata[0]:.0f}, P(ROI>0)=%{customdata[1]:.0%})<extra></extra>"))
     for v in table.loc[~shown, key]:
-        fig.add_annotation(x=0, y=label[str(v)], text=f"fewer than {k}", showarrow=False,
+        fig.add_annotation(x=0, y=label[str(v)], text=HIDDEN, showarrow=False,
                            font=dict(color=theme.SUPPRESSED_TEXT), bgcolor=theme.SUPPRESSED)
     fig.add_vline(x=0, line=dict(color=theme.MUTED, width=1, dash="dot"))
     fig.update_yaxes(automargin=True)
@@ -149,7 +149,7 @@ def intangibles(table: pd.DataFrame, key: str, group: str = "All",
                      arrayminus=list(shown["did"] - shown["did_ci_low"]), color=theme.OKABE_ITO["orange"]),
         hovertemplate="%{y}: %{x:+.2f}<extra></extra>"))
     for m in d.loc[~d.index.isin(shown.index), "measure"]:
-        fig.add_annotation(x=0, y=measure_label(m), text="not shown (fewer than k)", showarrow=False,
+        fig.add_annotation(x=0, y=measure_label(m), text=HIDDEN, showarrow=False,
                            font=dict(color=theme.SUPPRESSED_TEXT), bgcolor=theme.SUPPRESSED)
     fig.add_vline(x=0, line=dict(color=theme.MUTED, width=1, dash="dot"))
     fig.update_yaxes(automargin=True)
