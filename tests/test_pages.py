@@ -523,3 +523,19 @@ def test_a_hidden_headline_figure_reads_hidden_with_why(on_sample, coachlens_env
     assert at is not None, "some department of the sample has a hidden headline figure"
     assert not any("fewer than" in str(m.value) for m in at.metric)
     assert any(c.value == f"hidden: fewer than {K} people, or it would reveal a group that small" for c in at.caption)
+
+
+@pytest.mark.parametrize("filtered", [True, False])
+def test_an_empty_selection_says_what_to_try(on_sample, filtered):
+    """Under a filter, nothing to show means widen it (there is data, not for these people); without one, load
+    the files. Both hints together told a user with a small department to load data they had loaded."""
+    def app(filtered: bool):
+        from dashboard.components.frame import empty_state
+
+        empty_state("Nothing here.", filtered)
+
+    at = AppTest.from_function(app, args=(filtered,), default_timeout=TIMEOUT)
+    at.run()
+    text = at.info[0].value
+    assert text.startswith("**Nothing here.**")
+    assert ("widening the filters" in text) == filtered and ("coachlens ingest" in text) == (not filtered)

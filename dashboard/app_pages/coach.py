@@ -9,7 +9,7 @@ f = ui.sidebar_filters(show=("program", "cohort", "department", "career_phase", 
 
 opts = ui.filter_options()
 if not opts.coaches:
-    ui.empty_state("No coaches in the warehouse: enrolments carry no coach_id.")
+    ui.empty_state("No coaches in the warehouse: enrolments carry no coach_id.", False)
     st.stop()
 coach = ui.url_select(st, "Coach", opts.coaches, "coach_id", placeholder="Choose a coach")
 if coach is None:

@@ -16,7 +16,7 @@ names = ui.group_names(key)
 
 res = ui.run_view("cohorts", f, measure=measure, compare=compare)
 if res.table.empty:
-    ui.empty_state("No cohorts with survey responses for these filters.")
+    ui.empty_state("No cohorts with survey responses for these filters.", f.active())
     st.stop()
 
 available = list(dict.fromkeys(res.table[key].tolist()))
@@ -30,9 +30,10 @@ table = res.table[res.table[key].isin(picked)].reset_index(drop=True)
 traj = res.trajectories[res.trajectories[key].isin(picked)].reset_index(drop=True)
 
 st.caption(
-    "Lines: the average score of respondents at each survey wave, coached (solid) and comparison group "
-    "(dashed), with shaded 95% confidence bands. A coached line that rises faster than its dashed "
-    "comparison line suggests an effect of coaching."
+    "Lines: the average score of everyone who answered each survey wave, coached (solid) and comparison "
+    "group (dashed), with shaded 95% confidence bands. Who answered changes from wave to wave, so the lines "
+    "show levels, not change: a line can fall while the people who answered both waves improved. The "
+    "effect below compares the same people before and after; read change there."
 )
 ui.chart_and_table(charts.trajectories(traj, key, res.k, measure, names=names), traj, f"trajectories-{compare}", res)
 

@@ -20,7 +20,7 @@ value = ui.url_select(c3, "Show", ["estimate", "did"], "show", kind="segmented",
 
 res = ui.run_view("outcomes", f, measure=measure, rows="career_phase", cols=level or "department")
 if res.table.empty:
-    ui.empty_state("No matched pre/post survey responses for these filters.")
+    ui.empty_state("No matched pre/post survey responses for these filters.", f.active())
     st.stop()
 
 st.caption(

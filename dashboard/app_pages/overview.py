@@ -10,7 +10,7 @@ ui.page_header("Overview", "Does coaching make a measurable difference here?",
 f = ui.sidebar_filters()
 res = ui.run_view("overview", f)
 if res.table.empty:
-    ui.empty_state("No people match these filters.")
+    ui.empty_state("No people match these filters.", f.active())
     st.stop()
 
 ui.headline_metrics(res.table)

@@ -13,7 +13,7 @@ split = ui.url_select(st, "Split by", ["all", "program", "career_phase"], "split
                      format_func={"all": "Everyone", "program": "Program", "career_phase": "Career phase"}.get)
 res = ui.run_view("retention", f, split=None if split in (None, "all") else split)
 if res.table.empty:
-    ui.empty_state("No coached people or comparison group for these filters.")
+    ui.empty_state("No coached people or comparison group for these filters.", f.active())
     st.stop()
 
 ui.retention_sentence(res.table)

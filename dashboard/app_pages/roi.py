@@ -18,7 +18,7 @@ res = run_roi(f, a, by)
 key = res.table.columns[0]
 h = shown_total(res)
 if h is None:
-    ui.empty_state(f"The ROI for this selection rests on fewer than {res.k} people (coached or comparison).")
+    ui.empty_state(f"The ROI for this selection rests on fewer than {res.k} people (coached or comparison).", f.active())
     st.stop()
 cur_ = h["currency"] or a.currency
 

@@ -59,13 +59,14 @@ def empty_state_no_warehouse(db: Path) -> None:
     )
 
 
-def empty_state(what: str) -> None:
-    """Nothing to show for this selection: say so and what to try."""
-    st.info(
-        f"**{what}** Try widening the filters in the sidebar (fewer filters or a wider date range). "
-        "If the warehouse holds no survey responses or enrolments yet, load them with "
-        f"`coachlens ingest path/to/files/ --db {db_path()}`."
-    )
+def empty_state(what: str, filtered: bool) -> None:
+    """Nothing to show for this selection: say so and what to try. Under a filter, widening it (there is data,
+    not for these people); without one, loading the files that are missing."""
+    if filtered:
+        st.info(f"**{what}** Try widening the filters in the sidebar (fewer filters or a wider date range).")
+        return
+    st.info(f"**{what}** Load the survey responses and enrolments with "
+            f"`coachlens ingest path/to/files/ --db {db_path()}`.")
 
 
 def refused(message: str) -> None:
