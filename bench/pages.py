@@ -53,7 +53,7 @@ def page_options(db: Path) -> dict[str, tuple[str, dict, dict]]:
         "outcomes, the largest department's teams": ("outcomes", {"department": department}, {}),
         "cohorts by program": ("cohorts", {"compare": "program"}, {}),
         "retention by program": ("retention", {"split": "program"}, {}),
-        "roi by cohort": ("roi", {}, {"roi_by": "cohort"}),
+        "roi by cohort": ("roi", {"by": "cohort"}, {}),
     }
 
 

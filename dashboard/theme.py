@@ -43,6 +43,7 @@ SEQUENTIAL = ["#F7FBFF", "#DEEBF7", "#C6DBEF", "#9ECAE1", "#6BAED6", "#4292C6", 
               "#08306B", "#041E42"]
 
 SUPPRESSED = "#D9D9D9"
+NO_DATA = "#F2F2F2"      # a heatmap cell with no value to colour: no people, or not computable
 SUPPRESSED_TEXT = "#555555"
 INK = "#1F2933"
 MUTED = "#5F6B7A"

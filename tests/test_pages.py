@@ -539,3 +539,17 @@ def test_an_empty_selection_says_what_to_try(on_sample, filtered):
     text = at.info[0].value
     assert text.startswith("**Nothing here.**")
     assert ("widening the filters" in text) == filtered and ("coachlens ingest" in text) == (not filtered)
+
+
+@pytest.mark.parametrize("name, params, named", [
+    ("overview", {"department": "Nope"}, "department"),
+    ("coach", {"coach_id": "ZZZ"}, "coach_id"),                 # a coach's shared link with a wrong id
+    ("outcomes", {"measure": "bogus", "level": "xx"}, ["measure", "level"]),    # each where the page reads it
+])
+def test_a_link_with_unknown_values_says_which_were_ignored(on_sample, name, params, named):
+    """A page's own choices from a link (the coach, the measure) are checked like the sidebar's filters and
+    named when ignored: they were dropped in silence, and a coach's link opened on "Choose a coach"."""
+    at = page(name, params)
+    warnings = [w.value for w in at.warning if "does not know" in w.value]
+    assert warnings == [f"The link named values this warehouse does not know ({n}); they were ignored."
+                        for n in ([named] if isinstance(named, str) else named)], [w.value for w in at.warning]

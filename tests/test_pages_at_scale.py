@@ -62,6 +62,20 @@ def test_a_heatmap_of_few_columns_draws_them_all():
     assert "<sup" not in fig.layout.title.text
 
 
+def test_a_cell_with_no_people_is_light_grey_not_white():
+    """A cell with no coached people is drawn light grey, without text: white is the colour of no change."""
+    table = _team_table(12)
+    shown = table[~table["suppressed"].astype(bool) & (table["team"] != "All") & (table["career_phase"] != "All")]
+    gone = shown.iloc[0]
+    table = table.drop(index=gone.name)
+    fig = charts.change_heatmap(table, "career_phase", "team", 5, "engagement")
+    grey, values = fig.data[0], fig.data[1]
+    xi = list(values.x).index(gone["team"])
+    yi = [t.lower().startswith(gone["career_phase"]) for t in values.y].index(True)
+    assert values.z[yi][xi] is None and grey.z[yi][xi] == 0 and not grey.text[yi][xi]
+    assert grey.colorscale[0][1] != "white" and grey.colorscale[0][1] != grey.colorscale[-1][1]
+
+
 @pytest.mark.usefixtures("on_sample")
 def test_the_page_builds_its_downloads_only_when_clicked(monkeypatch):
     """An XLSX of tens of thousands of rows takes seconds: a run of the page must not build it."""

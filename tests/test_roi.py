@@ -350,12 +350,14 @@ def test_roi_page_runs_adjusts_and_restores(sample_db, monkeypatch):
     assert {f"{n} ({p})" for p, n in names.items()} <= ys      # every program is shown on the sample
     assert not any(p in ys for p in names)
     # by career phase, the phases as the sidebar names them
-    at.selectbox(key="roi_by").set_value("career_phase").run()
+    at.selectbox(key="w_by").set_value("career_phase").run()
     assert not at.exception
     ys = {y for el in at.get("plotly_chart") for t in json.loads(el.proto.spec)["data"] for y in (t.get("y") or [])
           if isinstance(y, str)}
     assert "Mid career" in ys and "mid" not in ys
-    at.selectbox(key="roi_by").set_value("program").run()
+    assert at.query_params["by"] == "career_phase"            # the choice travels with the link
+    at.selectbox(key="w_by").set_value("program").run()
+    assert "by" not in at.query_params                        # the default needs none
     at.slider(key="roi_attribution").set_value(0.8).run()
     assert not at.exception
     assert at.metric[0].value != roi_default

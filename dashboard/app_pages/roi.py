@@ -12,7 +12,7 @@ from dashboard.roi.view import shown_total
 ui.page_header("Return on investment", "Does our coaching spend pay back?", "HR sponsors")
 f = ui.sidebar_filters(show=("program", "cohort", "coach", "department", "team", "career_phase", "date_from",
                              "date_to"))
-by = st.sidebar.selectbox("ROI by", tuple(BY_LABELS), format_func=BY_LABELS.get, key="roi_by")
+by = ui.url_select(st.sidebar, "ROI by", tuple(BY_LABELS), "by", format_func=BY_LABELS.get)   # in the link too
 a = assumption_controls(Assumptions.from_settings(ui.settings()))
 res = run_roi(f, a, by)
 key = res.table.columns[0]

@@ -19,7 +19,7 @@ MEASURES: dict[str, str] = {
     "vigour": "Engagement: vigour",
     "dedication": "Engagement: dedication",
     "absorption": "Engagement: absorption",
-    "motivation_sdi": "Motivation index (SDI)",
+    "motivation_sdi": "Motivation index (self-determination, SDI)",
     "intrinsic": "Motivation: intrinsic",
     "integrated": "Motivation: integrated",
     "identified": "Motivation: identified",

@@ -127,7 +127,13 @@ def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, mea
     finite = [abs(v) for r in z for v in r if v is not None]
     span = max(finite) if finite else 1.0
     fig = go.Figure()
-    fig.add_trace(go.Heatmap(z=grey, x=x, y=y, colorscale=[[0, theme.SUPPRESSED], [1, theme.SUPPRESSED]],
+    # the grey layer: hidden cells (1) and cells with no value to colour (0: no people, or not computable), in
+    # a lighter grey than hidden ones, so that neither reads as a white "no change"
+    for ri in range(shape[0]):
+        for ci in range(shape[1]):
+            if grey[ri][ci] is None and z[ri][ci] is None:
+                grey[ri][ci] = 0
+    fig.add_trace(go.Heatmap(z=grey, x=x, y=y, colorscale=[[0, theme.NO_DATA], [1, theme.SUPPRESSED]], zmin=0, zmax=1,
                              text=grey_text, texttemplate="%{text}",
                              textfont=dict(size=10 if wide else 12, color=theme.SUPPRESSED_TEXT),
                              showscale=False, hoverinfo="skip", xgap=2, ygap=2))

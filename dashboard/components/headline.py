@@ -99,15 +99,17 @@ def headline_metrics(table: pd.DataFrame) -> None:
     metric_card(c[3], "Matched panel", _row(table, "matched_panel"),
                 help="Coached people with both a baseline and a post survey: the people every change figure rests on.")
     c = st.columns(4)
-    metric_card(c[0], "Retained 12 months: coached", _row(table, "retention_12m_coached"), kind="share",
-                help="Kaplan-Meier share still employed 12 months after their cohort started (voluntary exits).")
-    metric_card(c[1], "Retained: comparison", _row(table, "retention_12m_comparison"), kind="share",
+    metric_card(c[0], "Retention, coached", _row(table, "retention_12m_coached"), kind="share",
+                help="12-month retention: the Kaplan-Meier share still employed 12 months after their cohort started "
+                     "(voluntary exits).")
+    metric_card(c[1], "Retention, comparison", _row(table, "retention_12m_comparison"), kind="share",
                 help="The same for people not coached, from the same start dates.")
     fresh = _row(table, "data_freshness")
     as_of = None if fresh is None else fresh.get("as_of")
     loaded = None if fresh is None else fresh.get("loaded_at")
     c[2].metric("Data as of", "-" if charts._missing(as_of) else str(as_of)[:10], border=True,
-                help="The newest survey response or exit in the warehouse.")
+                help="The date retention follows people to: the people extract's date (ingest --extract-date), else "
+                     "the newest exit, survey response or begun enrolment.")
     c[3].metric("Last load", "-" if charts._missing(loaded) else str(loaded)[:10], border=True,
                 help="When `coachlens ingest` last changed the warehouse.")
     if not charts._missing(loaded):

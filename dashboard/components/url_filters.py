@@ -75,6 +75,7 @@ def url_select(container, label: str, options, key: str, default=None, format_fu
     if default is None and placeholder is None:
         default = options[0] if options else None
     text = _bound(key, None if default is None else str(default), lambda v: v in texts)
+    _warn_rejected()    # a page's own choice (measure, coach ...) from a link, said where the page runs it
     value = texts.get(text, default) if text is not None else default
     wkey = f"w_{key}"
     # Always (re)assign: after a page switch the widget is new and would otherwise start at its default.
@@ -88,12 +89,21 @@ def url_select(container, label: str, options, key: str, default=None, format_fu
     return container.selectbox(label, options, **kwargs)
 
 
+def _warn_rejected() -> None:
+    """Say which settings of an opened link were not known values and were ignored (once)."""
+    rejected = st.session_state.pop(_REJECTED, None)
+    if rejected:
+        st.warning(f"The link named values this warehouse does not know ({', '.join(sorted(rejected))}); "
+                   "they were ignored.", icon=":material/link_off:")
+
+
 def url_multiselect(container, label: str, options, key: str, default: list, format_func=str,
                     help: str | None = None) -> list:
     """A multiselect mirrored in the URL as `key`=a,b,c (each part one of the options)."""
     options = [str(o) for o in options]
     default_text = ",".join(str(d) for d in default)
     text = _bound(key, default_text, lambda v: v == "" or all(part in options for part in v.split(",")))
+    _warn_rejected()
     value = [part for part in (text or "").split(",") if part in options]
     wkey = f"w_{key}"
     st.session_state[wkey] = value
@@ -160,10 +170,7 @@ def sidebar_filters(show: tuple[str, ...] = _FILTER_KEYS) -> Filters:
             values["waves"] = w
     sb.caption("The filters are in the page address: copy it to share this view.")
     freshness_caption()
-    rejected = st.session_state.pop(_REJECTED, None)
-    if rejected:
-        st.warning(f"The link named values this warehouse does not know ({', '.join(sorted(rejected))}); "
-                   "they were ignored.", icon=":material/link_off:")
+    _warn_rejected()
     try:
         return Filters.from_query_params(values, options=opts)
     except InvalidFilter as exc:
