@@ -243,10 +243,18 @@ def test_retention_shows_the_export(on_sample, coachlens_env):
     doc = export(on_sample, coachlens_env, "retention", "--split", "career_phase")
     assert_same(shown_table(at, {"group", "role", "logrank_p"}), doc["table"])
     assert_same(shown_table(at, {"group", "role", "month", "at_risk"}), doc["extras"]["curves"])
-    # the chart names the phases as the sidebar does, in their order
-    legend = [t["name"] for t in plotly_specs(at)[0]["data"] if t.get("showlegend", True) and t.get("hovertext")]
-    phases = [n for n in legend if n.endswith("career")]
-    assert phases and phases == [p for p in ("Early career", "Mid career", "Late career") if p in phases]
+    # one panel per group, everyone first: the chart names the phases as the sidebar does, in their order
+    spec = plotly_specs(at)[0]
+    panels = [a["text"] for a in spec["layout"]["annotations"] if a.get("text") not in (None, "12 months")]
+    phases = [n for n in panels if n.endswith("career")]
+    assert panels[0] == "All" and phases and phases == [p for p in ("Early career", "Mid career", "Late career")
+                                                         if p in phases]
+    # two legend entries, coached and comparison, whatever the number of panels (ten lines on one plot before)
+    legend = [t["name"] for t in spec["data"] if t.get("showlegend", True) and t.get("hovertext")]
+    assert legend == ["Coached", "Comparison group"]
+    # and one scale for every panel, so that they compare
+    axes = [k for k in spec["layout"] if k.startswith("yaxis")]
+    assert len(axes) >= len(panels) and all(spec["layout"][a].get("matches") == "y" for a in axes if a != "yaxis")
 
 
 def _program_names(db: Path) -> dict[str, str]:
@@ -277,11 +285,11 @@ def test_charts_name_programs_as_the_report_does(on_sample):
     assert first in picker.options and pid in picker.value                         # names shown, ids kept
     at = page("retention", {"split": "program"})
     spec = plotly_specs(at)[0]
-    assert first in _trace_and_axis_labels(spec)
-    # one legend entry per program (both its lines toggle together), each line's hover names its role
-    shown = [t for t in spec["data"] if t.get("showlegend", True) and t.get("mode") == "lines" and t.get("hovertext")]
+    panels = {a["text"] for a in spec["layout"]["annotations"]}
+    assert first in panels and pid not in panels                                   # a panel per program, named
+    # each line's hover names its group and role
     groups = {h.split(" - ")[0] for t in spec["data"] for h in (t.get("hovertext") or [])}
-    assert len(groups) >= 3 and sorted(t["name"] for t in shown) == sorted(groups)
+    assert len(groups) >= 3 and groups <= panels
     assert any(h.startswith(first + " - comparison group") for t in spec["data"] for h in (t.get("hovertext") or []))
 
 

@@ -20,7 +20,8 @@ ui.retention_sentence(res.table)
 st.caption(
     "Share of people still employed, month by month from the start of their cohort, counting only "
     "voluntary exits (people who were let go are not counted as leaving). Solid: coached; dashed: the "
-    "comparison group of colleagues employed at the same start dates and not coached. Shaded: 95% "
+    "comparison group of colleagues employed at the same start dates and not coached; with a split, one "
+    "panel per group, on one scale. Shaded: 95% "
     f"confidence bands. Months where fewer than {res.k} people remain are not drawn, nor, with a split, the "
     "months of another group that would let the missing one be worked out from the total."
 )

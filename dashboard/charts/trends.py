@@ -7,10 +7,11 @@ from typing import Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from dashboard import theme
 from dashboard.charts.common import (PHASE_LABELS, ROLE_LABELS, TEMPLATE, WAVE_LABELS, WAVE_ORDER, _is_suppressed,
-                                     _label, _missing, _title, empty_figure, hidden_reason, fmt_ci, fmt_n,
+                                     _label, _missing, _title, _wrap, empty_figure, hidden_reason, fmt_ci, fmt_n,
                                      fmt_num, measure_label)
 
 
@@ -67,57 +68,73 @@ def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str 
 
 def km_curves(curves: pd.DataFrame, k: int, title: str | None = None,
               names: Mapping[str, str] | None = None, kind: str | None = None) -> go.Figure:
-    """Kaplan-Meier retention (voluntary exits) coached vs comparison, per group, step lines with
-    95% CI bands; points whose risk set is below k are not drawn. `names`: group value -> label;
-    `kind`: what the groups are ("career_phase": labelled and ordered early, mid, late)."""
+    """Kaplan-Meier retention (voluntary exits) coached vs comparison, step lines with 95% CI bands; points
+    whose risk set is below k are not drawn. With a split, one small panel per group ("All" first), each
+    with its coached and comparison lines on a shared axis: drawn on one plot, ten lines and their bands
+    lay on top of each other. `names`: group value -> label; `kind`: what the groups are ("career_phase":
+    labelled and ordered early, mid, late)."""
     if curves.empty:
         return empty_figure("No retention data for this selection.")
-    fig = go.Figure()
     groups = list(dict.fromkeys(curves["group"].tolist()))
-    if kind == "career_phase":
-        groups = sorted(groups, key=lambda g: (g != "All", list(PHASE_LABELS).index(g) if g in PHASE_LABELS else 9, g))
-    many = len(groups) > 1
+    groups = sorted(groups, key=lambda g: (g != "All",) + ((list(PHASE_LABELS).index(g) if g in PHASE_LABELS else 9, g)
+                                                           if kind == "career_phase" else (0, "")))
     labels = [_label(g, kind, names) for g in groups]
+    many = len(groups) > 1
+    ncols = min(3, len(groups))
+    nrows = math.ceil(len(groups) / ncols)
+    fig = (make_subplots(rows=nrows, cols=ncols, shared_yaxes=True, shared_xaxes=True,
+                         subplot_titles=[_wrap(t, 40) for t in labels], horizontal_spacing=0.04,
+                         vertical_spacing=0.14 if nrows > 1 else 0.1)
+           if many else go.Figure())
     for gi, g in enumerate(groups):
-        colour = theme.CATEGORICAL[gi % len(theme.CATEGORICAL)] if many else None
-        in_legend = False
+        at = dict(row=gi // ncols + 1, col=gi % ncols + 1) if many else {}
         for role in ("coached", "comparison"):
             d = curves[(curves["group"] == g) & (curves["role"] == role)].sort_values("month")
             d = d[~d["suppressed"].fillna(False).astype(bool) & d["estimate"].notna()]
             if d.empty:
                 continue
-            c = colour or (theme.COACHED if role == "coached" else theme.COMPARISON)
+            c = theme.COACHED if role == "coached" else theme.COMPARISON
             name = ROLE_LABELS[role] if not many else f"{labels[gi]} - {ROLE_LABELS[role].lower()}"
-            # several groups: one legend entry per group (its colour; solid and dashed are said in the
-            # legend's title), which toggles both of the group's lines
-            group_key = labels[gi] if many else name
             x = list(d["month"])
             if d["ci_low"].notna().any():
                 fig.add_trace(go.Scatter(
                     x=x + x[::-1], y=list(d["ci_high"] * 100) + list(d["ci_low"] * 100)[::-1], fill="toself",
                     fillcolor=theme.band(c, 0.14), line=dict(width=0, shape="hv"), hoverinfo="skip", mode="lines",
-                    showlegend=False, legendgroup=group_key))
+                    showlegend=False, legendgroup=role), **at)
             hover = [f"{name}<br>month {int(m)}: {fmt_num(e, 1, pct=True)} still employed<br>"
                      f"{fmt_ci(lo_, hi_, 1, pct=True)}<br>at risk: {int(a) if not _missing(a) else '-'}"
                      for m, e, lo_, hi_, a in zip(d["month"], d["estimate"], d["ci_low"], d["ci_high"],
                                                   d.get("at_risk", pd.Series([None] * len(d))))]
+            # one legend entry per role (coached, comparison), which toggles that role in every panel
             fig.add_trace(go.Scatter(
-                x=x, y=list(d["estimate"] * 100), name=labels[gi] if many else name, legendgroup=group_key,
-                showlegend=not many or not in_legend, mode="lines",
+                x=x, y=list(d["estimate"] * 100), name=ROLE_LABELS[role], legendgroup=role,
+                showlegend=gi == 0, mode="lines",
                 line=dict(shape="hv", color=c, width=3 if role == "coached" else 2,
                           dash="solid" if role == "coached" else "dash"),
-                hovertext=hover, hovertemplate="%{hovertext}<extra></extra>"))
-            in_legend = True
-    fig.add_vline(x=12, line=dict(color="#9AA5B1", width=1, dash="dot"),
-                  annotation_text="12 months", annotation_position="bottom right")
-    fig.update_layout(template=TEMPLATE, height=440,
-                      xaxis=dict(title="months since the cohort started", dtick=3),
-                      yaxis=dict(title="% still employed (voluntary exits)", ticksuffix="%"),
-                      margin=dict(l=10, r=20, t=90, b=40))
+                hovertext=hover, hovertemplate="%{hovertext}<extra></extra>"), **at)
+    fig.add_vline(x=12, line=dict(color="#9AA5B1", width=1, dash="dot"))
+    fig.update_xaxes(dtick=3 if not many else 6)
+    fig.update_yaxes(ticksuffix="%")
     if many:
-        # the legend wraps above the plot: room for its rows (about 7.5 px a character) under the title
-        # (solid coached and dashed comparison are said in the page's caption)
-        rows = max(1, math.ceil(sum(len(t) * 7.5 + 45 for t in labels) / 820))
-        fig.update_layout(height=440 + 26 * (rows - 1), margin=dict(t=64 + 26 * rows))
+        # above the panels' titles: the legend (one entry a role), under the chart's title
+        height = 140 + 260 * nrows
+        fig.update_layout(template=TEMPLATE, height=height, margin=dict(l=10, r=20, t=130, b=40),
+                          legend=dict(orientation="h", yref="container", y=1 - 52 / height, yanchor="top", x=0,
+                                      title=None))
+        fig.update_yaxes(matches="y")     # one scale across the panels, so that they compare
+        for gi in range(len(groups)):
+            if gi + ncols >= len(groups):     # no panel under it: its own month axis
+                fig.update_xaxes(showticklabels=True, title_text="months since the cohort started",
+                                 row=gi // ncols + 1, col=gi % ncols + 1)
+        for ri in range(1, nrows + 1):
+            fig.update_yaxes(title_text="% still employed" if ri == 1 else None, row=ri, col=1)
+        fig.update_annotations(font=dict(size=13))
+    else:
+        fig.add_annotation(x=12, y=0, yref="paper", text="12 months", showarrow=False, xanchor="left",
+                           yanchor="bottom", font=dict(color="#9AA5B1", size=11))
+        fig.update_layout(template=TEMPLATE, height=440,
+                          xaxis=dict(title="months since the cohort started"),
+                          yaxis=dict(title="% still employed (voluntary exits)"),
+                          margin=dict(l=10, r=20, t=90, b=40))
     _title(fig, title)
     return fig
