@@ -84,8 +84,10 @@ def quality(cur, f: Filters, settings) -> ViewResult:
     loads = _df(cur, "SELECT finished_at, file_name, entity, source_format, rows_in, rows_loaded, rows_quarantined, "
                      "status FROM load_batches ORDER BY finished_at DESC, batch_id DESC", {})
     notes = ["Quarantined rows are file rows that failed validation (not people); the reasons come from the loader.",
-             "Missing scores and unknown career phases count the people in scope: everyone, or with a program, "
-             "cohort or date filter the people enrolled in the cohorts it selects (dates are cohort start dates)."]
+             "Missing scores count the survey responses of the people in scope (n: responses; a share of them), "
+             "unknown career phases the people in scope (n: people); the people in scope are everyone, or with a "
+             "program, cohort or date filter the people enrolled in the cohorts it selects (dates are cohort "
+             "start dates)."]
     if differenced:
         notes.append(differenced)
     return ViewResult(table, notes, {"loads": loads, "response_rates": rr}, k)
