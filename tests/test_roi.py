@@ -373,3 +373,22 @@ def test_money_short_fits_a_metric_tile(value, text):
     from dashboard.roi.charts import money_short
 
     assert money_short(value, "GBP") == text
+
+
+@pytest.mark.parametrize("benefit", [25_000.0, -25_000.0])
+def test_the_waterfall_labels_are_readable_and_a_negative_benefit_is_said(benefit):
+    """Its amounts at the page's text size, not shrunk to the bar (7 px in the browser review); a negative
+    retention benefit (coached people left more often) is said under its bar, not left to read as a cost."""
+    import pandas as pd
+
+    from dashboard.roi import charts as rc
+
+    steps = pd.DataFrame({"program_id": "All", "step": ["Coaching fees", "Participants' time", "Administration",
+                                                        "Retention benefit", "Net benefit"],
+                          "amount": [-100_000.0, -10_000.0, -5_000.0, benefit, -115_000.0 + benefit],
+                          "kind": ["relative"] * 4 + ["total"]})
+    fig = rc.waterfall(steps, "program_id", "All", "GBP")
+    trace = fig.data[0]
+    assert trace.textfont.size == 12 and trace.constraintext == "none"
+    said = [t for t in (fig.layout.xaxis.ticktext or ()) if "left more often" in t]
+    assert len(said) == (1 if benefit < 0 else 0)

@@ -63,9 +63,17 @@ def waterfall(steps: pd.DataFrame, key: str, group: str = "All", currency: str =
     fig = go.Figure(go.Waterfall(
         x=list(d["step"]), y=list(d["amount"]), measure=list(d["kind"]),
         text=[money(v, currency) for v in d["amount"]], textposition="outside",
+        textfont=dict(size=12), constraintext="none", cliponaxis=False,   # readable, not shrunk to the bar
         decreasing=dict(marker=dict(color=LOSS)), increasing=dict(marker=dict(color=GAIN)),
         totals=dict(marker=dict(color=NET)), connector=dict(line=dict(color=theme.GRID)),
         hovertemplate="%{x}: %{y:,.0f} " + currency + "<extra></extra>"))
+    benefit = d.loc[d["step"] == "Retention benefit", "amount"]
+    if len(benefit) and float(benefit.iloc[0]) < 0:
+        # a loss where a benefit is expected, said under its bar: coached people left more often than the
+        # comparison group
+        fig.update_xaxes(ticktext=[s if s != "Retention benefit" else
+                                   f"{s}<br><span style='font-size:10px;color:{theme.MUTED}'>negative: the coached<br>"
+                                   "left more often</span>" for s in d["step"]], tickvals=list(d["step"]), tickangle=0)
     fig.update_yaxes(automargin=True, tickformat=",.0f")
     fig.update_layout(template=TEMPLATE, height=380, showlegend=False, margin=dict(l=90),
                       yaxis=dict(title=f"{currency}", zeroline=True, zerolinecolor=theme.MUTED))
