@@ -561,3 +561,21 @@ def test_a_link_with_unknown_values_says_which_were_ignored(on_sample, name, par
     warnings = [w.value for w in at.warning if "does not know" in w.value]
     assert warnings == [f"The link named values this warehouse does not know ({n}); they were ignored."
                         for n in ([named] if isinstance(named, str) else named)], [w.value for w in at.warning]
+
+
+@pytest.mark.parametrize("split", ["program", "career_phase"])
+def test_the_retention_summary_names_the_groups_that_differ(on_sample, coachlens_env, split):
+    """Split by program or phase, the "In short" sentence says which groups' curves differ beyond chance on
+    their own (it spoke of everyone only, and a program keeping 79% against 85%, p = 0.012, went unsaid),
+    with the caution that several groups tested find some by chance."""
+    at = page("retention", {"split": split})
+    text = next(m.value for m in at.markdown if m.value.startswith("**In short:**"))
+    t = pd.DataFrame(export(on_sample, coachlens_env, "retention", "--split", split)["table"])
+    tested = t[(t["group"] != "All") & t["logrank_p"].notna() & ~t["suppressed"].astype(bool)].drop_duplicates("group")
+    hits = tested[tested["logrank_p"] < 0.05]
+    assert len(tested) >= 2
+    if hits.empty:
+        assert f"No group of the {len(tested)} differs beyond chance on its own." in text
+    else:
+        assert f"of {len(tested)} groups tested, about one in twenty would by chance alone" in text
+        assert all(f"(p = {p:.3f})" in text for p in hits["logrank_p"])

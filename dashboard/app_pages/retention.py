@@ -16,7 +16,8 @@ if res.table.empty:
     ui.empty_state("No coached people or comparison group for these filters.", f.active())
     st.stop()
 
-ui.retention_sentence(res.table)
+names = ui.group_names("program_id") if split == "program" else None
+ui.retention_sentence(res.table, label=lambda g: charts._label(g, split, names))
 st.caption(
     "Share of people still employed, month by month from the start of their cohort, counting only "
     "voluntary exits (people who were let go are not counted as leaving). Solid: coached; dashed: the "
@@ -26,7 +27,7 @@ st.caption(
     "months of another group that would let the missing one be worked out from the total."
 )
 ui.chart_and_table(charts.km_curves(res.curves, res.k, title="Still employed since cohort start",
-                                    names=ui.group_names("program_id") if split == "program" else None,
+                                    names=names,
                                     kind=split),
                    res.curves, "retention-curves", res)
 st.subheader("12-month retention")

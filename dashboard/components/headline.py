@@ -67,8 +67,9 @@ def headline_sentence(table: pd.DataFrame, measure: str = "engagement") -> None:
                    icon=":material/trending_up:")
 
 
-def retention_sentence(table: pd.DataFrame) -> None:
-    """12-month retention, coached vs comparison, in one sentence (read off the retention table)."""
+def retention_sentence(table: pd.DataFrame, label=str) -> None:
+    """12-month retention, coached vs comparison, in one sentence (read off the retention table); with a
+    split, the groups whose curves differ beyond chance after it (`label`: a group's name as the chart says)."""
     if table.empty or "group" not in table:
         return
     rows = table[table["group"] == "All"]
@@ -85,7 +86,22 @@ def retention_sentence(table: pd.DataFrame) -> None:
         f"coached people were still here ({charts.fmt_ci(coached['ci_low'], coached['ci_high'], 1, pct=True)}, "
         f"{charts.fmt_n(coached['n'])}), against {charts.fmt_num(comparison['estimate'], 1, pct=True)} of the "
         f"comparison group ({charts.fmt_ci(comparison['ci_low'], comparison['ci_high'], 1, pct=True)}, "
-        f"{charts.fmt_n(comparison['n'])}).{verdict}")
+        f"{charts.fmt_n(comparison['n'])}).{verdict}{_split_verdict(table, label)}")
+
+
+def _split_verdict(table: pd.DataFrame, label) -> str:
+    """The groups of a split whose coached and comparison curves differ beyond chance (both shown, log-rank
+    p < 0.05), with the caution that testing several groups finds some by chance."""
+    tested = table[(table["group"] != "All") & table["logrank_p"].notna() & ~table["suppressed"].astype(bool)]
+    tested = tested.drop_duplicates("group")
+    if tested.empty:
+        return ""
+    hits = tested[tested["logrank_p"] < 0.05]
+    if hits.empty:
+        return f" No group of the {len(tested)} differs beyond chance on its own."
+    named = "; ".join(f"{label(g)} (p = {p:.3f})" for g, p in zip(hits["group"], hits["logrank_p"]))
+    return (f" On its own, {named} {'differs' if len(hits) == 1 else 'differ'} beyond chance: of "
+            f"{len(tested)} groups tested, about one in twenty would by chance alone.")
 
 
 def headline_metrics(table: pd.DataFrame) -> None:
