@@ -118,3 +118,14 @@ def test_a_departments_teams_are_labelled_without_the_department():
     mixed = table.assign(team=table["team"].str.replace("Operations / T0001", "Sales / T0001"))
     assert any(x.startswith("Operations / ") for x in charts.change_heatmap(mixed, "career_phase", "team", 5,
                                                                           "engagement").data[1].x)
+
+
+def test_a_flagged_estimate_says_so_on_the_chart():
+    """The notes say "where flagged"; the flag is written under the estimate on the chart (it was only in the
+    hover and the table), and an unflagged one carries nothing more."""
+    table = pd.DataFrame({"cohort_id": ["C1", "C2"], "did": [0.4, 0.1], "did_ci_low": [0.0, -0.1],
+                          "did_ci_high": [0.8, 0.3], "n": [12, 80], "flags": ["indicative;regression_to_mean", ""],
+                          "suppressed": [False, False]})
+    fig = charts.forest(table, "cohort_id", 5)
+    flagged, plain = fig.data[0].text
+    assert "indicative, regression to the mean?" in flagged and "<br>" not in plain

@@ -89,6 +89,20 @@ def fmt_n(n) -> str:
     return "n -" if _missing(n) else f"n = {int(n):,}"
 
 
+# the flags in a word or two, written under an estimate on the charts (the hover and the table say them in full)
+FLAG_WORDS = {"indicative": "indicative", "implausible": "implausibly large",
+              "regression_to_mean": "regression to the mean?", "no_comparison": "no comparison group",
+              "short_follow_up": "short follow-up"}
+
+
+def flag_mark(flags) -> str:
+    """'' without flags, else a second line of text naming them, muted, for a chart's value label."""
+    if _missing(flags) or not str(flags).strip():
+        return ""
+    words = [FLAG_WORDS.get(f.strip(), f.strip()) for f in str(flags).split(";") if f.strip()]
+    return f"<br><span style='font-size:11px;color:{theme.MUTED}'>{', '.join(words)}</span>"
+
+
 def fmt_flags(flags) -> str:
     if _missing(flags) or not str(flags).strip():
         return ""

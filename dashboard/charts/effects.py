@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 from dashboard import theme
 from dashboard.charts.common import (HEADLINE_MEASURES, PHASE_LABELS, TEMPLATE, WAVE_ORDER,
                                      _is_suppressed, _label, _missing, _title, _wrap, empty_figure,
-                                     HIDDEN, hidden_reason, fmt_ci, fmt_flags, fmt_n, fmt_num, measure_label)
+                                     HIDDEN, flag_mark, hidden_reason, fmt_ci, fmt_flags, fmt_n, fmt_num, measure_label)
 
 
 # -- Overview ---------------------------------------------------------------------------------------
@@ -59,7 +59,8 @@ def headline_effects(table: pd.DataFrame, k: int, measures: Sequence[str] = HEAD
             fig.add_trace(go.Scatter(
                 x=[est], y=[ypos[metric]], error_x=err, mode="markers+text", name=labels[metric],
                 legendgroup=metric, showlegend=i == 0,
-                text=[f"{fmt_num(est, signed=True)} ({fmt_n(row.get('n'))})"], textposition="top center",
+                text=[f"{fmt_num(est, signed=True)} ({fmt_n(row.get('n'))}){flag_mark(row.get('flags'))}"],
+                textposition="top center",
                 textfont=dict(size=12, color=theme.INK), marker=dict(color=colours[metric], size=12),
                 hovertemplate=hover + "<extra></extra>"), row=1, col=i + 1)
         fig.add_vline(x=0, line=dict(color="#9AA5B1", width=1, dash="dot"), row=1, col=i + 1)
@@ -217,7 +218,7 @@ def forest(table: pd.DataFrame, key: str, k: int, value: str = "did", lo: str = 
         v = float(r[value])
         xs.append(v)
         colours.append(theme.COACHED)
-        texts.append(f"{v:+.2f} ({fmt_n(r.get(n_col))})")
+        texts.append(f"{v:+.2f} ({fmt_n(r.get(n_col))}){flag_mark(r.get('flags'))}")
         hovers.append(f"<b>{label}</b><br>{x_title}: {v:+.2f}<br>{fmt_ci(r.get(lo), r.get(hi))}<br>"
                       f"{fmt_n(r.get(n_col))}" + (f"<br>{fmt_flags(r.get('flags'))}" if fmt_flags(r.get('flags')) else ""))
         errs_p.append(0 if _missing(r.get(hi)) else float(r[hi]) - v)
@@ -272,8 +273,8 @@ def coach_vs_program(coach: pd.DataFrame, program: pd.DataFrame, k: int, coach_l
                            color=colour, thickness=2.5, width=7)
             fig.add_trace(go.Scatter(
                 x=[est], y=[y], error_x=err, mode="markers+text", name=name, legendgroup=name, showlegend=i == 0,
-                text=[f"{fmt_num(est, signed=True)} ({fmt_n(row.get('n'))})"], textposition="top center",
-                textfont=dict(size=12, color=theme.INK),
+                text=[f"{fmt_num(est, signed=True)} ({fmt_n(row.get('n'))}){flag_mark(row.get('flags'))}"],
+                textposition="top center", textfont=dict(size=12, color=theme.INK),
                 marker=dict(color=colour, size=12, symbol="circle" if y else "diamond"),
                 hovertemplate=(f"<b>{measure_label(m)}</b><br>{name}: {fmt_num(est, signed=True)}<br>"
                                f"{fmt_ci(lo, hi)}<br>{fmt_n(row.get('n'))}"
