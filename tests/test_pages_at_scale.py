@@ -129,3 +129,17 @@ def test_a_flagged_estimate_says_so_on_the_chart():
     fig = charts.forest(table, "cohort_id", 5)
     flagged, plain = fig.data[0].text
     assert "indicative, regression to the mean?" in flagged and "<br>" not in plain
+
+
+def test_a_trajectory_is_broken_at_a_wave_its_group_has_no_data_for():
+    """A cohort with no mid-program responses: its line stops at baseline and starts again at post, instead of
+    running straight across the mid-program column as if it had data there."""
+    rows = []
+    for cohort, waves in (("C1", ["baseline", "mid", "post"]), ("C2", ["baseline", "post"])):
+        for i, w in enumerate(waves):
+            rows.append({"cohort_id": cohort, "role": "coached", "wave": w, "estimate": 3.0 + i / 10, "ci_low": 2.8,
+                         "ci_high": 3.4, "n": 40, "suppressed": False})
+    fig = charts.trajectories(pd.DataFrame(rows), "cohort_id", 5, "engagement")
+    line = next(t for t in fig.data if (t.name or "").startswith("C2") and t.mode == "lines+markers")
+    assert list(line.x) == ["Baseline", "Mid-program", "Post"] and line.y[1] is None and not line.connectgaps
+    assert "no responses in this wave" in line.hovertext[1]

@@ -33,6 +33,9 @@ def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str 
             d["_o"] = d["wave"].map({w: i for i, w in enumerate(WAVE_ORDER)})
             d = d.sort_values("_o")
             shown = d[~d["suppressed"].fillna(False).astype(bool) & d["estimate"].notna()]
+            # every wave of the chart, a gap where this group has none (the line is broken there, not drawn
+            # straight across a wave it has no data for)
+            d = d.set_index("wave").reindex([w for w in WAVE_ORDER if w in set(traj["wave"])]).reset_index()
             x = [WAVE_LABELS.get(w, w) for w in d["wave"]]
             y = [None if (bool(s) if not _missing(s) else False) or _missing(e) else float(e)
                  for s, e in zip(d["suppressed"], d["estimate"])]
@@ -45,7 +48,9 @@ def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str 
                     hoverinfo="skip", showlegend=False, legendgroup=name))
             hover = []
             for _, r in d.iterrows():
-                if _is_suppressed(r):
+                if _missing(r.get("suppressed")) and _missing(r.get("estimate")):
+                    hover.append(f"{name}<br>{WAVE_LABELS.get(r['wave'], r['wave'])}: no responses in this wave")
+                elif _is_suppressed(r):
                     hover.append(f"{name}<br>{WAVE_LABELS.get(r['wave'], r['wave'])}: {hidden_reason(k, 'respondents')}")
                 else:
                     hover.append(f"{name}<br>{WAVE_LABELS.get(r['wave'], r['wave'])}: {fmt_num(r['estimate'])}"
