@@ -579,3 +579,15 @@ def test_the_retention_summary_names_the_groups_that_differ(on_sample, coachlens
     else:
         assert f"of {len(tested)} groups tested, about one in twenty would by chance alone" in text
         assert all(f"(p = {p:.3f})" in text for p in hits["logrank_p"])
+
+
+def test_table_headers_are_words_and_the_data_keeps_its_names(on_sample, coachlens_env):
+    """The Retention table shows "95% CI low" and "log-rank p" (it showed ci_low, logrank_p); the data behind
+    it, and so its downloads and the CLI export, keep the query layer's column names."""
+    import json
+
+    at = page("retention", {"split": "program"})
+    df = next(d for d in at.dataframe if "logrank_p" in d.value.columns)
+    labels = {col: cfg.get("label") for col, cfg in json.loads(df.proto.columns).items()}
+    assert labels["ci_low"] == "95% CI low" and labels["logrank_p"] == "log-rank p" and labels["n"] == "n"
+    assert {"ci_low", "ci_high", "logrank_p"} <= set(df.value.columns)

@@ -28,15 +28,36 @@ def display_frame(table: pd.DataFrame, kk: int) -> pd.DataFrame:
     return out
 
 
+# column headers in words on the page (the data and the downloads keep the query layer's names, which the
+# CLI export, docs/query-api.md and spreadsheets built on them use); the help is the hover of a header
+COLUMN_WORDS = {
+    "n": ("n", "people the figure rests on"), "n_comparison": ("n comparison", "people in the comparison group"),
+    "estimate": ("estimate", None), "ci_low": ("95% CI low", "lower end of the 95% confidence interval"),
+    "ci_high": ("95% CI high", "upper end of the 95% confidence interval"),
+    "p_value": ("p", "chance of a change at least this large if there were none"),
+    "g": ("Hedges' g", "the change in standard deviations: about 0.2 small, 0.5 medium, 0.8 large"),
+    "did": ("DiD", "difference in differences: the coached change minus the comparison group's"),
+    "did_ci_low": ("DiD 95% CI low", None), "did_ci_high": ("DiD 95% CI high", None),
+    "did_p_value": ("DiD p", None), "comparison_change": ("comparison change", None),
+    "logrank_p": ("log-rank p", "below 0.05: the coached and comparison curves differ beyond chance"),
+    "at_risk": ("still followed", "people still employed and followed at that month"),
+    "mean_pre": ("mean before", None), "mean_post": ("mean after", None),
+    "suppressed": ("hidden", "hidden to protect anonymity (see the note)"),
+}
+
+
 def _column_config(table: pd.DataFrame) -> dict:
     cfg: dict = {}
     for col in table.columns:
+        label, help_ = COLUMN_WORDS.get(col, (col, None))
         if col in ("n", "n_comparison", "responded", "exits", "at_risk", "rows_in", "rows_loaded", "rows_quarantined"):
-            cfg[col] = st.column_config.NumberColumn(col, format="%d")
+            cfg[col] = st.column_config.NumberColumn(label, format="%d", help=help_)
         elif pd.api.types.is_float_dtype(table[col]) and col not in ("p_value", "did_p_value", "logrank_p"):
-            cfg[col] = st.column_config.NumberColumn(col, format="%.3f")
+            cfg[col] = st.column_config.NumberColumn(label, format="%.3f", help=help_)
         elif col in ("p_value", "did_p_value", "logrank_p"):
-            cfg[col] = st.column_config.NumberColumn(col, format="%.4f")
+            cfg[col] = st.column_config.NumberColumn(label, format="%.4f", help=help_)
+        elif col in COLUMN_WORDS:
+            cfg[col] = st.column_config.Column(label, help=help_)
     return cfg
 
 
