@@ -14,8 +14,10 @@ st.caption("Missing scores, unknown career phases, enrolments without a coach an
            "(file rows set aside at load, with the reason). Quarantined rows were not loaded: fix them in "
            "the source file and load it again.")
 quarantined = res.table[res.table["check"].str.startswith("quarantine")]
-ui.chart_and_table(charts.bar_counts(quarantined, "detail", "n", title="Quarantined rows by reason", top=15),
+ui.chart_and_table(charts.check_shares(res.table, res.k, title="Missing scores, unknown phases, enrolments without a coach"),
                    res.table, "quality-checks", res)
+ui.chart_and_table(charts.bar_counts(quarantined, "detail", "n", title="Quarantined rows by reason", top=15),
+                   quarantined, "quality-quarantine", res)
 
 st.subheader("Survey response rates")
 st.caption("Share of enrolled (non-waitlist) people who answered each survey wave, with 95% CIs. "

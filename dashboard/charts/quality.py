@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from dashboard import theme
 from dashboard.charts.common import (TEMPLATE, WAVE_LABELS, WAVE_ORDER, _title, _wrap, empty_figure,
-                                     hidden_reason, fmt_ci, fmt_n, fmt_num)
+                                     hidden_reason, fmt_ci, fmt_n, fmt_num, measure_label)
 
 
 # -- Data quality -----------------------------------------------------------------------------------
@@ -30,6 +30,36 @@ def bar_counts(table: pd.DataFrame, label: str, value: str, title: str | None = 
                            hovertemplate="%{y}: %{x:,}<extra></extra>"))
     fig.update_layout(template=TEMPLATE, height=max(220, 40 * len(d) + 110), xaxis=dict(title=x_title),
                       yaxis=dict(title=None, showgrid=False), margin=dict(l=10, r=60, t=60, b=40))
+    _title(fig, title)
+    return fig
+
+
+def check_shares(table: pd.DataFrame, k: int, title: str | None = None) -> go.Figure:
+    """The quality view's share checks (a score missing per measure, career phase unknown, enrolments
+    without a coach): one bar each, labelled with its %, 95% CI and n; a hidden one grey and labelled so."""
+    d = table[table["check"] != "quarantined rows"]
+    d = d[~d["check"].str.startswith("coached response")]
+    if d.empty:
+        return empty_figure("Nothing to check for this selection.")
+    what = {"missing score": lambda x: f"{measure_label(x)}: score missing",
+            "career phase unknown": lambda x: "Career phase unknown",
+            "enrolment without coach": lambda x: "Enrolment without a coach"}
+    labels = [what.get(c, lambda x, c=c: f"{c}: {x}")(x) for c, x in zip(d["check"], d["detail"])][::-1]
+    d = d.iloc[::-1]
+    hidden = d["suppressed"].fillna(False).astype(bool).to_numpy()
+    x = [0.0 if h else float(v) * 100 for h, v in zip(hidden, d["estimate"])]
+    fig = go.Figure(go.Bar(
+        x=x, y=labels, orientation="h", marker=dict(color=[theme.SUPPRESSED if h else theme.COMPARISON for h in hidden]),
+        # the interval in the label (error bars ran through the labels beside bars this short)
+        text=["hidden" if h else f"{v * 100:.1f}% (95% CI {lo * 100:.1f}-{hi * 100:.1f}%, {fmt_n(n)})"
+              for h, v, lo, hi, n in zip(hidden, d["estimate"], d["ci_low"], d["ci_high"], d["n"])],
+        textposition="outside", cliponaxis=False,
+        hovertext=[f"{lab}: {hidden_reason(k)}" if h else f"{lab}: {v * 100:.1f}%<br>{fmt_ci(lo, hi, 1, pct=True)}<br>{fmt_n(n)}"
+                   for lab, h, v, lo, hi, n in zip(labels, hidden, d["estimate"], d["ci_low"], d["ci_high"], d["n"])],
+        hovertemplate="%{hovertext}<extra></extra>"))
+    fig.update_layout(template=TEMPLATE, height=max(240, 30 * len(d) + 120),
+                      xaxis=dict(title="% of responses, people or enrolments", ticksuffix="%", rangemode="tozero"),
+                      yaxis=dict(title=None, showgrid=False), margin=dict(l=10, r=230, t=60, b=40))
     _title(fig, title)
     return fig
 
