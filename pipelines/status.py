@@ -57,7 +57,6 @@ def _as_of(con) -> str:
             "set it with `coachlens ingest --extract-date`)")
 
 
-
 QUARANTINED_ROWS_SQL = """
 SELECT b.file_name AS file, q.source_row AS "row", q.column_name AS "column", q.value, q.reason
 FROM quarantine q JOIN load_batches b USING (batch_id)

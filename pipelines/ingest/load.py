@@ -72,7 +72,7 @@ def cross_row_checks(con, src: SourceTable, staged: Staged, settings: Mapping) -
     tol = int(settings["dates"].get("future_tolerance_days", 1))
     future = f"current_date + to_days({tol})"
     con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_QUARANTINED_PEOPLE} AS SELECT participant_key FROM people LIMIT 0")
-    # both reasons end with "(load people first)": waiting_files loads the file again once people are
+    # both reasons end with "(load people first)": waiting_files loads the file again once people are loaded
     unknown = ("participant_key IS NOT NULL AND participant_key NOT IN (SELECT participant_key FROM people)",
                "employee_id",
                f"CASE WHEN participant_key IN (SELECT participant_key FROM {_QUARANTINED_PEOPLE}) "

@@ -164,8 +164,8 @@ def _record_extract_date(con, extract_date: dt.date | None, report: RunReport) -
     report.extract_date = after[0][0] if after else None
     report.extract_date_changed = before != after
     if report.extract_date is not None:
-        # an extract knows no exit after the day it was taken (but planned ones): more than a few say the
-        # date is wrong, and retention stops following everyone at it
+        # an extract knows no exit after the day it was taken, but planned ones: an exit after it is planned
+        # or says the date is wrong, and retention stops following everyone at it either way
         later, last = con.execute("SELECT count(*), max(exit_date) FROM people WHERE exit_date > ?::DATE",
                                   [report.extract_date]).fetchall()[0]
         if later:
