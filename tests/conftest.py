@@ -152,3 +152,11 @@ def dashboard_db(tmp_path_factory, dashboard_source) -> Path:
     if done.returncode != 0 or not db.exists():
         pytest.fail(f"coachlens ingest of {dashboard_source} failed:\n{done.stdout}\n{done.stderr}")
     return db
+
+
+@pytest.fixture
+def on_sample(dashboard_db, monkeypatch):
+    """The dashboard pages (AppTest) read dashboard_db, with the shipped settings."""
+    monkeypatch.setenv("COACHLENS_DB", str(dashboard_db))
+    monkeypatch.delenv("COACHLENS_CONFIG", raising=False)
+    return dashboard_db

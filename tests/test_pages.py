@@ -36,12 +36,7 @@ K = 5
 
 # -- helpers --------------------------------------------------------------------------------------------
 
-@pytest.fixture
-def on_sample(dashboard_db, monkeypatch):
-    monkeypatch.setenv("COACHLENS_DB", str(dashboard_db))
-    monkeypatch.delenv("COACHLENS_CONFIG", raising=False)
-    return dashboard_db
-
+# on_sample (tests/conftest.py): the pages read the sample warehouse
 
 def page(name: str, params: dict | None = None) -> AppTest:
     at = AppTest.from_file(str(PAGES_DIR / f"{name}.py"), default_timeout=TIMEOUT)
@@ -512,97 +507,3 @@ def test_an_out_of_date_warehouse_says_how_to_rebuild_it(dashboard_db, tmp_path,
     done = subprocess.run(cmd, cwd=ROOT, env=coachlens_env(db), capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "older version of coachlens" in done.stderr and "Traceback" not in done.stderr, \
         done.stderr
-
-
-def test_a_hidden_headline_figure_reads_hidden_with_why(on_sample, coachlens_env):
-    """A rate hidden on the Overview reads "hidden" and says why underneath: "fewer than 5" there read as
-    "under 5%", and a figure hidden to protect another group may rest on many people."""
-    from dashboard.db import Reader
-    from dashboard.queries import filter_options
-
-    at = None
-    for d in filter_options(Reader(on_sample).cursor()).departments:
-        candidate = AppTest.from_file(str(PAGES_DIR / "overview.py"), default_timeout=TIMEOUT)
-        candidate.query_params["department"] = d
-        candidate.run()
-        if not candidate.exception and any(m.value == "hidden" for m in candidate.metric):
-            at = candidate
-            break
-    assert at is not None, "some department of the sample has a hidden headline figure"
-    assert not any("fewer than" in str(m.value) for m in at.metric)
-    assert any(c.value == f"hidden: fewer than {K} people, or it would reveal a group that small" for c in at.caption)
-
-
-@pytest.mark.parametrize("filtered", [True, False])
-def test_an_empty_selection_says_what_to_try(on_sample, filtered):
-    """Under a filter, nothing to show means widen it (there is data, not for these people); without one, load
-    the files. Both hints together told a user with a small department to load data they had loaded."""
-    def app(filtered: bool):
-        from dashboard.components.frame import empty_state
-
-        empty_state("Nothing here.", filtered)
-
-    at = AppTest.from_function(app, args=(filtered,), default_timeout=TIMEOUT)
-    at.run()
-    text = at.info[0].value
-    assert text.startswith("**Nothing here.**")
-    assert ("widening the filters" in text) == filtered and ("coachlens ingest" in text) == (not filtered)
-
-
-@pytest.mark.parametrize("name, params, named", [
-    ("overview", {"department": "Nope"}, "department"),
-    ("coach", {"coach_id": "ZZZ"}, "coach_id"),                 # a coach's shared link with a wrong id
-    ("outcomes", {"measure": "bogus", "level": "xx"}, ["measure", "level"]),    # each where the page reads it
-])
-def test_a_link_with_unknown_values_says_which_were_ignored(on_sample, name, params, named):
-    """A page's own choices from a link (the coach, the measure) are checked like the sidebar's filters and
-    named when ignored: they were dropped in silence, and a coach's link opened on "Choose a coach"."""
-    at = page(name, params)
-    warnings = [w.value for w in at.warning if "does not know" in w.value]
-    assert warnings == [f"The link named values this warehouse does not know ({n}); they were ignored."
-                        for n in ([named] if isinstance(named, str) else named)], [w.value for w in at.warning]
-
-
-@pytest.mark.parametrize("split", ["program", "career_phase"])
-def test_the_retention_summary_names_the_groups_that_differ(on_sample, coachlens_env, split):
-    """Split by program or phase, the "In short" sentence says which groups' curves differ beyond chance on
-    their own (it spoke of everyone only, and a program keeping 79% against 85%, p = 0.012, went unsaid),
-    with the caution that several groups tested find some by chance."""
-    at = page("retention", {"split": split})
-    text = next(m.value for m in at.markdown if m.value.startswith("**In short:**"))
-    t = pd.DataFrame(export(on_sample, coachlens_env, "retention", "--split", split)["table"])
-    tested = t[(t["group"] != "All") & t["logrank_p"].notna() & ~t["suppressed"].astype(bool)].drop_duplicates("group")
-    hits = tested[tested["logrank_p"] < 0.05]
-    assert len(tested) >= 2
-    if hits.empty:
-        assert f"No group of the {len(tested)} differs beyond chance on its own." in text
-    else:
-        assert f"of {len(tested)} groups tested, about one in twenty would by chance alone" in text
-        assert all(f"(p = {p:.3f})" in text for p in hits["logrank_p"])
-
-
-def test_table_headers_are_words_and_the_data_keeps_its_names(on_sample, coachlens_env):
-    """The Retention table shows "95% CI low" and "log-rank p" (it showed ci_low, logrank_p); the data behind
-    it, and so its downloads and the CLI export, keep the query layer's column names."""
-    import json
-
-    at = page("retention", {"split": "program"})
-    df = next(d for d in at.dataframe if "logrank_p" in d.value.columns)
-    labels = {col: cfg.get("label") for col, cfg in json.loads(df.proto.columns).items()}
-    assert labels["ci_low"] == "95% CI low" and labels["logrank_p"] == "log-rank p" and labels["n"] == "n"
-    assert {"ci_low", "ci_high", "logrank_p"} <= set(df.value.columns)
-
-
-def test_the_quality_checks_chart_draws_the_shares_the_table_holds(on_sample):
-    """Missing scores, unknown phases and enrolments without a coach are drawn (the chart held only the
-    quarantined rows, and an 11.9% missing motivation index was in the table alone), each bar the table's
-    share with its interval and n in the label."""
-    at = page("quality")
-    spec = next(s for s in plotly_specs(at) if "without a coach" in s["layout"]["title"]["text"])
-    bars = spec["data"][0]
-    table = shown_table(at, {"check", "detail", "estimate"})
-    shares = table[~table["check"].isin(["quarantined rows"]) & ~table["check"].str.startswith("coached response")]
-    assert len(bars["x"]) == len(shares) > 10
-    want = sorted(round(float(v) * 100, 9) for v in shares["estimate"])
-    assert sorted(round(float(x), 9) for x in bars["x"]) == want
-    assert all("95% CI" in t and "n = " in t for t in bars["text"])

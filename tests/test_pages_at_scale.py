@@ -11,7 +11,7 @@ import pytest
 
 from dashboard import charts
 from dashboard.charts.effects import MAX_HEATMAP_COLUMNS
-from tests.test_pages import on_sample, page  # noqa: F401 (on_sample: a fixture)
+from tests.test_pages import page
 
 
 def _team_table(teams: int, seed: int = 3) -> pd.DataFrame:
