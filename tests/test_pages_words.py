@@ -75,8 +75,10 @@ def test_the_retention_summary_names_the_groups_that_differ(on_sample, coachlens
     if hits.empty:
         assert f"No group of the {len(tested)} differs beyond chance on its own." in text
     else:
-        assert f"of {len(tested)} groups tested, about one in twenty would by chance alone" in text
-        assert all(f"(p = {p:.3f})" in text for p in hits["logrank_p"])
+        assert (f"with {len(tested)} groups tested, the chance that at least one does by chance alone is about "
+                f"{1 - 0.95 ** len(tested):.0%}") in text
+        assert all(f"(p = {p:.3f}: coached " in text for p in hits["logrank_p"])     # and which way
+        assert "staying longer" in text or "leaving sooner" in text
 
 
 def test_table_headers_are_words_and_the_data_keeps_its_names(on_sample, coachlens_env):
@@ -104,3 +106,20 @@ def test_the_quality_checks_chart_draws_the_shares_the_table_holds(on_sample):
     want = sorted(round(float(v) * 100, 9) for v in shares["estimate"])
     assert sorted(round(float(x), 9) for x in bars["x"]) == want
     assert all("95% CI" in t and "n = " in t for t in bars["text"])
+
+
+def test_the_retention_summary_says_which_way_and_the_chance_of_a_false_hit():
+    """A group that differs is said with its direction (a program whose coached people leave sooner read as good
+    news), and the multiple-testing caution is the chance of at least one false hit among the groups tested
+    (1 - 0.95^4 = 19% for four, not "one in twenty")."""
+    from dashboard.components.headline import _split_verdict
+
+    rows = []
+    for g, c, o, p in (("P1", 0.79, 0.85, 0.012), ("P2", 0.90, 0.85, 0.30), ("P3", 0.88, 0.85, 0.20),
+                       ("P4", 0.86, 0.85, 0.70)):
+        rows += [{"group": g, "role": "coached", "estimate": c, "logrank_p": p, "suppressed": False},
+                 {"group": g, "role": "comparison", "estimate": o, "logrank_p": p, "suppressed": False}]
+    text = _split_verdict(pd.DataFrame(rows), label=lambda g: f"Program {g}")
+    assert "Program P1 (p = 0.012: coached 79.0% against 85.0%, coached people leaving sooner) differs" in text
+    assert "with 4 groups tested, the chance that at least one does by chance alone is about 19%" in text
+    assert "P2" not in text

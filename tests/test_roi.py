@@ -390,5 +390,5 @@ def test_the_waterfall_labels_are_readable_and_a_negative_benefit_is_said(benefi
     fig = rc.waterfall(steps, "program_id", "All", "GBP")
     trace = fig.data[0]
     assert trace.textfont.size == 12 and trace.constraintext == "none"
-    said = [t for t in (fig.layout.xaxis.ticktext or ()) if "left more often" in t]
+    said = [t for t in (fig.layout.xaxis.ticktext or ()) if "negative: the" in t]
     assert len(said) == (1 if benefit < 0 else 0)

@@ -19,7 +19,7 @@ MEASURES: dict[str, str] = {
     "vigour": "Engagement: vigour",
     "dedication": "Engagement: dedication",
     "absorption": "Engagement: absorption",
-    "motivation_sdi": "Motivation index (self-determination, SDI)",
+    "motivation_sdi": "Motivation index (SDI)",
     "intrinsic": "Motivation: intrinsic",
     "integrated": "Motivation: integrated",
     "identified": "Motivation: identified",
@@ -95,12 +95,14 @@ FLAG_WORDS = {"indicative": "indicative", "implausible": "implausibly large",
               "short_follow_up": "short follow-up"}
 
 
-def flag_mark(flags) -> str:
-    """'' without flags, else a second line of text naming them, muted, for a chart's value label."""
+def flag_mark(flags, short: bool = False) -> str:
+    """'' without flags, else a second line of text naming them, muted, for a chart's value label; `short`
+    (a small panel, where words would be cut at its edges): "flagged", the hover and table say which."""
     if _missing(flags) or not str(flags).strip():
         return ""
     words = [FLAG_WORDS.get(f.strip(), f.strip()) for f in str(flags).split(";") if f.strip()]
-    return f"<br><span style='font-size:11px;color:{theme.MUTED}'>{', '.join(words)}</span>"
+    text = "flagged (hover)" if short else ", ".join(words)
+    return f"<br><span style='font-size:11px;color:{theme.MUTED}'>{text}</span>"
 
 
 def fmt_flags(flags) -> str:

@@ -41,7 +41,7 @@ def headline_effects(table: pd.DataFrame, k: int, measures: Sequence[str] = HEAD
             row = line.iloc[0]
             if _is_suppressed(row) or _missing(row.get("estimate")):
                 fig.add_trace(go.Scatter(
-                    x=[0], y=[ypos[metric]], mode="markers+text", text=[HIDDEN], textposition="top center",
+                    x=[0], y=[ypos[metric]], mode="markers+text", text=[HIDDEN], textposition="top center", cliponaxis=False,
                     marker=dict(color=theme.SUPPRESSED, size=10, symbol="square"), showlegend=False,
                     hovertemplate=f"{labels[metric]}: {hidden_reason(k)}<extra></extra>"),
                     row=1, col=i + 1)
@@ -57,9 +57,9 @@ def headline_effects(table: pd.DataFrame, k: int, measures: Sequence[str] = HEAD
             if fmt_flags(row.get("flags")):
                 hover += f"<br>{fmt_flags(row.get('flags'))}"
             fig.add_trace(go.Scatter(
-                x=[est], y=[ypos[metric]], error_x=err, mode="markers+text", name=labels[metric],
+                x=[est], y=[ypos[metric]], error_x=err, mode="markers+text", name=labels[metric], cliponaxis=False,
                 legendgroup=metric, showlegend=i == 0,
-                text=[f"{fmt_num(est, signed=True)} ({fmt_n(row.get('n'))}){flag_mark(row.get('flags'))}"],
+                text=[f"{fmt_num(est, signed=True)} ({fmt_n(row.get('n'))}){flag_mark(row.get('flags'), short=True)}"],
                 textposition="top center",
                 textfont=dict(size=12, color=theme.INK), marker=dict(color=colours[metric], size=12),
                 hovertemplate=hover + "<extra></extra>"), row=1, col=i + 1)
@@ -262,7 +262,7 @@ def coach_vs_program(coach: pd.DataFrame, program: pd.DataFrame, k: int, coach_l
             row = line.iloc[0]
             if _is_suppressed(row) or _missing(row.get("estimate")):
                 fig.add_trace(go.Scatter(
-                    x=[0], y=[y], mode="markers+text", text=[HIDDEN], textposition="top center",
+                    x=[0], y=[y], mode="markers+text", text=[HIDDEN], textposition="top center", cliponaxis=False,
                     marker=dict(color=theme.SUPPRESSED, size=10, symbol="square"), showlegend=False,
                     hovertemplate=f"{name}: {hidden_reason(k, 'clients')}<extra></extra>"), row=1, col=i + 1)
                 continue
@@ -273,7 +273,8 @@ def coach_vs_program(coach: pd.DataFrame, program: pd.DataFrame, k: int, coach_l
                            color=colour, thickness=2.5, width=7)
             fig.add_trace(go.Scatter(
                 x=[est], y=[y], error_x=err, mode="markers+text", name=name, legendgroup=name, showlegend=i == 0,
-                text=[f"{fmt_num(est, signed=True)} ({fmt_n(row.get('n'))}){flag_mark(row.get('flags'))}"],
+                cliponaxis=False,
+                text=[f"{fmt_num(est, signed=True)} ({fmt_n(row.get('n'))}){flag_mark(row.get('flags'), short=True)}"],
                 textposition="top center", textfont=dict(size=12, color=theme.INK),
                 marker=dict(color=colour, size=12, symbol="circle" if y else "diamond"),
                 hovertemplate=(f"<b>{measure_label(m)}</b><br>{name}: {fmt_num(est, signed=True)}<br>"

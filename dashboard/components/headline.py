@@ -99,9 +99,21 @@ def _split_verdict(table: pd.DataFrame, label) -> str:
     hits = tested[tested["logrank_p"] < 0.05]
     if hits.empty:
         return f" No group of the {len(tested)} differs beyond chance on its own."
-    named = "; ".join(f"{label(g)} (p = {p:.3f})" for g, p in zip(hits["group"], hits["logrank_p"]))
-    return (f" On its own, {named} {'differs' if len(hits) == 1 else 'differ'} beyond chance: of "
-            f"{len(tested)} groups tested, about one in twenty would by chance alone.")
+
+    def said(g, p) -> str:
+        """The group, which way its coached people differ (12-month retention, coached against comparison), p."""
+        roles = table[table["group"] == g].set_index("role")["estimate"]
+        c, o = roles.get("coached"), roles.get("comparison")
+        way = ("" if charts._missing(c) or charts._missing(o) else
+               f": coached {charts.fmt_num(c, 1, pct=True)} against {charts.fmt_num(o, 1, pct=True)}, coached people "
+               f"{'staying longer' if float(c) > float(o) else 'leaving sooner'}")
+        return f"{label(g)} (p = {p:.3f}{way})"
+
+    named = "; ".join(said(g, p) for g, p in zip(hits["group"], hits["logrank_p"]))
+    chance = 1 - 0.95 ** len(tested)
+    return (f" On its own, {named} {'differs' if len(hits) == 1 else 'differ'} beyond chance; with "
+            f"{len(tested)} groups tested, the chance that at least one does by chance alone is about "
+            f"{chance:.0%}.")
 
 
 def headline_metrics(table: pd.DataFrame) -> None:

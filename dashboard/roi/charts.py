@@ -62,18 +62,24 @@ def waterfall(steps: pd.DataFrame, key: str, group: str = "All", currency: str =
         return empty_figure("No ROI for this selection (fewer than k people, or no comparison group).")
     fig = go.Figure(go.Waterfall(
         x=list(d["step"]), y=list(d["amount"]), measure=list(d["kind"]),
-        text=[money(v, currency) for v in d["amount"]], textposition="outside",
-        textfont=dict(size=12), constraintext="none", cliponaxis=False,   # readable, not shrunk to the bar
+        # short amounts (-GBP 1.3M) at the page's text size: full ones ran into each other in the page's half
+        # width, or were shrunk to about 7 px; the hover and the table hold the exact figures
+        text=[money_short(v, currency) for v in d["amount"]], textposition="outside",
+        textfont=dict(size=12), constraintext="none", cliponaxis=False,
         decreasing=dict(marker=dict(color=LOSS)), increasing=dict(marker=dict(color=GAIN)),
         totals=dict(marker=dict(color=NET)), connector=dict(line=dict(color=theme.GRID)),
         hovertemplate="%{x}: %{y:,.0f} " + currency + "<extra></extra>"))
+    # the steps' names on two short lines, level (in the page's half width they were turned on end)
+    ticks = {"Coaching fees": "Coaching<br>fees", "Participants' time": "Participants'<br>time",
+             "Administration": "Admin-<br>istration", "Retention benefit": "Retention<br>benefit",
+             "Net benefit": "Net<br>benefit"}
     benefit = d.loc[d["step"] == "Retention benefit", "amount"]
     if len(benefit) and float(benefit.iloc[0]) < 0:
         # a loss where a benefit is expected, said under its bar: coached people left more often than the
         # comparison group
-        fig.update_xaxes(ticktext=[s if s != "Retention benefit" else
-                                   f"{s}<br><span style='font-size:10px;color:{theme.MUTED}'>negative: the coached<br>"
-                                   "left more often</span>" for s in d["step"]], tickvals=list(d["step"]), tickangle=0)
+        ticks["Retention benefit"] += (f"<br><span style='font-size:10px;color:{theme.MUTED}'>negative: the<br>"
+                                       "coached left<br>more often</span>")
+    fig.update_xaxes(ticktext=[ticks.get(s, s) for s in d["step"]], tickvals=list(d["step"]), tickangle=0)
     fig.update_yaxes(automargin=True, tickformat=",.0f")
     fig.update_layout(template=TEMPLATE, height=380, showlegend=False, margin=dict(l=90),
                       yaxis=dict(title=f"{currency}", zeroline=True, zerolinecolor=theme.MUTED))
