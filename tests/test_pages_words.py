@@ -48,16 +48,16 @@ def test_an_empty_selection_says_what_to_try(on_sample, filtered):
 
 
 @pytest.mark.parametrize("name, params, named", [
-    ("overview", {"department": "Nope"}, "department"),
-    ("coach", {"coach_id": "ZZZ"}, "coach_id"),                 # a coach's shared link with a wrong id
-    ("outcomes", {"measure": "bogus", "level": "xx"}, ["measure", "level"]),    # each where the page reads it
+    ("overview", {"department": "Nope"}, "department='Nope'"),
+    ("coach", {"coach_id": "ZZZ"}, "coach_id='ZZZ'"),                 # a coach's shared link with a wrong id
+    ("outcomes", {"measure": "bogus", "level": "xx"}, ["measure='bogus'", "level='xx'"]),   # each where read
 ])
 def test_a_link_with_unknown_values_says_which_were_ignored(on_sample, name, params, named):
     """A page's own choices from a link (the coach, the measure) are checked like the sidebar's filters and
     named when ignored: they were dropped in silence, and a coach's link opened on "Choose a coach"."""
     at = page(name, params)
     warnings = [w.value for w in at.warning if "does not know" in w.value]
-    assert warnings == [f"The link named values this warehouse does not know ({n}); they were ignored."
+    assert warnings == [f"This link holds values the warehouse does not know, so they were ignored: {n}."
                         for n in ([named] if isinstance(named, str) else named)], [w.value for w in at.warning]
 
 
@@ -123,3 +123,25 @@ def test_the_retention_summary_says_which_way_and_the_chance_of_a_false_hit():
     assert "Program P1 (p = 0.012: coached 79.0% against 85.0%, coached people leaving sooner) differs" in text
     assert "with 4 groups tested, the chance that at least one does by chance alone is about 19%" in text
     assert "P2" not in text
+
+
+def test_captions_and_formats_follow_what_is_shown(on_sample):
+    """The Outcomes caption says DiD when the cells show it (it said "the average change" over DiD cells);
+    cohort start dates read as dates, not "2024-01-24 00:00:00"; the Overview's column of counts, shares
+    and changes is not forced to three decimals (counts read "2000.000")."""
+    import json
+
+    at = page("outcomes", {"show": "did"})
+    assert any("(difference in differences)" in c.value for c in at.caption)
+    at = page("outcomes")
+    assert not any("(difference in differences)" in c.value for c in at.caption)
+
+    def config(at, having):
+        df = next(d for d in at.dataframe if having <= set(d.value.columns))
+        return json.loads(df.proto.columns)
+
+    cohorts = config(page("cohorts"), {"cohort_id", "start_date"})
+    assert cohorts["start_date"]["type_config"]["type"] == "date"
+    assert cohorts["start_date"]["type_config"].get("format") == "YYYY-MM-DD"
+    overview = config(page("overview"), {"metric", "estimate"})
+    assert "format" not in overview["estimate"].get("type_config", {})

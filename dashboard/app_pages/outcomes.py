@@ -23,9 +23,11 @@ if res.table.empty:
     ui.empty_state("No matched pre/post survey responses for these filters.", f.active())
     st.stop()
 
+what = ("the average change of coached people" if value != "did" else
+        "the coached people's change minus their comparison group's (difference in differences)")
 st.caption(
-    f"Each cell: the average change of coached people in {charts.measure_label(measure)} between the two "
-    "survey waves, with the number of people in the cell (n). Blue cells improved, orange cells declined; "
+    f"Each cell: {what} in {charts.measure_label(measure)} between the two "
+    "survey waves, with the number of coached people in the cell (n). Blue cells improved, orange cells declined; "
     f"grey cells are hidden: they hold fewer than {res.k} people, or would let such a group be worked out from the totals; "
     "light grey cells have no coached people (or no change to compute). Hover for the 95% "
     "confidence interval and flags. \"All\" is the row or column total."

@@ -10,9 +10,10 @@ from dashboard.roi.ui import BY_LABELS, assumption_controls, run_roi
 from dashboard.roi.view import shown_total
 
 ui.page_header("Return on investment", "Does our coaching spend pay back?", "HR sponsors")
+# the breakdown first in the sidebar (it was under the filters and the assumptions, far down); in the link too
+by = ui.url_select(st.sidebar, "ROI by", tuple(BY_LABELS), "by", format_func=BY_LABELS.get)
 f = ui.sidebar_filters(show=("program", "cohort", "coach", "department", "team", "career_phase", "date_from",
                              "date_to"))
-by = ui.url_select(st.sidebar, "ROI by", tuple(BY_LABELS), "by", format_func=BY_LABELS.get)   # in the link too
 a = assumption_controls(Assumptions.from_settings(ui.settings()))
 res = run_roi(f, a, by)
 key = res.table.columns[0]

@@ -52,10 +52,17 @@ def _column_config(table: pd.DataFrame) -> dict:
         label, help_ = COLUMN_WORDS.get(col, (col, None))
         if col in ("n", "n_comparison", "responded", "exits", "at_risk", "rows_in", "rows_loaded", "rows_quarantined"):
             cfg[col] = st.column_config.NumberColumn(label, format="%d", help=help_)
+        elif col == "estimate" and ("check" in table or "metric" in table):
+            # a column of counts, shares and changes (the overview's and the quality checks'): as it is, so a
+            # count reads 2000, not 2000.000
+            cfg[col] = st.column_config.NumberColumn(label, help=help_)
         elif pd.api.types.is_float_dtype(table[col]) and col not in ("p_value", "did_p_value", "logrank_p"):
             cfg[col] = st.column_config.NumberColumn(label, format="%.3f", help=help_)
         elif col in ("p_value", "did_p_value", "logrank_p"):
             cfg[col] = st.column_config.NumberColumn(label, format="%.4f", help=help_)
+        elif pd.api.types.is_datetime64_any_dtype(table[col]) and (table[col].dropna().dt.normalize()
+                                                                   == table[col].dropna()).all():
+            cfg[col] = st.column_config.DateColumn(label, format="YYYY-MM-DD", help=help_)   # a date, no 00:00:00
         elif col in COLUMN_WORDS:
             cfg[col] = st.column_config.Column(label, help=help_)
     return cfg

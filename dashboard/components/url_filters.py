@@ -51,7 +51,7 @@ def _bound(key: str, default: str | None, valid) -> str | None:
         if valid(url):
             state[key] = url
         else:
-            st.session_state.setdefault(_REJECTED, set()).add(key)
+            st.session_state.setdefault(_REJECTED, set()).add(f"{key}={url!r}")
             state.pop(key, None)
     value = state.get(key, default)
     if value is not None and not valid(value):
@@ -93,8 +93,8 @@ def _warn_rejected() -> None:
     """Say which settings of an opened link were not known values and were ignored (once)."""
     rejected = st.session_state.pop(_REJECTED, None)
     if rejected:
-        st.warning(f"The link named values this warehouse does not know ({', '.join(sorted(rejected))}); "
-                   "they were ignored.", icon=":material/link_off:")
+        st.warning(f"This link holds values the warehouse does not know, so they were ignored: "
+                   f"{', '.join(sorted(rejected))}.", icon=":material/link_off:")
 
 
 def url_multiselect(container, label: str, options, key: str, default: list, format_func=str,
