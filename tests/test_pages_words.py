@@ -145,3 +145,16 @@ def test_captions_and_formats_follow_what_is_shown(on_sample):
     assert cohorts["start_date"]["type_config"].get("format") == "YYYY-MM-DD"
     overview = config(page("overview"), {"metric", "estimate"})
     assert "format" not in overview["estimate"].get("type_config", {})
+
+
+def test_a_view_without_a_did_does_not_point_to_one():
+    """The coach's page shows no DiD: its regression-to-the-mean note no longer says the DiD "allows for it
+    better", nor does it carry the note on how the DiD is pooled; the views with a DiD keep both."""
+    from dashboard.queries import _notes_change
+
+    df = pd.DataFrame({"suppressed": [True, False], "flags": ["", "regression_to_mean;indicative"]})
+    coach = _notes_change(df, 5, did=False)
+    assert not any("difference in differences" in n or "DiD" in n for n in coach)
+    assert any(n.startswith("Regression to the mean") for n in coach) and any(n.startswith("Figures marked hidden") for n in coach)
+    full = _notes_change(df, 5)
+    assert any("difference in differences allows for it" in n for n in full) and full[-1].startswith("DiD pooled")

@@ -33,15 +33,17 @@ st.caption(
     "Lines: the average score of everyone who answered each survey wave, coached (solid) and comparison "
     "group (dashed), with shaded 95% confidence bands. Who answered changes from wave to wave, so the lines "
     "show levels, not change: a line can fall while the people who answered both waves improved. The "
-    "effect below compares the same people before and after; read change there."
+    "effect below compares the same people before and after; read change there. A line is broken at a wave "
+    "its cohort had no survey in."
 )
 ui.chart_and_table(charts.trajectories(traj, key, res.k, measure, names=names), traj, f"trajectories-{compare}", res)
 
 st.subheader("Effect size per " + compare)
 st.caption(
     "Difference in differences: the coached group's change minus the comparison group's change over the "
-    "same months, with its 95% CI and the coached matched panel (n). Hedges' g (in the table) puts it on a "
-    "common scale: coaching studies typically find 0.36 to 0.74."
+    "same months, with its 95% CI and the coached matched panel (n). The table gives the coached change "
+    "(estimate) first and the DiD after it; Hedges' g puts the change on a common scale: coaching studies "
+    "typically find 0.36 to 0.74."
 )
 ui.chart_and_table(charts.forest(table, key, res.k, title=f"{charts.measure_label(measure)}: effect per {compare}",
                                  names=names),

@@ -59,8 +59,9 @@ def headline_sentence(table: pd.DataFrame, measure: str = "engagement") -> None:
                                                        "measure"]]
     if rtm:
         heads = [charts.measure_label(m) for m in charts.HEADLINE_MEASURES if charts.measure_label(m) in rtm]
-        rest = len(rtm) - len(heads)
-        rtm = heads + ([f"{rest} subscale{'s' if rest > 1 else ''}"] if rest else [])
+        subs = [m for m in rtm if m not in heads]
+        rtm = heads + ([f"{len(subs)} subscale{'s' if len(subs) > 1 else ''} ({', '.join(s.split(': ')[-1] for s in subs)})"]
+                       if subs else [])
         st.warning("Coached people started lower than the comparison group on " + ", ".join(rtm)
                    + ": part of their rise may be regression to the mean (a return towards the average). "
                    "The difference in differences (orange) allows for it better than the raw change (blue).",

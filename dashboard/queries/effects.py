@@ -142,7 +142,7 @@ def coach_impact(cur, f: Filters, settings, coach_id: str, measure: str | None =
     table = pd.concat(rows, ignore_index=True)
     table = table[["coach_id", "measure", "n", "estimate", "ci_low", "ci_high", "flags", "suppressed",
                    "mean_pre", "mean_post", "g", "p_value"]]
-    notes = _notes_change(table.assign(flags=table["flags"]), k)[:-1]
+    notes = _notes_change(table, k, did=False)
     notes.append("The coach's clients only: paired change between the chosen waves, pooled over their cohorts.")
     return ViewResult(table, notes, {}, k)
 

@@ -195,20 +195,23 @@ def _sort_key(v):
     return (phases.get(v, 9), str(v))
 
 
-def _notes_change(df: pd.DataFrame, k: int) -> list[str]:
+def _notes_change(df: pd.DataFrame, k: int, did: bool = True) -> list[str]:
+    """The notes beside a change view; did=False: for a view that shows no DiD (the coach's)."""
     notes = []
     if df["suppressed"].any():
-        notes.append(f"Cells marked suppressed rest on fewer than {k} people in the matched panel, or are "
-                     "hidden so that they cannot be worked out from the totals.")
+        notes.append(f"Figures marked hidden rest on fewer than {k} people in the matched panel, or are hidden "
+                     "so that they cannot be worked out from the totals.")
     flags = ";".join(df["flags"].dropna())
     if "regression_to_mean" in flags:
         notes.append("Regression to the mean: where flagged, the coached group started more than 0.2 SD lower "
-                     "than the comparison group, so part of its rise may be a return towards the average; "
-                     "the difference in differences allows for it better than the raw change.")
+                     "than the comparison group, so part of its rise may be a return towards the average"
+                     + ("; the difference in differences allows for it better than the raw change." if did else "."))
     if "indicative" in flags:
         notes.append("Indicative: fewer than 30 people in the matched panel.")
     if "implausible" in flags:
         notes.append("Implausible: |g| > 1, far above what coaching studies find (0.36-0.74); check the data.")
+    if not did:
+        return notes
     notes.append("DiD pooled across cohorts: each cohort's coached change minus its comparison group's change "
                  "over the same calendar window, weighted by the cohort's coached panel size; interval from a "
                  "person-clustered variance per group (a person serving several cohorts is one cluster) and a t interval on Welch-Satterthwaite df.")
