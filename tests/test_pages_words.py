@@ -158,3 +158,28 @@ def test_a_view_without_a_did_does_not_point_to_one():
     assert any(n.startswith("Regression to the mean") for n in coach) and any(n.startswith("Figures marked hidden") for n in coach)
     full = _notes_change(df, 5)
     assert any("difference in differences allows for it" in n for n in full) and full[-1].startswith("DiD pooled")
+
+
+def test_an_overview_whose_changes_are_all_hidden_says_so_instead_of_a_chart(on_sample):
+    """A small department's every change figure hidden: the page says so (with why) and shows the table, where
+    it drew grey marks on the zero line, which read as "no change"."""
+    from dashboard.db import Reader
+    from dashboard.queries import filter_options
+
+    seen = 0
+    for d in filter_options(Reader(on_sample).cursor()).departments:
+        at = AppTest.from_file(str(PAGES_DIR / "overview.py"), default_timeout=TIMEOUT)
+        at.query_params["department"] = d
+        at.run()
+        if at.exception or any("cannot be shown" in w.value for w in at.warning):
+            continue
+        table = next(x.value for x in at.dataframe if "metric" in x.value.columns)
+        from dashboard.charts import HEADLINE_MEASURES
+
+        changes = table[table["metric"].isin(["change", "did"]) & table["measure"].isin(HEADLINE_MEASURES)]
+        all_hidden = bool(len(changes)) and changes["suppressed"].astype(bool).all()
+        said = any(i.value.startswith("**Every change figure for this selection is hidden:**") for i in at.info)
+        assert said == all_hidden, d
+        assert bool(plotly_specs(at)) != all_hidden, d
+        seen += all_hidden
+    assert seen, "some department of the sample has every change hidden"

@@ -22,7 +22,15 @@ st.caption(
     "(difference in differences), the better estimate of what coaching added. Bars are 95% confidence "
     "intervals: an interval that crosses the dotted zero line is not a clear effect."
 )
-ui.chart_and_table(charts.headline_effects(res.table, res.k), res.table, "overview", res)
+changes = res.table[res.table["metric"].isin(["change", "did"])
+                    & res.table["measure"].isin(charts.HEADLINE_MEASURES)]
+if len(changes) and changes["suppressed"].fillna(False).astype(bool).all():
+    # nothing to draw but grey marks on the zero line, which read as "no change"
+    st.info(f"**Every change figure for this selection is hidden:** {charts.hidden_reason(res.k)}. Widen the "
+            "filters in the sidebar to see them.", icon=":material/shield:")
+    ui.table_and_downloads(res.table, "overview", res)
+else:
+    ui.chart_and_table(charts.headline_effects(res.table, res.k), res.table, "overview", res)
 ui.notes(res)
 
 st.subheader("Report for sponsors")
