@@ -143,3 +143,14 @@ def test_a_trajectory_is_broken_at_a_wave_its_group_has_no_data_for():
     line = next(t for t in fig.data if (t.name or "").startswith("C2") and t.mode == "lines+markers")
     assert list(line.x) == ["Baseline", "Mid-program", "Post"] and line.y[1] is None and not line.connectgaps
     assert "no responses in this wave" in line.hovertext[1]
+
+
+def test_a_flagged_heatmap_cell_is_starred():
+    """The notes beside the heatmap say "where flagged": a flagged cell's value carries a star, the others none."""
+    table = _team_table(4)
+    shown = table[~table["suppressed"].astype(bool) & table["estimate"].notna()]
+    table.loc[shown.index[0], "flags"] = "indicative"
+    fig = charts.change_heatmap(table, "career_phase", "team", 5, "engagement")
+    texts = [t for row in fig.data[1].text for t in row if t and t != "-"]
+    starred = [t for t in texts if t.split("<br>")[0].endswith("*")]
+    assert len(starred) == 1 and len(texts) > 5

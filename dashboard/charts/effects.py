@@ -121,7 +121,9 @@ def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, mea
             continue
         v = float(c[value])
         z[ri][ci] = v
-        text[ri][ci] = f"{v:+.2f}<br><span style='font-size:11px'>{fmt_n(c.get('n'))}</span>"
+        # a flagged cell (indicative, regression to the mean ...) is starred: the notes say "where flagged"
+        star = "*" if fmt_flags(c.get("flags")) else ""
+        text[ri][ci] = f"{v:+.2f}{star}<br><span style='font-size:11px'>{fmt_n(c.get('n'))}</span>"
         custom[ri][ci] = [fmt_n(c.get("n")), fmt_ci(c.get(lo_col), c.get(hi_col)), fmt_flags(c.get("flags"))]
     x = _short_labels([_label(v, cols) for v in col_keys])
     y = [_label(v, rows) for v in row_keys]
