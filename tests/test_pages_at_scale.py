@@ -143,6 +143,9 @@ def test_a_trajectory_is_broken_at_a_wave_its_group_has_no_data_for():
     line = next(t for t in fig.data if (t.name or "").startswith("C2") and t.mode == "lines+markers")
     assert list(line.x) == ["Baseline", "Mid-program", "Post"] and line.y[1] is None and not line.connectgaps
     assert "no responses in this wave" in line.hovertext[1]
+    # nor does its band run across that wave: one band at baseline, one at post (C1's spans its three waves)
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert sorted(len(t.x) for t in bands) == [2, 2, 6]
 
 
 def test_a_flagged_heatmap_cell_is_starred():

@@ -178,8 +178,11 @@ def test_an_overview_whose_changes_are_all_hidden_says_so_instead_of_a_chart(on_
 
         changes = table[table["metric"].isin(["change", "did"]) & table["measure"].isin(HEADLINE_MEASURES)]
         all_hidden = bool(len(changes)) and changes["suppressed"].astype(bool).all()
-        said = any(i.value.startswith("**Every change figure for this selection is hidden:**") for i in at.info)
-        assert said == all_hidden, d
+        said = [i.value for i in at.info if i.value.startswith("**Every change figure for this selection is hidden:**")]
+        assert bool(said) == all_hidden, d
+        assert not said or "hidden: hidden" not in said[0]
+        assert any(c.value.startswith("Blue: the average change") for c in at.caption) != all_hidden, d
+        assert any("rests on fewer than 5 people." in c.value for c in at.caption)     # k as a number
         assert bool(plotly_specs(at)) != all_hidden, d
         seen += all_hidden
     assert seen, "some department of the sample has every change hidden"

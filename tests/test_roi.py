@@ -345,14 +345,14 @@ def test_roi_page_runs_adjusts_and_restores(sample_db, monkeypatch):
 
     with duckdb.connect(str(sample_db), read_only=True) as con:
         names = dict(con.execute("SELECT program_id, name FROM programs").fetchall())
-    ys = {y for el in at.get("plotly_chart") for t in json.loads(el.proto.spec)["data"] for y in (t.get("y") or [])
+    ys = {y.split("<br>")[0] for el in at.get("plotly_chart") for t in json.loads(el.proto.spec)["data"] for y in (t.get("y") or [])
           if isinstance(y, str)}
     assert {f"{n} ({p})" for p, n in names.items()} <= ys      # every program is shown on the sample
     assert not any(p in ys for p in names)
     # by career phase, the phases as the sidebar names them
     at.selectbox(key="w_by").set_value("career_phase").run()
     assert not at.exception
-    ys = {y for el in at.get("plotly_chart") for t in json.loads(el.proto.spec)["data"] for y in (t.get("y") or [])
+    ys = {y.split("<br>")[0] for el in at.get("plotly_chart") for t in json.loads(el.proto.spec)["data"] for y in (t.get("y") or [])
           if isinstance(y, str)}
     assert "Mid career" in ys and "mid" not in ys
     assert at.query_params["by"] == "career_phase"            # the choice travels with the link
@@ -392,3 +392,20 @@ def test_the_waterfall_labels_are_readable_and_a_negative_benefit_is_said(benefi
     assert trace.textfont.size == 12 and trace.constraintext == "none"
     said = [t for t in (fig.layout.xaxis.ticktext or ()) if "negative: the" in t]
     assert len(said) == (1 if benefit < 0 else 0)
+
+
+def test_a_flagged_group_says_so_on_the_roi_chart():
+    """The page warns "where flagged, ... not comparable at baseline": the flagged group says so beside its
+    name on the chart (the flags were in the table alone)."""
+    import pandas as pd
+
+    from dashboard.roi import charts as rc
+
+    table = pd.DataFrame({"program_id": ["All", "P1", "P2"], "estimate": [-50.0, -80.0, 20.0],
+                          "ci_low": [-90.0, -120.0, -10.0], "ci_high": [-10.0, -40.0, 50.0], "n": [60, 30, 30],
+                          "p_roi_positive": [0.0, 0.0, 0.8], "flags": ["not_comparable", "", "indicative"],
+                          "suppressed": [False, False, False]})
+    fig = rc.roi_by_group(table, "program_id", 5, names={"P1": "Program one (P1)"})
+    ys = list(fig.data[0].y)
+    assert ys[0].startswith("All<br>") and "not comparable at baseline" in ys[0]
+    assert ys[1] == "Program one (P1)" and "indicative" in ys[2]

@@ -41,11 +41,22 @@ def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str 
                  for s, e in zip(d["suppressed"], d["estimate"])]
             name = f"{_label(g, key, names)} - {ROLE_LABELS[role].lower()}"
             if role == "coached" and not shown.empty and shown["ci_low"].notna().any():
-                sx = [WAVE_LABELS.get(w, w) for w in shown["wave"]]
-                fig.add_trace(go.Scatter(
-                    x=sx + sx[::-1], y=list(shown["ci_high"]) + list(shown["ci_low"])[::-1], fill="toself",
-                    fillcolor=theme.band(colour, 0.10), line=dict(width=0), mode="lines",
-                    hoverinfo="skip", showlegend=False, legendgroup=name))
+                # one band per run of consecutive waves with data: a band across a wave with none (where the
+                # line breaks) would suggest data there
+                order = [w for w in WAVE_ORDER if w in set(traj["wave"])]
+                runs: list[list] = []
+                for w in shown["wave"]:
+                    if runs and order.index(w) == order.index(runs[-1][-1]) + 1:
+                        runs[-1].append(w)
+                    else:
+                        runs.append([w])
+                for run in runs:
+                    part = shown.set_index("wave").loc[run]
+                    sx = [WAVE_LABELS.get(w, w) for w in run]
+                    fig.add_trace(go.Scatter(
+                        x=sx + sx[::-1], y=list(part["ci_high"]) + list(part["ci_low"])[::-1], fill="toself",
+                        fillcolor=theme.band(colour, 0.10), line=dict(width=0), mode="lines",
+                        hoverinfo="skip", showlegend=False, legendgroup=name))
             hover = []
             for _, r in d.iterrows():
                 if _missing(r.get("suppressed")) and _missing(r.get("estimate")):

@@ -124,7 +124,17 @@ def roi_by_group(table: pd.DataFrame, key: str, k: int, title: str | None = "ROI
     if table.empty:
         return empty_figure("No groups to show.")
     names = names or {}
-    label = {str(v): names.get(str(v), str(v)) for v in table[key]}
+    # a flagged group says which flag in its label (the page's warnings say "where flagged")
+    words = {"not_comparable": "not comparable at baseline", "small_comparison": "small comparison group",
+             "indicative": "indicative", "short_follow_up": "short follow-up"}
+    flags = dict(zip(table[key].astype(str), table["flags"] if "flags" in table else [""] * len(table)))
+
+    def marked(v) -> str:
+        said = [words.get(f, f) for f in str(flags.get(str(v)) or "").split(";") if f and f in words]
+        base = names.get(str(v), str(v))
+        return base if not said else f"{base}<br><span style='font-size:11px;color:{theme.MUTED}'>{', '.join(said)}</span>"
+
+    label = {str(v): marked(v) for v in table[key]}
     labels = [label[str(v)] for v in table[key]]
     shown = ~table["suppressed"].astype(bool)
     fig = go.Figure()

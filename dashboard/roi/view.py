@@ -272,7 +272,7 @@ def _notes(table: pd.DataFrame, a: Assumptions, k: int, ret_notes: list[str], in
                      f"{BASELINE_GAP_SD} SD at baseline (intent to stay), so they are not comparable and part of "
                      "the retention difference may not be coaching's doing.")
     if "short_follow_up" in flags:
-        notes.append("Where flagged, fewer than k people were followed for the full 12 months (or the retention "
+        notes.append(f"Where flagged, fewer than {k} people were followed for the full 12 months (or the retention "
                      "curve hides month 12 to protect such a group): the 12-month attrition is the last "
                      "Kaplan-Meier estimate before the horizon and may understate it.")
     if "mixed_currency" in flags:
