@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from dashboard import theme
 from dashboard.charts.common import (TEMPLATE, WAVE_LABELS, WAVE_ORDER, _title, _wrap, empty_figure,
-                                     hidden_reason, fmt_ci, fmt_n, fmt_num, measure_label)
+                                     HIDDEN, hidden_reason, fmt_ci, fmt_n, fmt_num, measure_label)
 
 
 # -- Data quality -----------------------------------------------------------------------------------
@@ -51,7 +51,7 @@ def check_shares(table: pd.DataFrame, k: int, title: str | None = None) -> go.Fi
     fig = go.Figure(go.Bar(
         x=x, y=labels, orientation="h", marker=dict(color=[theme.SUPPRESSED if h else theme.COMPARISON for h in hidden]),
         # the interval in the label (error bars ran through the labels beside bars this short)
-        text=["hidden" if h else f"{v * 100:.1f}% (95% CI {lo * 100:.1f}-{hi * 100:.1f}%, {fmt_n(n)})"
+        text=[HIDDEN if h else f"{v * 100:.1f}% (95% CI {lo * 100:.1f}-{hi * 100:.1f}%, {fmt_n(n)})"
               for h, v, lo, hi, n in zip(hidden, d["estimate"], d["ci_low"], d["ci_high"], d["n"])],
         textposition="outside", cliponaxis=False,
         hovertext=[f"{lab}: {hidden_reason(k)}" if h else f"{lab}: {v * 100:.1f}%<br>{fmt_ci(lo, hi, 1, pct=True)}<br>{fmt_n(n)}"
