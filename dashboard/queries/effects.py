@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from dashboard import stats
@@ -15,6 +16,7 @@ from dashboard.queries.common import (ALL, ViewResult, _as_of, _check_measure, _
                                       _params)
 from dashboard.queries.panel import _crosstab, _crosstabs, _estimates, _notes_change, _panel_multi
 from dashboard.queries.sql import GROUP_COLUMNS, MEASURES
+from dashboard.queries.sql.common import MEASURE_RANGE
 from dashboard.queries.survival import retention
 
 
@@ -57,6 +59,15 @@ def _outcomes_many(cur, f: Filters, settings, measures, rows: str = "career_phas
     return out + ([refused] if refused else [])
 
 
+def _level_intervals(traj: pd.DataFrame, measure: str) -> tuple[np.ndarray, np.ndarray]:
+    """The t interval of each mean level (n, estimate, sd), cut to the measure's possible levels where its
+    definition fixes them (MEASURE_RANGE: an eNPS of 5 people can give a t interval beyond 100)."""
+    lo_hi = [stats.mean_interval(n, m, s) for n, m, s in zip(traj["n"], traj["estimate"], traj["sd"])]
+    lo, hi = MEASURE_RANGE.get(measure, (-np.inf, np.inf))
+    return (np.clip(np.array([x[0] for x in lo_hi], dtype=float), lo, hi),
+            np.clip(np.array([x[1] for x in lo_hi], dtype=float), lo, hi))
+
+
 @view
 def cohorts(cur, f: Filters, settings, measure: str = "engagement", compare: str = "cohort") -> ViewResult:
     k = k_of(settings)
@@ -77,9 +88,7 @@ def cohorts(cur, f: Filters, settings, measure: str = "engagement", compare: str
     # trajectories: mean level of the wave's respondents, per group x role x wave
     traj = _df(cur, Q.trajectory_fast_sql(measure, Q.group_cols([compare])), _params(f))
     traj = traj.rename(columns={"mean": "estimate"})
-    lo_hi = [stats.mean_interval(n, m, s) for n, m, s in zip(traj["n"], traj["estimate"], traj["sd"])]
-    traj["ci_low"] = [x[0] for x in lo_hi]
-    traj["ci_high"] = [x[1] for x in lo_hi]
+    traj["ci_low"], traj["ci_high"] = _level_intervals(traj, measure)
     traj["measure"] = measure
     traj["flags"] = [stats.flags(n) for n in traj["n"]]
     wave_order = {"baseline": 0, "mid": 1, "post": 2, "follow_up": 3}

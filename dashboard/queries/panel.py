@@ -12,6 +12,7 @@ from dashboard.filters import Filters
 from dashboard.queries import sql as Q
 from dashboard.queries.common import ALL, CHANGE_VALUES, DID_VALUES, _df, _maps, _params
 from dashboard.queries.sql import GROUP_COLUMNS
+from dashboard.queries.sql.common import MEASURE_RANGE
 
 # -- change and DiD ----------------------------------------------------------------------------------
 
@@ -62,6 +63,13 @@ def _estimates(raw: pd.DataFrame, measure, per_cohort_welch: bool = False) -> pd
                              floats("did_g0"))
     rtm = SA.rtm_flags(floats("mean_pre"), floats("comparison_mean_pre"), floats("sd_pre"),
                        floats("comparison_sd_pre"), n.astype(float), n0.astype(float))
+    for m, (lo, hi) in MEASURE_RANGE.items():   # no interval wider than the measure's possible values
+        at = np.asarray(measures[:rows]) == m
+        if at.any():
+            span = hi - lo
+            for low, high, bound in ((ch["ci_low"], ch["ci_high"], span), (did["did_ci_low"], did["did_ci_high"], 2 * span)):
+                low[at] = np.clip(low[at], -bound, bound)
+                high[at] = np.clip(high[at], -bound, bound)
     return pd.DataFrame({
         "measure": measures[:rows], "n": n, "mean_pre": floats("mean_pre"), "mean_post": floats("mean_post"),
         "estimate": ch["estimate"], "ci_low": ch["ci_low"], "ci_high": ch["ci_high"], "g": ch["g"],

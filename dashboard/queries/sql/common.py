@@ -10,6 +10,11 @@ MEASURES = MEASURE_COLUMNS + ("enps_score",)
 ENPS_POINTS = ("CASE WHEN r.enps >= 9 THEN 100.0 WHEN r.enps <= 6 THEN -100.0 "
                "WHEN r.enps IS NOT NULL THEN 0.0 END")
 MEASURE_SQL = {**{m: f"r.{m}" for m in MEASURE_COLUMNS}, "enps_score": ENPS_POINTS}
+# A measure's range when its definition fixes it whatever the instruments file says: eNPS points are
+# -100, 0 or +100, so a level lies in [-100, 100], a change in [-200, 200] and a DiD in [-400, 400]. A t
+# interval on a few people can reach beyond that; it is cut to the range (an interval is never wider
+# than what is possible).
+MEASURE_RANGE = {"enps_score": (-100.0, 100.0)}
 
 # breakdown name -> column of the panel relation `p`
 GROUP_COLUMNS = {"career_phase": "career_phase", "department": "department", "team": "team",
