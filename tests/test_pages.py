@@ -86,13 +86,22 @@ def _looks_like_timestamp(text: str) -> bool:
         return False
 
 
-def shown_table(at: AppTest, having: set[str]) -> pd.DataFrame:
-    """The first st.dataframe on the page whose columns include `having` (the page's note column
-    dropped: it is presentation, not data)."""
+def shown_table(at: AppTest, having: set[str], as_shown: bool = False) -> pd.DataFrame:
+    """The first st.dataframe on the page whose columns include `having`, as data: the page's note column
+    dropped and career phases in words back to their codes (presentation, not data); as_shown: as it is."""
+    from dashboard.charts import PHASE_LABELS
+
+    codes = {words: code for code, words in PHASE_LABELS.items()}
     for df in at.dataframe:
         value = df.value
         if having <= set(value.columns):
-            return value.drop(columns=[c for c in ("note",) if c in value.columns])
+            if as_shown:
+                return value
+            value = value.drop(columns=[c for c in ("note",) if c in value.columns])
+            for col in ("career_phase", "group"):
+                if col in value:
+                    value[col] = value[col].map(lambda v: codes.get(v, v))
+            return value
     raise AssertionError(f"no table with columns {having}: {[list(d.value.columns) for d in at.dataframe]}")
 
 

@@ -186,3 +186,17 @@ def test_an_overview_whose_changes_are_all_hidden_says_so_instead_of_a_chart(on_
         assert bool(plotly_specs(at)) != all_hidden, d
         seen += all_hidden
     assert seen, "some department of the sample has every change hidden"
+
+
+@pytest.mark.parametrize("name, params, col", [("retention", {"split": "career_phase"}, "group"),
+                                               ("outcomes", {}, "career_phase")])
+def test_career_phases_read_in_words_in_the_tables(on_sample, coachlens_env, name, params, col):
+    """The tables on the page say "Early career", as the charts do ("early" read as a code); the downloads
+    and the export keep the codes that spreadsheets built on them use."""
+    at = page(name, params)
+    shown = shown_table(at, {col, "n"}, as_shown=True)
+    phases = set(shown[col]) - {"All"}
+    assert phases and phases <= {"Early career", "Mid career", "Late career", "Phase unknown"}, phases
+    exported = pd.DataFrame(export(on_sample, coachlens_env, name, *[a for k_, v in params.items()
+                                                                     for a in (f"--{k_}", v)])["table"])
+    assert set(exported[col]) - {"All"} <= {"early", "mid", "late", "unknown"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Mapping
 
 import pandas as pd
 import streamlit as st
@@ -17,10 +18,15 @@ def plot(fig) -> None:
     st.plotly_chart(fig, width="stretch", theme=None, config=theme.PLOTLY_CONFIG)
 
 
-def display_frame(table: pd.DataFrame, kk: int) -> pd.DataFrame:
-    """The table as the page shows it: the query layer's table unchanged, plus a "note" column
-    (before the numbers) saying why on suppressed rows (charts.hidden_reason), whose values are already empty."""
+def display_frame(table: pd.DataFrame, kk: int, words: Mapping[str, Mapping] | None = None) -> pd.DataFrame:
+    """The table as the page shows it: the query layer's table, plus a "note" column (before the numbers)
+    saying why on suppressed rows (charts.hidden_reason), whose values are already empty. Career phases
+    read in words ("Early career"), and so do the columns in `words` (column -> code -> words); the
+    downloads keep the codes."""
     out = table.copy()
+    for col, names in {"career_phase": charts.PHASE_LABELS, **(words or {})}.items():
+        if col in out:
+            out[col] = out[col].map(lambda v, names=names: names.get(v, v) if isinstance(v, str) else v)
     if "suppressed" in out:
         sup = out["suppressed"].fillna(False).astype(bool)
         where = list(out.columns).index("n") if "n" in out.columns else len(out.columns)
@@ -91,12 +97,12 @@ def to_xlsx_bytes(table: pd.DataFrame, sheet: str = "table", notes: list[str] | 
     return buf.getvalue()
 
 
-def table_and_downloads(table: pd.DataFrame, name: str, res=None) -> None:
+def table_and_downloads(table: pd.DataFrame, name: str, res=None, words: Mapping[str, Mapping] | None = None) -> None:
     """The table behind a chart and its CSV / XLSX downloads: exactly result.table, suppressed cells
     empty, text cells neutralised. The files are built when a button is clicked, not on every run of the
     page (an XLSX of a breakdown by team, tens of thousands of rows, takes seconds)."""
     kk = getattr(res, "k", None) or k()
-    st.dataframe(display_frame(table, kk), hide_index=True, column_config=_column_config(table), key=f"df_{name}",
+    st.dataframe(display_frame(table, kk, words), hide_index=True, column_config=_column_config(table), key=f"df_{name}",
                  placeholder="-")
     stamp = dt.date.today().isoformat()
     c1, c2, _ = st.columns([1, 1, 4])
@@ -109,7 +115,8 @@ def table_and_downloads(table: pd.DataFrame, name: str, res=None) -> None:
                        icon=":material/download:")
 
 
-def chart_and_table(fig, table: pd.DataFrame, name: str, res=None, caption: str | None = None) -> None:
+def chart_and_table(fig, table: pd.DataFrame, name: str, res=None, caption: str | None = None,
+                    words: Mapping[str, Mapping] | None = None) -> None:
     """A chart with its table one click away (the "Table" tab), and the downloads there."""
     tab_chart, tab_table = st.tabs([":material/bar_chart: Chart", ":material/table: Table and downloads"])
     with tab_chart:
@@ -117,4 +124,4 @@ def chart_and_table(fig, table: pd.DataFrame, name: str, res=None, caption: str 
         if caption:
             st.caption(caption)
     with tab_table:
-        table_and_downloads(table, name, res)
+        table_and_downloads(table, name, res, words)
