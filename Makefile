@@ -21,8 +21,9 @@ $(VENV)/.test: $(VENV)/.base
 install: $(VENV)/.base
 install-test: $(VENV)/.test
 
-# The demo warehouse, rebuilt when sample_data/ changes; its HR extract is dated as truth.json says.
-$(DB): $(VENV)/.base $(wildcard sample_data/*)
+# The demo warehouse, rebuilt when sample_data/ or the code that loads it changes (a warehouse built by an
+# older version may lack a mart the dashboard reads); its HR extract is dated as truth.json says.
+$(DB): $(VENV)/.base $(wildcard sample_data/*) $(shell find pipelines -name '*.py' -o -name '*.sql' -o -name '*.toml')
 	$(BIN)/coachlens init
 	rm -f $(DB)
 	$(BIN)/coachlens ingest sample_data/ --db $(DB) --extract-date 2025-12-31
