@@ -200,3 +200,19 @@ def test_career_phases_read_in_words_in_the_tables(on_sample, coachlens_env, nam
     exported = pd.DataFrame(export(on_sample, coachlens_env, name, *[a for k_, v in params.items()
                                                                      for a in (f"--{k_}", v)])["table"])
     assert set(exported[col]) - {"All"} <= {"early", "mid", "late", "unknown"}
+
+
+def test_a_cell_without_a_figure_says_why():
+    """A DiD cell with "-" says why in its hover: no comparison group there, or too few people with both
+    waves (it said "not computable", and users asked what was missing)."""
+    from dashboard import charts
+
+    table = pd.DataFrame({"career_phase": ["early", "mid"], "department": ["Sales", "Sales"], "n": [9, 8],
+                          "estimate": [0.3, 0.2], "ci_low": [0.1, 0.0], "ci_high": [0.5, 0.4],
+                          "did": [float("nan"), float("nan")], "did_ci_low": [float("nan")] * 2,
+                          "did_ci_high": [float("nan")] * 2, "flags": ["indicative;no_comparison", "indicative"],
+                          "suppressed": [False, False]})
+    fig = charts.change_heatmap(table, "career_phase", "department", K, "engagement", value="did")
+    hovers = [cell[0] for tr in fig.data if tr.customdata is not None for row in tr.customdata for cell in row]
+    assert "not computable: no comparison group here" in hovers
+    assert "not computable: too few coached or comparison people with both waves for a DiD" in hovers

@@ -29,7 +29,8 @@ st.caption(
     f"Each cell: {what} in {charts.measure_label(measure)} between the two "
     "survey waves, with the number of coached people in the cell (n). Blue cells improved, orange cells declined; "
     f"grey cells are hidden: they hold fewer than {res.k} people, or would let such a group be worked out from the totals; "
-    "light grey cells have no coached people (or no change to compute); * a flagged cell. Hover for the 95% "
+    "light grey cells have no coached people, or \"-\" where there is no figure to compute (hover says why); "
+    "* a flagged cell. Hover for the 95% "
     "confidence interval and flags. \"All\" is the row or column total."
 )
 ui.chart_and_table(charts.change_heatmap(res.table, "career_phase", level or "department", res.k, measure,

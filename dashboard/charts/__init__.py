@@ -12,7 +12,8 @@ value. Colours come from dashboard.theme. Each builder is safe on an empty or fu
 
 from dashboard.charts.common import (FLAG_LABELS, HEADLINE_MEASURES, MEASURES, PHASE_LABELS, ROLE_LABELS, TEMPLATE,
                                      WAVE_LABELS, WAVE_ORDER, _is_suppressed, _label, _missing, empty_figure,
-                                     HIDDEN, hidden_reason, fmt_ci, fmt_flags, fmt_n, fmt_num, legend_text, measure_label,
+                                     HIDDEN, hidden_reason, not_computable, fmt_ci, fmt_flags, fmt_n, fmt_num, legend_text,
+                                     measure_label,
                                      wave_pair_label)
 from dashboard.charts.effects import change_heatmap, coach_vs_program, forest, headline_effects
 from dashboard.charts.quality import bar_counts, check_shares, response_rates
@@ -20,7 +21,7 @@ from dashboard.charts.trends import km_curves, trajectories
 
 __all__ = [
     "FLAG_LABELS", "HEADLINE_MEASURES", "MEASURES", "PHASE_LABELS", "ROLE_LABELS", "TEMPLATE", "WAVE_LABELS",
-    "WAVE_ORDER", "_is_suppressed", "_label", "_missing", "empty_figure", "HIDDEN", "hidden_reason", "fmt_ci", "fmt_flags",
+    "WAVE_ORDER", "_is_suppressed", "_label", "_missing", "empty_figure", "HIDDEN", "hidden_reason", "not_computable", "fmt_ci", "fmt_flags",
     "fmt_n", "fmt_num", "legend_text", "measure_label", "wave_pair_label", "change_heatmap", "coach_vs_program", "forest",
     "headline_effects", "bar_counts", "check_shares", "response_rates", "km_curves", "trajectories",
 ]

@@ -64,6 +64,16 @@ def hidden_reason(k: int, who: str = "people") -> str:
     return f"hidden: fewer than {k} {who}, or it would reveal a group that small"
 
 
+def not_computable(row, value: str = "estimate") -> str:
+    """Why a shown cell has no figure (the query layer leaves it empty), in the words shown beside it."""
+    flags = str(row.get("flags") or "") if hasattr(row, "get") else ""
+    if value.startswith("did"):
+        if "no_comparison" in flags:
+            return "not computable: no comparison group here"
+        return "not computable: too few coached or comparison people with both waves for a DiD"
+    return "not computable: too few people with both waves"
+
+
 # -- small formatting helpers (presentation only) -------------------------------------------------
 
 def _missing(value) -> bool:

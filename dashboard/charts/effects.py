@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 from dashboard import theme
 from dashboard.charts.common import (HEADLINE_MEASURES, PHASE_LABELS, TEMPLATE, WAVE_ORDER,
                                      _is_suppressed, _label, _missing, _title, _wrap, empty_figure,
-                                     HIDDEN, flag_mark, hidden_reason, fmt_ci, fmt_flags, fmt_n, fmt_num, measure_label)
+                                     HIDDEN, flag_mark, hidden_reason, not_computable, fmt_ci, fmt_flags, fmt_n, fmt_num, measure_label)
 
 
 # -- Overview ---------------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, mea
             grey[ri][ci] = 1 if _is_suppressed(c) else None
             grey_text[ri][ci] = hidden_text if _is_suppressed(c) else ""
             text[ri][ci] = "" if _is_suppressed(c) else "-"
-            custom[ri][ci] = [hidden_reason(k) if _is_suppressed(c) else "not computable", "", ""]
+            custom[ri][ci] = [hidden_reason(k) if _is_suppressed(c) else not_computable(c, value), "", ""]
             continue
         v = float(c[value])
         z[ri][ci] = v
@@ -213,7 +213,7 @@ def forest(table: pd.DataFrame, key: str, k: int, value: str = "did", lo: str = 
         if _is_suppressed(r) or _missing(r.get(value)):
             xs.append(0.0)
             texts.append(HIDDEN if _is_suppressed(r) else "not computable")
-            hovers.append(f"{label}: {hidden_reason(k) if _is_suppressed(r) else 'not computable'}")
+            hovers.append(f"{label}: {hidden_reason(k) if _is_suppressed(r) else not_computable(r, value)}")
             colours.append(theme.SUPPRESSED)
             errs_p.append(0), errs_m.append(0)
             continue

@@ -25,7 +25,7 @@ def metric_card(col, label: str, row, kind: str = "count", help: str | None = No
         return
     if charts._is_suppressed(row) or (kind != "count" and charts._missing(row.get("estimate"))):
         col.metric(label, charts.HIDDEN if charts._is_suppressed(row) else "-", help=help, border=True)
-        col.caption(charts.hidden_reason(kk) if charts._is_suppressed(row) else "not computable")
+        col.caption(charts.hidden_reason(kk) if charts._is_suppressed(row) else charts.not_computable(row))
         return
     if kind == "count":
         value = row.get("n") if charts._missing(row.get("estimate")) else row.get("estimate")
