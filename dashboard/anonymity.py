@@ -239,7 +239,7 @@ def blank_suppressed(df: pd.DataFrame, mask, value_cols: Sequence[str]) -> pd.Da
         s = df[col]
         if col == "suppressed" or col not in values:
             cols[col] = s
-        elif col in ("n",) or col.startswith("n_") or col in ("responded", "exits", "at_risk"):
+        elif col in ("n", "did_n") or col.startswith("n_") or col in ("responded", "exits", "at_risk"):
             arr = s.astype("Int64").array.copy()
             if any_hidden:
                 arr[mask] = pd.NA

@@ -126,13 +126,15 @@ def pooled_dids(did, var1, var0, g1, g0) -> dict:
 
 
 @_quiet
-def rtm_flags(m1, m0, s1, s0, n1, n0) -> np.ndarray:
+def rtm_flags(m1, m0, s1, s0, n1, n0, lower_is_better=None) -> np.ndarray:
     """stats.rtm_flag over float arrays: the coached baseline more than 0.2 pooled SD below the
-    comparison group's (False where anything is missing or a group has fewer than 2)."""
+    comparison group's (False where anything is missing or a group has fewer than 2); above it on the rows
+    where `lower_is_better` (a worse start is a higher one there)."""
     known = ~(np.isnan(m1) | np.isnan(m0) | np.isnan(s1) | np.isnan(s0) | np.isnan(n1) | np.isnan(n0))
     ok = known & ~(n1 < 2) & ~(n0 < 2)
     pooled = np.sqrt(((n1 - 1) * square(s1) + (n0 - 1) * square(s0)) / (n1 + n0 - 2))
-    return ok & (pooled > 0) & ((m0 - m1) > RTM_SD * pooled)
+    gap = m0 - m1 if lower_is_better is None else np.where(lower_is_better, m1 - m0, m0 - m1)
+    return ok & (pooled > 0) & (gap > RTM_SD * pooled)
 
 
 @_quiet

@@ -39,6 +39,8 @@ DIVERGING = [
     [0.8, "#4292C6"],
     [1.0, "#08519C"],
 ]
+# the same for a measure where less is better (a fall is the improvement, and blue)
+DIVERGING_LESS_IS_BETTER = [[round(1 - p, 2), c] for p, c in reversed(DIVERGING)]
 SEQUENTIAL = ["#F7FBFF", "#DEEBF7", "#C6DBEF", "#9ECAE1", "#6BAED6", "#4292C6", "#2171B5", "#08519C",
               "#08306B", "#041E42"]
 

@@ -27,7 +27,8 @@ what = ("the average change of coached people" if value != "did" else
         "the coached people's change minus their comparison group's (difference in differences)")
 st.caption(
     f"Each cell: {what} in {charts.measure_label(measure)} between the two "
-    "survey waves, with the number of coached people in the cell (n). Blue cells improved, orange cells declined; "
+    "survey waves, with the number of coached people in the cell (n). Blue cells improved, orange cells declined"
+    + (" (less is better here: blue is a fall); " if measure in charts.LOWER_IS_BETTER else "; ") +
     f"grey cells are hidden: they hold fewer than {res.k} people, or would let such a group be worked out from the totals; "
     "light grey cells have no coached people, or \"-\" where there is no figure to compute (hover says why); "
     "* a flagged cell. Hover for the 95% "

@@ -10,7 +10,7 @@ value. Colours come from dashboard.theme. Each builder is safe on an empty or fu
 `quality` the data quality figures. Pages use the names re-exported here.
 """
 
-from dashboard.charts.common import (FLAG_LABELS, HEADLINE_MEASURES, MEASURES, PHASE_LABELS, ROLE_LABELS, TEMPLATE,
+from dashboard.charts.common import (LOWER_IS_BETTER, FLAG_LABELS, HEADLINE_MEASURES, MEASURES, PHASE_LABELS, ROLE_LABELS, TEMPLATE,
                                      WAVE_LABELS, WAVE_ORDER, _is_suppressed, _label, _missing, empty_figure,
                                      HIDDEN, hidden_reason, not_computable, fmt_ci, fmt_flags, fmt_n, fmt_num, legend_text,
                                      measure_label,
@@ -20,7 +20,7 @@ from dashboard.charts.quality import bar_counts, check_shares, response_rates
 from dashboard.charts.trends import km_curves, trajectories
 
 __all__ = [
-    "FLAG_LABELS", "HEADLINE_MEASURES", "MEASURES", "PHASE_LABELS", "ROLE_LABELS", "TEMPLATE", "WAVE_LABELS",
+    "LOWER_IS_BETTER", "FLAG_LABELS", "HEADLINE_MEASURES", "MEASURES", "PHASE_LABELS", "ROLE_LABELS", "TEMPLATE", "WAVE_LABELS",
     "WAVE_ORDER", "_is_suppressed", "_label", "_missing", "empty_figure", "HIDDEN", "hidden_reason", "not_computable", "fmt_ci", "fmt_flags",
     "fmt_n", "fmt_num", "legend_text", "measure_label", "wave_pair_label", "change_heatmap", "coach_vs_program", "forest",
     "headline_effects", "bar_counts", "check_shares", "response_rates", "km_curves", "trajectories",

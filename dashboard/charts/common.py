@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import theme
+from dashboard.queries.sql.common import LOWER_IS_BETTER as LOWER_IS_BETTER   # one list, the query layer's
 
 
 TEMPLATE = theme.register()
@@ -70,7 +71,8 @@ def not_computable(row, value: str = "estimate") -> str:
     if value.startswith("did"):
         if "no_comparison" in flags:
             return "not computable: no comparison group here"
-        return "not computable: too few coached or comparison people with both waves for a DiD"
+        return ("not shown: too few coached people in cohorts with a comparison group here, or too few left "
+                "out of the DiD (see the notes)")
     return "not computable: too few people with both waves"
 
 

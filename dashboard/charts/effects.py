@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import theme
-from dashboard.charts.common import (HEADLINE_MEASURES, PHASE_LABELS, TEMPLATE, WAVE_ORDER,
+from dashboard.charts.common import (LOWER_IS_BETTER, HEADLINE_MEASURES, PHASE_LABELS, TEMPLATE, WAVE_ORDER,
                                      _is_suppressed, _label, _missing, _title, _wrap, empty_figure,
                                      HIDDEN, flag_mark, hidden_reason, not_computable, fmt_ci, fmt_flags, fmt_n, fmt_num, measure_label)
 
@@ -143,7 +143,7 @@ def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, mea
     what = "difference in differences" if value == "did" else "mean change"
     fig.add_trace(go.Heatmap(
         z=z, x=x, y=y, text=text, texttemplate="%{text}", textfont=dict(size=10 if wide else 12),
-        customdata=custom, colorscale=theme.DIVERGING, zmid=0, zmin=-span, zmax=span, xgap=2, ygap=2,
+        customdata=custom, colorscale=theme.DIVERGING_LESS_IS_BETTER if measure in LOWER_IS_BETTER else theme.DIVERGING, zmid=0, zmin=-span, zmax=span, xgap=2, ygap=2,
         colorbar=dict(title=dict(text=what, side="right"), thickness=14),
         hovertemplate=("<b>%{y} x %{x}</b><br>" + what + ": %{z:+.2f}<br>%{customdata[0]}<br>"
                        "%{customdata[1]}<br>%{customdata[2]}<extra></extra>"),

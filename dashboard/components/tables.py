@@ -40,11 +40,12 @@ COLUMN_WORDS = {
     "n": ("n", "people the figure rests on"), "n_comparison": ("n comparison", "people in the comparison group"),
     "estimate": ("estimate", None), "ci_low": ("95% CI low", "lower end of the 95% confidence interval"),
     "ci_high": ("95% CI high", "upper end of the 95% confidence interval"),
-    "p_value": ("p", "chance of a change at least this large if there were none"),
+    "p_value": ("p", "chance of a change at least this far from zero if there were none"),
     "g": ("Hedges' g", "the change in standard deviations: about 0.2 small, 0.5 medium, 0.8 large"),
     "did": ("DiD", "difference in differences: the coached change minus the comparison group's"),
     "did_ci_low": ("DiD 95% CI low", None), "did_ci_high": ("DiD 95% CI high", None),
     "did_p_value": ("DiD p", None), "comparison_change": ("comparison change", None),
+    "did_n": ("DiD n", "coached people the DiD rests on: those in cohorts with a comparison group in the cell"),
     "logrank_p": ("log-rank p", "below 0.05: the coached and comparison curves differ beyond chance"),
     "at_risk": ("still followed", "people still employed and followed at that month"),
     "mean_pre": ("mean before", None), "mean_post": ("mean after", None),
@@ -56,7 +57,7 @@ def _column_config(table: pd.DataFrame) -> dict:
     cfg: dict = {}
     for col in table.columns:
         label, help_ = COLUMN_WORDS.get(col, (col, None))
-        if col in ("n", "n_comparison", "responded", "exits", "at_risk", "rows_in", "rows_loaded", "rows_quarantined"):
+        if col in ("n", "n_comparison", "did_n", "responded", "exits", "at_risk", "rows_in", "rows_loaded", "rows_quarantined"):
             cfg[col] = st.column_config.NumberColumn(label, format="%d", help=help_)
         elif col == "estimate" and ("check" in table or "metric" in table):
             # a column of counts, shares and changes (the overview's and the quality checks'): as it is, so a

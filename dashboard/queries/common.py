@@ -22,8 +22,11 @@ from dashboard.queries.sql import MEASURES
 ALL = "All"
 COMMON = ["n", "estimate", "ci_low", "ci_high", "flags", "suppressed"]
 CHANGE_VALUES = ["n", "mean_pre", "mean_post", "estimate", "ci_low", "ci_high", "g", "p_value", "flags",
-                 "n_comparison", "comparison_change", "did", "did_ci_low", "did_ci_high", "did_p_value"]
-DID_VALUES = ["n_comparison", "comparison_change", "did", "did_ci_low", "did_ci_high", "did_p_value"]
+                 "n_comparison", "comparison_change", "did", "did_ci_low", "did_ci_high", "did_p_value", "did_n"]
+DID_VALUES = ["n_comparison", "comparison_change", "did", "did_ci_low", "did_ci_high", "did_p_value", "did_n"]
+# the DiD's own figures: did_n, the coached people it rests on (those in cohorts with 2 or more coached and
+# 2 or more comparison people in the cell, which may be fewer than n)
+DID_OWN = ["did", "did_ci_low", "did_ci_high", "did_p_value", "did_n"]
 
 
 @dataclass

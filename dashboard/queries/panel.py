@@ -10,9 +10,9 @@ from dashboard import stats_arrays as SA
 from dashboard.anonymity import blank_suppressed, parents, suppress_crosstab
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
-from dashboard.queries.common import ALL, CHANGE_VALUES, DID_VALUES, _df, _maps, _params
+from dashboard.queries.common import ALL, CHANGE_VALUES, DID_OWN, DID_VALUES, _df, _maps, _params
 from dashboard.queries.sql import GROUP_COLUMNS
-from dashboard.queries.sql.common import MEASURE_RANGE
+from dashboard.queries.sql.common import LOWER_IS_BETTER, MEASURE_RANGE
 
 # -- change and DiD ----------------------------------------------------------------------------------
 
@@ -62,7 +62,8 @@ def _estimates(raw: pd.DataFrame, measure, per_cohort_welch: bool = False) -> pd
         did = SA.pooled_dids(floats("did"), floats("did_var1"), floats("did_var0"), floats("did_g1"),
                              floats("did_g0"))
     rtm = SA.rtm_flags(floats("mean_pre"), floats("comparison_mean_pre"), floats("sd_pre"),
-                       floats("comparison_sd_pre"), n.astype(float), n0.astype(float))
+                       floats("comparison_sd_pre"), n.astype(float), n0.astype(float),
+                       np.isin(np.asarray(measures[:rows], dtype=object), LOWER_IS_BETTER))
     for m, (lo, hi) in MEASURE_RANGE.items():   # no interval wider than the measure's possible values
         at = np.asarray(measures[:rows]) == m
         if at.any():
@@ -76,7 +77,11 @@ def _estimates(raw: pd.DataFrame, measure, per_cohort_welch: bool = False) -> pd
         "p_value": ch["p_value"], "flags": SA.flag_strings(n, ch["g"], rtm, n0 == 0),
         "n_comparison": n0, "comparison_change": floats("comparison_change"),
         "did": did["did"], "did_ci_low": did["did_ci_low"], "did_ci_high": did["did_ci_high"],
-        "did_p_value": did["did_p_value"], "_rtm": rtm}, columns=columns)
+        "did_p_value": did["did_p_value"],
+        # the coached people the DiD rests on: a cohort's Welch DiD, the cohort's; a pooled DiD, those in the
+        # cohorts with 2 or more coached and 2 or more comparison people (the SQL's did_g1)
+        "did_n": np.where(np.isnan(did["did"]), np.nan, n if per_cohort_welch else counts("did_g1")),
+        "_rtm": rtm}, columns=columns)
 
 
 def _crosstab(cur, f: Filters, k: int, measure: str, rows: str, cols: str | None,
@@ -156,6 +161,12 @@ def _crosstabs(cur, f: Filters, k: int, measures: list[str], rows: str, cols: st
         df.loc[hide_rtm, "flags"] = df.loc[hide_rtm, "flags"].str.replace("regression_to_mean", "") \
             .str.strip(";").str.replace(";;", ";")
     df = blank_suppressed(df, h0, DID_VALUES)
+    # rule 1 and rule 3 for the DiD itself: it may rest on fewer people than the cell (cohorts without a
+    # comparison group in the cell are left out of it); fewer than k, or 1..k-1 fewer than the cell's change
+    # (whose people's mean change the two figures would give), and it is not shown
+    did_n, cell_n = df["did_n"].to_numpy(dtype=float), df["n"].to_numpy(dtype=float)
+    few = (did_n < k) | ((cell_n - did_n > 0) & (cell_n - did_n < k))
+    df = blank_suppressed(df, few & ~np.isnan(did_n), DID_OWN)
     df["suppressed"] = False
     df = blank_suppressed(df, h1, CHANGE_VALUES)
     df = df[df[keys].notna().all(axis=1)]
@@ -211,16 +222,32 @@ def _notes_change(df: pd.DataFrame, k: int, did: bool = True) -> list[str]:
                      "so that they cannot be worked out from the totals.")
     flags = ";".join(df["flags"].dropna())
     if "regression_to_mean" in flags:
-        notes.append("Regression to the mean: where flagged, the coached group started more than 0.2 SD lower "
-                     "than the comparison group, so part of its rise may be a return towards the average"
+        notes.append("Regression to the mean: where flagged, the coached group started more than 0.2 SD worse "
+                     "than the comparison group (lower; higher on introjected, external and amotivation, where less "
+                     "is better), so part of its improvement may be a return towards the average"
                      + ("; the difference in differences allows for it better than the raw change." if did else "."))
     if "indicative" in flags:
         notes.append("Indicative: fewer than 30 people in the matched panel.")
     if "implausible" in flags:
         notes.append("Implausible: |g| > 1, far above what coaching studies find (0.36-0.74); check the data.")
+    tested = int(df["p_value"].notna().sum()) if "p_value" in df else 0
+    if tested >= 5:
+        notes.append(f"Many figures at once: of {tested} changes shown, about {tested / 20:.0f} would have p below "
+                     "0.05 by chance alone if nothing changed; read a single cell's p with care, the totals first."
+                     if tested >= 20 else
+                     f"Many figures at once: among {tested} changes shown, the chance that at least one has p below "
+                     f"0.05 by chance alone is {1 - 0.95 ** tested:.0%} if nothing changed; read the totals first.")
     if not did:
         return notes
     notes.append("DiD pooled across cohorts: each cohort's coached change minus its comparison group's change "
                  "over the same calendar window, weighted by the cohort's coached panel size; interval from a "
                  "person-clustered variance per group (a person serving several cohorts is one cluster) and a t interval on Welch-Satterthwaite df.")
+    shown = df[df["did_n"].notna()] if {"did_n", "n"} <= set(df.columns) else None
+    if shown is not None and (shown["did_n"] < shown["n"]).any():
+        notes.append("DiD n: the coached people the DiD rests on, those in cohorts with 2 or more coached and 2 or "
+                     "more comparison people in the cell; where it is below n, the DiD covers fewer people than the "
+                     "change beside it.")
+    if "did" in df and df["did"].isna().any() and not df["suppressed"].all():
+        notes.append(f"A DiD is not shown where it would rest on fewer than {k} coached people, or leave out 1 to "
+                     f"{k - 1} of the cell's (their change could then be worked out), or where there is no comparison group.")
     return notes

@@ -15,6 +15,10 @@ MEASURE_SQL = {**{m: f"r.{m}" for m in MEASURE_COLUMNS}, "enps_score": ENPS_POIN
 # interval on a few people can reach beyond that; it is cut to the range (an interval is never wider
 # than what is possible).
 MEASURE_RANGE = {"enps_score": (-100.0, 100.0)}
+# Measures where less is better: the controlled and absent motivation that the self-determination index
+# weighs negatively. A fall is an improvement there, and a coached group starting higher, not lower, is the
+# one that may drift back towards the average.
+LOWER_IS_BETTER = ("introjected", "external", "amotivation")
 
 # breakdown name -> column of the panel relation `p`
 GROUP_COLUMNS = {"career_phase": "career_phase", "department": "department", "team": "team",
