@@ -100,6 +100,51 @@ def suppress_crosstab(counts: pd.DataFrame, k: int, hidden: np.ndarray | None = 
     return pd.DataFrame(hidden.reshape(R, C), index=counts.index, columns=counts.columns)
 
 
+def suppress_nested(child: pd.DataFrame, parent: pd.DataFrame, parent_of: Mapping, k: int,
+                    hidden_child: np.ndarray | None = None,
+                    hidden_parent: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """suppress_crosstab of two breakdowns that nest (cohorts within programs), which separate views show:
+    each a cross-tab with margins (last row and column the totals), with the same columns. A program's
+    cell is the sum of its cohorts' cells, so the cohorts hidden within a program must hold k or more
+    people together (else the program's cell minus the shown cohorts gives them), and a program whose
+    cohorts cannot be so protected is hidden. Both views take their masks from this one run, so what one
+    hides the other cannot give away. `parent_of`: child row -> parent row; a child without one is
+    protected against the total only. Returns (child mask, parent mask), each shaped like its input."""
+    kids, progs = list(child.index[:-1]), list(parent.index[:-1])
+    C = child.shape[1]
+    grid = np.vstack([child.to_numpy(dtype=float, na_value=0.0)[:-1], parent.to_numpy(dtype=float, na_value=0.0)[:-1],
+                      child.to_numpy(dtype=float, na_value=0.0)[-1:]])
+    R = grid.shape[0]
+    flat = grid.ravel()
+    before = np.zeros((R, C), dtype=bool)
+    if hidden_child is not None:
+        before[:len(kids)] |= np.asarray(hidden_child, dtype=bool)[:-1]
+        before[-1] |= np.asarray(hidden_child, dtype=bool)[-1]
+    if hidden_parent is not None:
+        before[len(kids):R - 1] |= np.asarray(hidden_parent, dtype=bool)[:-1]
+    hidden = ((flat > 0) & (flat < k)) | before.ravel()
+    at_prog = {p: len(kids) + i for i, p in enumerate(progs)}
+    lines = [([r * C + c for c in range(C - 1)], r * C + C - 1) for r in range(R)]
+    for c in range(C):
+        by_prog: dict[int, list[int]] = {}
+        for i, kid in enumerate(kids):
+            if parent_of.get(kid) in at_prog:
+                by_prog.setdefault(at_prog[parent_of[kid]], []).append(i * C + c)
+        lines += [(cells, r * C + c) for r, cells in by_prog.items()]
+        lines.append(([i * C + c for i in range(len(kids))], (R - 1) * C + c))
+        lines.append(([r * C + c for r in range(len(kids), R - 1)], (R - 1) * C + c))
+    changed = True
+    while changed:
+        changed = False
+        for cells, total in lines:
+            if hidden[total]:
+                continue
+            changed |= _protect_line(flat, hidden, cells, k, total)
+    mask = hidden.reshape(R, C)
+    return (pd.DataFrame(np.vstack([mask[:len(kids)], mask[-1:]]), index=child.index, columns=child.columns),
+            pd.DataFrame(np.vstack([mask[len(kids):R - 1], mask[-1:]]), index=parent.index, columns=parent.columns))
+
+
 # -- rule 3: differencing ------------------------------------------------------------------------
 
 PARENT_LABEL = {"team": "its department", "department": "the organisation", "career_phase": "all career phases",

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import stats_arrays as SA
-from dashboard.anonymity import blank_suppressed, parents, suppress_crosstab
+from dashboard.anonymity import blank_suppressed, parents, suppress_crosstab, suppress_nested
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
 from dashboard.queries.common import ALL, CHANGE_VALUES, DID_OWN, DID_VALUES, _df, _maps, _params
@@ -125,6 +125,7 @@ def _crosstabs(cur, f: Filters, k: int, measures: list[str], rows: str, cols: st
     # same breakdown with that filter relaxed) holds 1..k-1 more people would give those people's figures
     # by subtraction. Not for the coach page, whose one cell per measure is the total the guard checked.
     parent_cells = _parent_cells(cur, f, measures, sets, rows, cols) if f.active() and rows != "coach" else []
+    nested = _nested_counts(cur, f, measures, rows, cols)
     # each measure's grid of counts (rows x columns, margins last), and each cell's place in it
     h0 = np.zeros(len(df), dtype=bool)
     h1 = np.zeros(len(df), dtype=bool)
@@ -148,8 +149,11 @@ def _crosstabs(cur, f: Filters, k: int, measures: list[str], rows: str, cols: st
                 np.add.at(pgrid, (pat[0][ok], pat[1][ok]), theirs[count_col].fillna(0).to_numpy(dtype=float)[ok])
                 diff = pgrid - grid
                 before |= (grid > 0) & (diff > 0) & (diff < k)
-            hidden[count_col] = suppress_crosstab(pd.DataFrame(grid, index=row_vals, columns=col_vals),
-                                                  k, before).to_numpy()
+            if nested is None:
+                hidden[count_col] = suppress_crosstab(pd.DataFrame(grid, index=row_vals, columns=col_vals),
+                                                      k, before).to_numpy()
+            else:
+                hidden[count_col] = _nested_mask(nested, m, count_col, grid, before, row_vals, col_vals, k)
         h1[idx] = hidden["n"][at]
         h0[idx] = hidden["n_comparison"][at] | h1[idx]
     df = df.drop(columns="_c")
@@ -207,6 +211,56 @@ def _parent_cells(cur, f: Filters, measures: list[str], sets: list[list], rows: 
                     "n": part[f"n_{mi}"].to_numpy(), "n_comparison": part[f"n_comparison_{mi}"].to_numpy()}))
         out.append(pd.concat(frames, ignore_index=True))
     return out
+
+
+NESTED = {"cohort": "program", "program": "cohort"}   # a cohort's cells add up to its program's
+
+
+def _nested_counts(cur, f: Filters, measures: list[str], rows: str, cols: str | None) -> dict | None:
+    """For a breakdown by cohort or by program (not both): the other level's counts by the same other
+    breakdown, for suppress_nested, so that the cohort and the program views hide consistently (the program's
+    cell minus its shown cohorts gave a hidden cohort of one person). None for any other breakdown."""
+    if (rows in NESTED) == (cols in NESTED):
+        return None
+    dim = rows if rows in NESTED else cols
+    other, across = NESTED[dim], (cols if dim == rows else rows)
+    sets = [[other, across], [other]] if across else [[other]]
+    raw = _df(cur, Q.panel_counts_sql(list(measures), [Q.group_cols(s) for s in sets], f.pre, f.post), _params(f))
+    return {"dim": dim, "on_rows": dim == rows, "other": other, "across": across, "raw": raw,
+            "measures": list(measures), "cohort_program": _maps(cur)[1]}
+
+
+def _nested_mask(nested: dict, measure: str, count_col: str, grid: np.ndarray, before: np.ndarray,
+                 row_vals: list, col_vals: list, k: int) -> np.ndarray:
+    """The displayed cross-tab's hidden mask (rows x columns, margins last) from suppress_nested over it and
+    the other level's counts by the same other breakdown (nested: _nested_counts)."""
+    on_rows = nested["on_rows"]
+    shown = grid if on_rows else grid.T                 # the nested dimension on the rows
+    shown_before = before if on_rows else before.T
+    across_vals = col_vals if on_rows else row_vals     # the other breakdown's values, ALL last
+    raw, mi = nested["raw"], nested["measures"].index(measure)
+    oc = GROUP_COLUMNS[nested["other"]]
+    ac = GROUP_COLUMNS[nested["across"]] if nested["across"] else None
+    other_vals = sorted(v for v in raw[oc].astype(str).unique() if v != ALL) + [ALL]
+    other = np.zeros((len(other_vals), len(across_vals)))
+    for si in range(2 if ac else 1):
+        part = raw[raw["_s"] == si]
+        r_at = pd.Index(other_vals).get_indexer(part[oc].astype(str))
+        c_at = (pd.Index([str(v) for v in across_vals]).get_indexer(part[ac].astype(str)) if ac and si == 0
+                else np.full(len(part), len(across_vals) - 1))
+        ok = (r_at >= 0) & (c_at >= 0)
+        np.add.at(other, (r_at[ok], c_at[ok]), part[f"{count_col}_{mi}"].fillna(0).to_numpy(dtype=float)[ok])
+    other[-1] = shown[-1]                                # the grand totals are the same people
+    shown_df = pd.DataFrame(shown, index=[str(v) for v in row_vals] if on_rows else [str(v) for v in col_vals],
+                            columns=range(len(across_vals)))
+    other_df = pd.DataFrame(other, index=other_vals, columns=range(len(across_vals)))
+    cohort_program = {str(c): str(p) for c, p in nested["cohort_program"].items()}
+    if nested["dim"] == "cohort":
+        mask, _ = suppress_nested(shown_df, other_df, cohort_program, k, hidden_child=shown_before)
+    else:
+        _, mask = suppress_nested(other_df, shown_df, cohort_program, k, hidden_parent=shown_before)
+    mask = mask.to_numpy()
+    return mask if on_rows else mask.T
 
 
 def _sort_key(v):
