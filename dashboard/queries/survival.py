@@ -111,6 +111,11 @@ def _suppressed(table: pd.DataFrame, curves: pd.DataFrame, fitted_parents: list,
         grid = part.set_index("group")["n"].reindex(vals).fillna(0).to_frame("All")
         before = pd.Series(row_before[part.index.to_numpy()], index=part["group"].to_numpy()).reindex(vals, fill_value=False)
         h = suppress_crosstab(grid, k, before.to_numpy(dtype=bool).reshape(-1, 1))["All"]
+        # the leavers too: a group with 1..k-1 voluntary exits would show each of them (its count, and the
+        # curve's steps dating them: who left that month quit rather than was let go), and so would the
+        # total minus the shown groups
+        exits = part.set_index("group")["exits"].reindex(vals).fillna(0).to_frame("All")
+        h |= suppress_crosstab(exits, k, before.to_numpy(dtype=bool).reshape(-1, 1))["All"]
         hidden[part.index.to_numpy()] = h.reindex(part["group"]).to_numpy()
     # the log-rank p and the coached/comparison contrast need both groups shown
     both = table.groupby("group")["n"].transform("size")
@@ -123,12 +128,13 @@ def _suppressed(table: pd.DataFrame, curves: pd.DataFrame, fitted_parents: list,
         curves = blank_suppressed(curves, _hidden_months(curves, hidden_of, k, month_before),
                                   ["at_risk", "estimate", "ci_low", "ci_high"])
     notes = [f"Voluntary exits only (involuntary exits censored); data as of {as_of}. Coached people from their "
-             "enrolment start; the comparison group (employed and not yet coached) from each cohort's start, "
-             "a person in several cohorts' comparison groups weighted so that each counts once; comparison "
-             "people who are coached later are censored then.",
+             "enrolment start; the comparison group (employed and not yet coached) from the first in-scope cohort "
+             "start at which they were employed and not yet coached, each person entering once; comparison people who are coached "
+             "later are censored then.",
              f"{horizon_months}-month retention with a 95% Greenwood (log-log) interval; p from the log-rank test."]
     if table["suppressed"].any():
-        notes.append(f"Rows marked suppressed rest on fewer than {k} people or are hidden to protect such a row.")
+        notes.append(f"Rows marked suppressed rest on fewer than {k} people, or on 1 to {k - 1} voluntary leavers "
+                     "(whose exits the curve would date), or are hidden to protect such a row.")
     if any("short_follow_up" in str(x) for x in table["flags"]):
         notes.append(f"short_follow_up: fewer than {k} people of the group were followed for {horizon_months} "
                      f"months; its {horizon_months}-month retention is the last estimate before that, carried "
