@@ -83,3 +83,17 @@ def test_a_fall_is_blue_on_a_measure_where_less_is_better():
     assert low_end["amotivation"] == theme.DIVERGING[-1][1].upper()   # the blue of improvement
     assert low_end["engagement"] == theme.DIVERGING[0][1].upper()     # the orange of decline
     assert np.isclose(colours["amotivation"][3][0], 0.5)
+
+
+def test_a_break_even_beyond_all_of_the_gain_is_flagged_not_left_as_a_share(dashboard_db):
+    """break_even_attribution 7.3 read as "730% of the gain"; no share of 0-100% pays back there."""
+    from dashboard.db import Reader
+    from dashboard.roi import view as V
+    from pipelines.config import load_settings
+
+    t = V.roi(Reader(dashboard_db).cursor(), Filters(), load_settings(), by="program").table
+    t = t[~t["suppressed"]]
+    beyond = t["break_even_attribution"] > 1
+    assert beyond.any()
+    assert t.loc[beyond, "flags"].str.contains("break_even_out_of_reach").all()
+    assert not t.loc[~beyond, "flags"].fillna("").str.contains("break_even_out_of_reach").any()

@@ -39,7 +39,7 @@ ROLE_LABELS = {"coached": "Coached", "comparison": "Comparison group"}
 FLAG_LABELS = {
     "indicative": "indicative (n < 30)",
     "implausible": "implausibly large (|g| > 1)",
-    "regression_to_mean": "coached started lower: regression to the mean likely",
+    "regression_to_mean": "coached started worse: regression to the mean likely",
     "no_comparison": "no comparison group",
 }
 

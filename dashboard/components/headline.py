@@ -62,8 +62,9 @@ def headline_sentence(table: pd.DataFrame, measure: str = "engagement") -> None:
         subs = [m for m in rtm if m not in heads]
         rtm = heads + ([f"{len(subs)} subscale{'s' if len(subs) > 1 else ''} ({', '.join(s.split(': ')[-1] for s in subs)})"]
                        if subs else [])
-        st.warning("Coached people started lower than the comparison group on " + ", ".join(rtm)
-                   + ": part of their rise may be regression to the mean (a return towards the average). "
+        st.warning("Coached people started worse than the comparison group on " + ", ".join(rtm)
+                   + " (lower; higher where less is better: introjected, external, amotivation)"
+                   + ": part of their improvement may be regression to the mean (a return towards the average). "
                    "The difference in differences (orange) allows for it better than the raw change (blue).",
                    icon=":material/trending_up:")
 

@@ -49,6 +49,8 @@ COLUMN_WORDS = {
     "logrank_p": ("log-rank p", "below 0.05: the coached and comparison curves differ beyond chance"),
     "at_risk": ("still followed", "people still employed and followed at that month"),
     "mean_pre": ("mean before", None), "mean_post": ("mean after", None),
+    "break_even_attribution": ("break-even attribution", "the share of the retention gain that must be credited to "
+                               "coaching for it to pay back; above 1 it cannot (flag break_even_out_of_reach)"),
     "suppressed": ("hidden", "hidden to protect anonymity (see the note)"),
 }
 

@@ -35,6 +35,7 @@ FLAG_TEXT = {
     "indicative": "fewer than 30 coached (indicative)",
     "short_follow_up": "not everyone followed for 12 months yet",
     "no_break_even": "no retention gain: never breaks even",
+    "break_even_out_of_reach": "does not pay back even with all of the retention gain credited to coaching",
     "mixed_currency": "programs priced in different currencies",
 }
 

@@ -134,6 +134,8 @@ def roi(cur, f: Filters | None, settings, assumptions: Assumptions | None = None
             flags.append("short_follow_up")
         if math.isinf(res.break_even_attribution):
             flags.append("no_break_even")
+        elif res.break_even_attribution > 1:
+            flags.append("break_even_out_of_reach")   # no share of 0-100% pays back: 7.3 reads as "730%"
         if row["currency"] is None:
             flags.append("mixed_currency")
         row.update(n_comparison=int(r0["n"]), attrition_coached=inp.attrition_coached,
