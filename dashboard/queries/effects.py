@@ -14,7 +14,7 @@ from dashboard.filters import Filters
 from dashboard.queries import sql as Q
 from dashboard.queries.common import (ALL, ViewResult, _as_of, _check_measure, _count, _df, _guard, _maps, view,
                                       _params)
-from dashboard.queries.panel import _crosstab, _crosstabs, _estimates, _notes_change, _panel_multi
+from dashboard.queries.panel import _crosstab, _crosstabs, _estimates, _notes_change, _panel_multi, nested_sets
 from dashboard.queries.sql import GROUP_COLUMNS, MEASURES
 from dashboard.queries.sql.common import MEASURE_RANGE
 from dashboard.queries.survival import retention
@@ -53,7 +53,7 @@ def _outcomes_many(cur, f: Filters, settings, measures, rows: str = "career_phas
         shown.append(m)
     out = []
     if shown:
-        raws = _panel_multi(cur, f, list(measures), [[x for x in s if x] for s in sets])
+        raws = _panel_multi(cur, f, list(measures), [[x for x in s if x] for s in sets] + nested_sets(rows, cols))
         tables = _crosstabs(cur, f, k, shown, rows, cols, pre_raws=raws)
         out = [(m, ViewResult(tables[m], _notes_change(tables[m], k), {}, k)) for m in shown]
     return out + ([refused] if refused else [])

@@ -98,7 +98,8 @@ def _crosstabs(cur, f: Filters, k: int, measures: list[str], rows: str, cols: st
     cc = GROUP_COLUMNS[cols] if cols else None
     sets = [[rows, cols], [rows], [cols], []] if cols else [[rows], []]
     raws = pre_raws if pre_raws is not None else _panel_multi(cur, f, list(measures),
-                                                              [[x for x in s if x] for s in sets])
+                                                              [[x for x in s if x] for s in sets]
+                                                              + nested_sets(rows, cols))
     frames = []
     for s in sets:
         parts = [raws[(m, tuple(x for x in s if x))] for m in measures]
@@ -125,7 +126,7 @@ def _crosstabs(cur, f: Filters, k: int, measures: list[str], rows: str, cols: st
     # same breakdown with that filter relaxed) holds 1..k-1 more people would give those people's figures
     # by subtraction. Not for the coach page, whose one cell per measure is the total the guard checked.
     parent_cells = _parent_cells(cur, f, measures, sets, rows, cols) if f.active() and rows != "coach" else []
-    nested = _nested_counts(cur, f, measures, rows, cols)
+    nested = _nested_counts(cur, f, measures, rows, cols, raws)
     # each measure's grid of counts (rows x columns, margins last), and each cell's place in it
     h0 = np.zeros(len(df), dtype=bool)
     h1 = np.zeros(len(df), dtype=bool)
@@ -216,18 +217,44 @@ def _parent_cells(cur, f: Filters, measures: list[str], sets: list[list], rows: 
 NESTED = {"cohort": "program", "program": "cohort"}   # a cohort's cells add up to its program's
 
 
-def _nested_counts(cur, f: Filters, measures: list[str], rows: str, cols: str | None) -> dict | None:
+def nested_sets(rows: str, cols: str | None) -> list[list[str]]:
+    """The other level's breakdowns that a breakdown by cohort or by program (not both) is suppressed with
+    (see _nested_counts), for the view's panel statement to compute beside its own sets: [] otherwise."""
+    if (rows in NESTED) == (cols in NESTED):
+        return []
+    dim = rows if rows in NESTED else cols
+    across = cols if dim == rows else rows
+    return [[NESTED[dim], across], [NESTED[dim]]] if across else [[NESTED[dim]]]
+
+
+def _nested_counts(cur, f: Filters, measures: list[str], rows: str, cols: str | None,
+                   raws: dict | None = None) -> dict | None:
     """For a breakdown by cohort or by program (not both): the other level's counts by the same other
     breakdown, for suppress_nested, so that the cohort and the program views hide consistently (the program's
-    cell minus its shown cohorts gave a hidden cohort of one person). None for any other breakdown."""
-    if (rows in NESTED) == (cols in NESTED):
+    cell minus its shown cohorts gave a hidden cohort of one person). From `raws` (the view's panel
+    statistics) where its statement computed them (nested_sets), else from a counts statement. None for any
+    other breakdown."""
+    sets = nested_sets(rows, cols)
+    if not sets:
         return None
     dim = rows if rows in NESTED else cols
     other, across = NESTED[dim], (cols if dim == rows else rows)
-    sets = [[other, across], [other]] if across else [[other]]
-    raw = _df(cur, Q.panel_counts_sql(list(measures), [Q.group_cols(s) for s in sets], f.pre, f.post), _params(f))
-    return {"dim": dim, "on_rows": dim == rows, "other": other, "across": across, "raw": raw,
-            "measures": list(measures), "cohort_program": _maps(cur)[1]}
+    keep = [GROUP_COLUMNS[x] for x in sets[0]] + ["n", "n_comparison"]
+    if raws is not None and all((m, tuple(s)) in raws for m in measures for s in sets):
+        frames = {(m, si): raws[(m, tuple(s))][keep[:len(s)] + ["n", "n_comparison"]]
+                  for m in measures for si, s in enumerate(sets)}
+    else:
+        raw = _df(cur, Q.panel_counts_sql(list(measures), [Q.group_cols(s) for s in sets], f.pre, f.post),
+                  _params(f))
+        frames = {}
+        for si, s in enumerate(sets):
+            part = raw[raw["_s"] == si]
+            for mi, m in enumerate(measures):
+                frames[(m, si)] = pd.DataFrame({**{c: part[c].to_numpy() for c in keep[:len(s)]},
+                                                "n": part[f"n_{mi}"].to_numpy(),
+                                                "n_comparison": part[f"n_comparison_{mi}"].to_numpy()})
+    return {"dim": dim, "on_rows": dim == rows, "other": other, "across": across, "frames": frames,
+            "sets": len(sets), "cohort_program": _maps(cur)[1]}
 
 
 def _nested_mask(nested: dict, measure: str, count_col: str, grid: np.ndarray, before: np.ndarray,
@@ -238,18 +265,17 @@ def _nested_mask(nested: dict, measure: str, count_col: str, grid: np.ndarray, b
     shown = grid if on_rows else grid.T                 # the nested dimension on the rows
     shown_before = before if on_rows else before.T
     across_vals = col_vals if on_rows else row_vals     # the other breakdown's values, ALL last
-    raw, mi = nested["raw"], nested["measures"].index(measure)
+    parts = [nested["frames"][(measure, si)] for si in range(nested["sets"])]
     oc = GROUP_COLUMNS[nested["other"]]
     ac = GROUP_COLUMNS[nested["across"]] if nested["across"] else None
-    other_vals = sorted(v for v in raw[oc].astype(str).unique() if v != ALL) + [ALL]
+    other_vals = sorted({str(v) for part in parts for v in part[oc]} - {ALL}) + [ALL]
     other = np.zeros((len(other_vals), len(across_vals)))
-    for si in range(2 if ac else 1):
-        part = raw[raw["_s"] == si]
+    for si, part in enumerate(parts):
         r_at = pd.Index(other_vals).get_indexer(part[oc].astype(str))
         c_at = (pd.Index([str(v) for v in across_vals]).get_indexer(part[ac].astype(str)) if ac and si == 0
                 else np.full(len(part), len(across_vals) - 1))
         ok = (r_at >= 0) & (c_at >= 0)
-        np.add.at(other, (r_at[ok], c_at[ok]), part[f"{count_col}_{mi}"].fillna(0).to_numpy(dtype=float)[ok])
+        np.add.at(other, (r_at[ok], c_at[ok]), part[count_col].fillna(0).to_numpy(dtype=float)[ok])
     other[-1] = shown[-1]                                # the grand totals are the same people
     shown_df = pd.DataFrame(shown, index=[str(v) for v in row_vals] if on_rows else [str(v) for v in col_vals],
                             columns=range(len(across_vals)))
