@@ -97,3 +97,13 @@ def test_a_break_even_beyond_all_of_the_gain_is_flagged_not_left_as_a_share(dash
     assert beyond.any()
     assert t.loc[beyond, "flags"].str.contains("break_even_out_of_reach").all()
     assert not t.loc[~beyond, "flags"].fillna("").str.contains("break_even_out_of_reach").any()
+
+
+def test_a_did_cell_on_fewer_people_than_its_change_says_so_on_the_cell():
+    table = pd.DataFrame({"career_phase": ["early"], "department": ["Marketing"], "n": [12], "estimate": [58.3],
+                          "ci_low": [20.0], "ci_high": [90.0], "did": [108.2], "did_ci_low": [71.9],
+                          "did_ci_high": [144.5], "did_n": [7], "flags": ["indicative"], "suppressed": [False]})
+    fig = charts.change_heatmap(table, "career_phase", "department", K, "enps_score", value="did")
+    cell = fig.data[1].text[0][0]
+    assert "+108.20" in cell and "DiD n = 7 of 12" in cell
+    assert "n = 12" in charts.change_heatmap(table, "career_phase", "department", K, "enps_score").data[1].text[0][0]

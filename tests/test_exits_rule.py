@@ -62,3 +62,28 @@ def test_no_shown_row_counts_1_to_k_minus_1_leavers_nor_does_the_total_minus_the
                 assert rest == 0 or rest >= K, (f, split, role, rest)
             checked += 1
     assert checked > 20
+
+
+def test_a_group_that_is_all_of_all_hides_the_same_months(retention_of):
+    """Under coach C004, the one program's comparison group is everyone's: its panel showed every month
+    that the All panel hid (a browser review)."""
+    c = retention_of(Filters(coach="C004"), "program").curves
+    c = c[c["role"] == "comparison"].pivot(index="month", columns="group", values="estimate")
+    same = [g for g in c.columns if g != "All" and (c[g].fillna(-1) == c["All"].fillna(-1)).sum() > len(c) / 2]
+    assert same, "the sample's case: P001's comparison group is All's under C004"
+    assert c["All"].isna().any()
+    for g in same:
+        assert (c[g].isna() == c["All"].isna()).all()
+
+
+def test_a_hidden_month_breaks_the_retention_line_and_band():
+    from dashboard.charts import km_curves
+
+    rows = [dict(group="All", role="comparison", month=m, at_risk=None if 3 <= m <= 5 else 100 - m,
+                 estimate=None if 3 <= m <= 5 else 1 - 0.01 * m, ci_low=None if 3 <= m <= 5 else 0.9,
+                 ci_high=None if 3 <= m <= 5 else 1.0, suppressed=3 <= m <= 5) for m in range(10)]
+    fig = km_curves(pd.DataFrame(rows), K)
+    line = [t for t in fig.data if t.fill is None][0]
+    assert list(line.y[3:6]) == [None, None, None] and line.y[2] is not None and line.y[6] is not None
+    bands = [t for t in fig.data if t.fill == "toself"]
+    assert len(bands) == 2 and max(bands[0].x) == 2 and min(bands[1].x) == 6

@@ -213,6 +213,12 @@ def test_a_cell_without_a_figure_says_why():
                           "did_ci_high": [float("nan")] * 2, "flags": ["indicative;no_comparison", "indicative"],
                           "suppressed": [False, False]})
     fig = charts.change_heatmap(table, "career_phase", "department", K, "engagement", value="did")
-    hovers = [cell[0] for tr in fig.data if tr.customdata is not None for row in tr.customdata for cell in row]
-    assert "not computable: no comparison group here" in hovers
-    assert any(h.startswith("not shown: too few coached people in cohorts with a comparison group") for h in hovers)
+    # the reasons are in the hover of the grey layer, which draws those cells (a browser review found the
+    # reasons in the value layer's data, where its gaps have no hover)
+    grey = fig.data[0]
+    assert grey.hoverinfo != "skip" and "%{hovertext}" in grey.hovertemplate
+    hovers = [h for row in grey.hovertext for h in row]
+    assert any("not computable: no comparison group here" in h for h in hovers)
+    assert any("not shown: the DiD rests on the coached people in cohorts with a comparison group" in h
+               and "the change beside it: n = 8" in h for h in hovers)
+    assert [t for row in grey.text for t in row].count("-") == 2   # drawn on the grey layer

@@ -71,8 +71,8 @@ def not_computable(row, value: str = "estimate") -> str:
     if value.startswith("did"):
         if "no_comparison" in flags:
             return "not computable: no comparison group here"
-        return ("not shown: too few coached people in cohorts with a comparison group here, or too few left "
-                "out of the DiD (see the notes)")
+        return ("not shown: the DiD rests on the coached people in cohorts with a comparison group here; they "
+                "are too few, or they leave out a few of the cell's, whose change could then be worked out")
     return "not computable: too few people with both waves"
 
 

@@ -110,21 +110,32 @@ def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, mea
     custom = [[["no people", "", ""] for _ in range(shape[1])] for _ in range(shape[0])]
     grey = [[None] * shape[1] for _ in range(shape[0])]
     grey_text = [[""] * shape[1] for _ in range(shape[0])]
+    # the grey layer's hover: why a cell has no colour (the value layer has a gap there, with no hover)
+    grey_hover = [[f"<b>{_label(rk, rows)} x {_label(ck, cols)}</b><br>no coached people" for ck in col_keys]
+                  for rk in row_keys]
     for i, ri, ci in zip(placed.index, placed["r"], placed["c"]):
         c = df.loc[i]
         if _is_suppressed(c) or _missing(c.get(value)):
-            # grey cells carry their label on the grey trace (the value trace has a gap there)
+            # grey cells carry their label and hover on the grey trace (the value trace has a gap there)
             grey[ri][ci] = 1 if _is_suppressed(c) else None
-            grey_text[ri][ci] = hidden_text if _is_suppressed(c) else ""
-            text[ri][ci] = "" if _is_suppressed(c) else "-"
-            custom[ri][ci] = [hidden_reason(k) if _is_suppressed(c) else not_computable(c, value), "", ""]
+            grey_text[ri][ci] = hidden_text if _is_suppressed(c) else "-"
+            why = hidden_reason(k) if _is_suppressed(c) else not_computable(c, value)
+            if not _is_suppressed(c) and not _missing(c.get("n")):
+                why += f"<br>the change beside it: {fmt_n(c.get('n'))}"
+            grey_hover[ri][ci] = f"<b>{_label(row_keys[ri], rows)} x {_label(col_keys[ci], cols)}</b><br>{why}"
+            custom[ri][ci] = [why, "", ""]
             continue
         v = float(c[value])
         z[ri][ci] = v
         # a flagged cell (indicative, regression to the mean ...) is starred: the notes say "where flagged"
         star = "*" if fmt_flags(c.get("flags")) else ""
-        text[ri][ci] = f"{v:+.2f}{star}<br><span style='font-size:11px'>{fmt_n(c.get('n'))}</span>"
-        custom[ri][ci] = [fmt_n(c.get("n")), fmt_ci(c.get(lo_col), c.get(hi_col)), fmt_flags(c.get("flags"))]
+        n_text = fmt_n(c.get("n"))
+        did_n = c.get("did_n")
+        if value == "did" and not _missing(did_n) and not _missing(c.get("n")) and int(did_n) < int(c.get("n")):
+            # the DiD rests on fewer people than the cell's change: say so on the cell, not only in the table
+            n_text = f"DiD n = {int(did_n)} of {int(c.get('n'))}"
+        text[ri][ci] = f"{v:+.2f}{star}<br><span style='font-size:11px'>{n_text}</span>"
+        custom[ri][ci] = [n_text, fmt_ci(c.get(lo_col), c.get(hi_col)), fmt_flags(c.get("flags"))]
     x = _short_labels([_label(v, cols) for v in col_keys])
     y = [_label(v, rows) for v in row_keys]
     finite = [abs(v) for r in z for v in r if v is not None]
@@ -137,9 +148,10 @@ def change_heatmap(table: pd.DataFrame, rows: str, cols: str | None, k: int, mea
             if grey[ri][ci] is None and z[ri][ci] is None:
                 grey[ri][ci] = 0
     fig.add_trace(go.Heatmap(z=grey, x=x, y=y, colorscale=[[0, theme.NO_DATA], [1, theme.SUPPRESSED]], zmin=0, zmax=1,
-                             text=grey_text, texttemplate="%{text}",
+                             text=grey_text, texttemplate="%{text}", hovertext=grey_hover,
+                             hovertemplate="%{hovertext}<extra></extra>", hoverongaps=False,
                              textfont=dict(size=10 if wide else 12, color=theme.SUPPRESSED_TEXT),
-                             showscale=False, hoverinfo="skip", xgap=2, ygap=2))
+                             showscale=False, xgap=2, ygap=2))
     what = "difference in differences" if value == "did" else "mean change"
     fig.add_trace(go.Heatmap(
         z=z, x=x, y=y, text=text, texttemplate="%{text}", textfont=dict(size=10 if wide else 12),
@@ -206,19 +218,22 @@ def forest(table: pd.DataFrame, key: str, k: int, value: str = "did", lo: str = 
     if table.empty:
         return empty_figure("Nothing to compare for this selection.")
     fig = go.Figure()
-    labels, xs, texts, hovers, colours, errs_p, errs_m = [], [], [], [], [], [], []
+    labels, xs, texts, hovers, colours, errs_p, errs_m, sizes = [], [], [], [], [], [], [], []
     for _, r in table.iterrows():
         label = _label(r[key], label_kind or key, names)
         labels.append(label)
         if _is_suppressed(r) or _missing(r.get(value)):
+            # the row keeps its place with its word, and no marker: a grey diamond on 0 read as "no effect"
             xs.append(0.0)
-            texts.append(HIDDEN if _is_suppressed(r) else "not computable")
+            texts.append(HIDDEN if _is_suppressed(r) else "not shown (hover)")
             hovers.append(f"{label}: {hidden_reason(k) if _is_suppressed(r) else not_computable(r, value)}")
             colours.append(theme.SUPPRESSED)
             errs_p.append(0), errs_m.append(0)
+            sizes.append(0)
             continue
         v = float(r[value])
         xs.append(v)
+        sizes.append(11)
         colours.append(theme.COACHED)
         texts.append(f"{v:+.2f} ({fmt_n(r.get(n_col))}){flag_mark(r.get('flags'))}")
         hovers.append(f"<b>{label}</b><br>{x_title}: {v:+.2f}<br>{fmt_ci(r.get(lo), r.get(hi))}<br>"
@@ -227,7 +242,7 @@ def forest(table: pd.DataFrame, key: str, k: int, value: str = "did", lo: str = 
         errs_m.append(0 if _missing(r.get(lo)) else v - float(r[lo]))
     fig.add_trace(go.Scatter(
         x=xs, y=labels, mode="markers+text", text=texts, textposition="top center", textfont=dict(size=12),
-        marker=dict(color=colours, size=11, symbol="diamond"),
+        marker=dict(color=colours, size=sizes, symbol="diamond"),
         error_x=dict(type="data", symmetric=False, array=errs_p, arrayminus=errs_m, color=theme.COACHED,
                      thickness=2, width=6),
         hovertext=hovers, hovertemplate="%{hovertext}<extra></extra>", showlegend=False))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -82,6 +83,18 @@ def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str 
 
 # -- Retention --------------------------------------------------------------------------------------
 
+def _runs(mask) -> list[list[int]]:
+    """The runs of consecutive True positions of a boolean sequence, as lists of positions."""
+    out: list[list[int]] = []
+    for i, on in enumerate(mask):
+        if on:
+            if out and out[-1][-1] == i - 1:
+                out[-1].append(i)
+            else:
+                out.append([i])
+    return out
+
+
 def km_curves(curves: pd.DataFrame, k: int, title: str | None = None,
               names: Mapping[str, str] | None = None, kind: str | None = None) -> go.Figure:
     """Kaplan-Meier retention (voluntary exits) coached vs comparison, step lines with 95% CI bands; points
@@ -106,15 +119,24 @@ def km_curves(curves: pd.DataFrame, k: int, title: str | None = None,
         at = dict(row=gi // ncols + 1, col=gi % ncols + 1) if many else {}
         for role in ("coached", "comparison"):
             d = curves[(curves["group"] == g) & (curves["role"] == role)].sort_values("month")
-            d = d[~d["suppressed"].fillna(False).astype(bool) & d["estimate"].notna()]
-            if d.empty:
+            shown = (~d["suppressed"].fillna(False).astype(bool) & d["estimate"].notna()).to_numpy()
+            if not shown.any():
                 continue
+            # a hidden month breaks the line and the band (joined across, a flat line read as real retention)
+            d = d.iloc[: int(np.flatnonzero(shown)[-1]) + 1]
+            shown = shown[: len(d)]
+            d = d.assign(estimate=d["estimate"].where(shown), ci_low=d["ci_low"].where(shown),
+                         ci_high=d["ci_high"].where(shown))
+            d = d.iloc[int(np.flatnonzero(shown)[0]):]
+            shown = shown[-len(d):]
             c = theme.COACHED if role == "coached" else theme.COMPARISON
             name = ROLE_LABELS[role] if not many else f"{labels[gi]} - {ROLE_LABELS[role].lower()}"
             x = list(d["month"])
-            if d["ci_low"].notna().any():
+            for run in _runs(shown & d["ci_low"].notna().to_numpy()):
+                xr = [x[i] for i in run]
                 fig.add_trace(go.Scatter(
-                    x=x + x[::-1], y=list(d["ci_high"] * 100) + list(d["ci_low"] * 100)[::-1], fill="toself",
+                    x=xr + xr[::-1], y=[d["ci_high"].iloc[i] * 100 for i in run]
+                    + [d["ci_low"].iloc[i] * 100 for i in run][::-1], fill="toself",
                     fillcolor=theme.band(c, 0.14), line=dict(width=0, shape="hv"), hoverinfo="skip", mode="lines",
                     showlegend=False, legendgroup=role), **at)
             hover = [f"{name}<br>month {int(m)}: {fmt_num(e, 1, pct=True)} still employed<br>"
@@ -123,8 +145,12 @@ def km_curves(curves: pd.DataFrame, k: int, title: str | None = None,
                                                   d.get("at_risk", pd.Series([None] * len(d))))]
             # one legend entry per role (coached, comparison), which toggles that role in every panel
             fig.add_trace(go.Scatter(
-                x=x, y=list(d["estimate"] * 100), name=ROLE_LABELS[role], legendgroup=role,
-                showlegend=gi == 0, mode="lines",
+                x=x, y=[None if pd.isna(e) else e * 100 for e in d["estimate"]], name=ROLE_LABELS[role],
+                legendgroup=role, showlegend=gi == 0, mode="lines+markers", connectgaps=False,
+                # a month alone between hidden ones is a dot (a line of one point draws nothing)
+                marker=dict(color=c, size=[6 if on and not (i > 0 and shown[i - 1]) and
+                                           not (i + 1 < len(shown) and shown[i + 1]) else 0
+                                           for i, on in enumerate(shown)]),
                 line=dict(shape="hv", color=c, width=3 if role == "coached" else 2,
                           dash="solid" if role == "coached" else "dash"),
                 hovertext=hover, hovertemplate="%{hovertext}<extra></extra>"), **at)

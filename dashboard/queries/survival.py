@@ -218,4 +218,17 @@ def _hidden_months(curves: pd.DataFrame, hidden_of: dict, k: int, before: np.nda
             continue    # no split: nothing to subtract from
         line = np.concatenate([idx[~is_all], idx[is_all]])     # the total last
         hide[line] = suppress_with_total(at_risk[line], k, own[line])
+    # a group that is the whole of All (under a coach filter, the one program's comparison group is
+    # everyone's) draws the same curve: a month hidden in one is hidden in the other, or the other shows it
+    estimate = curves["estimate"].to_numpy(dtype=float)
+    for idx in curves.groupby(["role", "month"], sort=False).indices.values():
+        is_all = groups[idx] == ALL
+        if not is_all.any() or is_all.all():
+            continue
+        total = idx[is_all][0]
+        same = idx[~is_all][(at_risk[idx[~is_all]] == at_risk[total])
+                             & np.isclose(estimate[idx[~is_all]], estimate[total], rtol=0, atol=1e-12)]
+        if len(same) and (hide[same].any() or hide[total]):
+            hide[same] = True
+            hide[total] = True
     return hide
