@@ -122,6 +122,7 @@ def suppress_nested(child: pd.DataFrame, parent: pd.DataFrame, parent_of: Mappin
         before[-1] |= np.asarray(hidden_child, dtype=bool)[-1]
     if hidden_parent is not None:
         before[len(kids):R - 1] |= np.asarray(hidden_parent, dtype=bool)[:-1]
+        before[-1] |= np.asarray(hidden_parent, dtype=bool)[-1]     # the margin row, hidden beforehand too
     hidden = ((flat > 0) & (flat < k)) | before.ravel()
     at_prog = {p: len(kids) + i for i, p in enumerate(progs)}
     lines = [([r * C + c for c in range(C - 1)], r * C + C - 1) for r in range(R)]

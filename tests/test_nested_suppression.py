@@ -75,3 +75,40 @@ def test_outcomes_by_program_minus_by_cohort_gives_no_small_group(dashboard_db, 
 
 def test_cohorts_compared_by_program_minus_by_cohort_gives_no_small_group(dashboard_db):
     assert _leaks(dashboard_db, "cohorts", opts=lambda level: {"measure": "engagement", "compare": level}) == []
+
+
+def test_a_margin_hidden_beforehand_stays_hidden_in_the_program_view():
+    """Rule 3 hides a margin cell of a filtered program x team table (it differs from its unfiltered cell by
+    one person); suppress_nested dropped the margin row of what was hidden beforehand (a second review:
+    Finance 07 All, 6 against 5 under career_phase=mid, gave one person's change)."""
+    child = pd.DataFrame([[6, 6], [9, 9], [15, 15]], index=["a", "b", "All"], columns=["x", "All"])
+    parent = pd.DataFrame([[6, 6], [9, 9], [15, 15]], index=["P1", "P2", "All"], columns=["x", "All"])
+    before = pd.DataFrame(False, index=parent.index, columns=parent.columns).to_numpy()
+    before[-1, 0] = True
+    _, progs = suppress_nested(child, parent, {"a": "P1", "b": "P2"}, K, hidden_parent=before)
+    assert progs.loc["All", "x"]
+
+
+def test_the_reviews_program_by_team_margin_under_a_phase_is_hidden(dashboard_db):
+    """The review's case on the sample: Finance 07's margin, 6 people unfiltered and 5 under career_phase=mid."""
+    from dashboard.db import Reader
+    from dashboard.export_cli import run_view
+    from pipelines.config import load_settings
+
+    cur, settings = Reader(dashboard_db).cursor(), load_settings()
+    opts = {"measure": "engagement", "rows": "program", "cols": "team"}
+    base = run_view(cur, "outcomes", Filters(), settings, **opts).table
+    cell = base[(base["program_id"] == "All") & (base["team"] == "Finance / Finance 07")].iloc[0]
+    assert not cell["suppressed"] and cell["n"] == 6
+    t = run_view(cur, "outcomes", Filters(career_phase="mid"), settings, **opts).table
+    assert t[(t["program_id"] == "All") & (t["team"] == "Finance / Finance 07")]["suppressed"].all()
+
+
+def test_outcomes_by_coach_is_refused_the_coach_page_shows_one_coach(dashboard_db, coachlens_env):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([str(Path(sys.executable).with_name("coachlens")), "export", "outcomes", "--rows", "coach",
+                           "--db", str(dashboard_db)], env=coachlens_env(dashboard_db), capture_output=True, text=True)
+    assert done.returncode != 0 and "unknown breakdown 'coach'" in (done.stdout + done.stderr)

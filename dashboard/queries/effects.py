@@ -20,11 +20,22 @@ from dashboard.queries.sql.common import MEASURE_RANGE
 from dashboard.queries.survival import retention
 
 
+OUTCOME_BREAKDOWNS = ("career_phase", "department", "team", "program", "cohort")
+
+
+def _check_breakdown(rows: str, cols: str | None) -> None:
+    """The outcomes' breakdowns (docs/query-api.md); not by coach, which the coach page shows one at a time."""
+    for name in (rows, cols):
+        if name is not None and name not in OUTCOME_BREAKDOWNS:
+            raise ValueError(f"unknown breakdown {name!r}; use one of {', '.join(OUTCOME_BREAKDOWNS)}")
+
+
 @view
 def outcomes(cur, f: Filters, settings, measure: str = "engagement", rows: str = "career_phase",
              cols: str | None = "department") -> ViewResult:
     k = k_of(settings)
     _check_measure(measure)
+    _check_breakdown(rows, cols)
     if rows == cols:
         cols = None
     _guard(cur, f, k, measure)
@@ -40,6 +51,7 @@ def _outcomes_many(cur, f: Filters, settings, measures, rows: str = "career_phas
     k = k_of(settings)
     for m in measures:
         _check_measure(m)
+    _check_breakdown(rows, cols)
     if rows == cols:
         cols = None
     sets = [[rows, cols], [rows], [cols], []] if cols else [[rows], []]
@@ -143,7 +155,7 @@ def coach_impact(cur, f: Filters, settings, coach_id: str, measure: str | None =
     _guard(cur, f, k, measures, panel={m: raws[(m, ())] for m in measures}, comparison=False)   # no comparison shown
     for m in measures:
         raws[(m, ("coach",))] = _coach_groups(raws[(m, ())], coach_id)
-    tables = _crosstabs(cur, f, k, measures, "coach", None, pre_raws=raws)
+    tables = _crosstabs(cur, f, k, measures, "coach", None, pre_raws=raws, coach_total=True)
     for m in measures:
         df = tables[m]
         df = df[df["coach_id"] == ALL]

@@ -91,7 +91,8 @@ def _crosstab(cur, f: Filters, k: int, measure: str, rows: str, cols: str | None
 
 
 def _crosstabs(cur, f: Filters, k: int, measures: list[str], rows: str, cols: str | None,
-               per_cohort_welch: bool = False, pre_raws: dict | None = None) -> dict[str, pd.DataFrame]:
+               per_cohort_welch: bool = False, pre_raws: dict | None = None,
+               coach_total: bool = False) -> dict[str, pd.DataFrame]:
     """_crosstab of several measures: {measure: its table}. Each measure's cross-tab is suppressed on its
     own counts (rule 1 and 2); the estimates and the blanking run once over all measures' cells."""
     rc = GROUP_COLUMNS[rows]
@@ -120,12 +121,13 @@ def _crosstabs(cur, f: Filters, k: int, measures: list[str], rows: str, cols: st
     out = {}
     for m in measures:   # a measure without any cell: as on its own
         if len(measures) > 1 and not (df["measure"] == m).any():
-            out[m] = _crosstabs(cur, f, k, [m], rows, cols, per_cohort_welch, raws)[m]
+            out[m] = _crosstabs(cur, f, k, [m], rows, cols, per_cohort_welch, raws, coach_total)[m]
     df["_c"] = df[cc] if cc else ALL
     # rule 3 on every cell, not only on the view's totals: under a filter, a cell whose parent cell (the
     # same breakdown with that filter relaxed) holds 1..k-1 more people would give those people's figures
-    # by subtraction. Not for the coach page, whose one cell per measure is the total the guard checked.
-    parent_cells = _parent_cells(cur, f, measures, sets, rows, cols) if f.active() and rows != "coach" else []
+    # by subtraction. Not for the coach page (coach_total: its one cell per measure is the total the guard
+    # checked), and only for it: a breakdown by coach elsewhere skipped the check (an anonymity review).
+    parent_cells = _parent_cells(cur, f, measures, sets, rows, cols) if f.active() and not coach_total else []
     nested = _nested_counts(cur, f, measures, rows, cols, raws)
     # each measure's grid of counts (rows x columns, margins last), and each cell's place in it
     h0 = np.zeros(len(df), dtype=bool)
