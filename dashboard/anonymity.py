@@ -51,6 +51,16 @@ def _protect_line(n: np.ndarray, hidden: np.ndarray, idx: Sequence[int], k: int,
     return changed
 
 
+def _protect_hidden_total(n: np.ndarray, hidden: np.ndarray, idx: Sequence[int]) -> bool:
+    """A line whose total is hidden while all its cells are shown gives the total as their sum: hide its
+    smallest cell (its own lines then protect it). Returns True if it changed."""
+    idx = [i for i in idx if n[i] > 0]
+    if not idx or any(hidden[i] for i in idx):
+        return False
+    hidden[min(idx, key=lambda i: (n[i], i))] = True
+    return True
+
+
 def suppress_1d(n: Sequence, k: int, total_shown: bool = True) -> np.ndarray:
     """Hidden mask for a one-way breakdown (cells 0 < n < k, then complementary against the total)."""
     arr = np.asarray(pd.Series(n, dtype="float").fillna(0), dtype=float)
@@ -95,6 +105,7 @@ def suppress_crosstab(counts: pd.DataFrame, k: int, hidden: np.ndarray | None = 
         changed = False
         for cells, total in lines:
             if hidden[total]:
+                changed |= _protect_hidden_total(flat, hidden, cells)
                 continue
             changed |= _protect_line(flat, hidden, cells, k, total)
     return pd.DataFrame(hidden.reshape(R, C), index=counts.index, columns=counts.columns)
@@ -139,6 +150,7 @@ def suppress_nested(child: pd.DataFrame, parent: pd.DataFrame, parent_of: Mappin
         changed = False
         for cells, total in lines:
             if hidden[total]:
+                changed |= _protect_hidden_total(flat, hidden, cells)
                 continue
             changed |= _protect_line(flat, hidden, cells, k, total)
     mask = hidden.reshape(R, C)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import stats_arrays as SA
-from dashboard.anonymity import blank_suppressed, parents, suppress_crosstab, suppress_nested
+from dashboard.anonymity import _protect_line, blank_suppressed, parents, suppress_crosstab, suppress_nested
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
 from dashboard.queries.common import ALL, CHANGE_VALUES, DID_OWN, DID_VALUES, _df, _maps, _params
@@ -128,6 +128,9 @@ def _crosstabs(cur, f: Filters, k: int, measures: list[str], rows: str, cols: st
     # by subtraction. Not for the coach page (coach_total: its one cell per measure is the total the guard
     # checked), and only for it: a breakdown by coach elsewhere skipped the check (an anonymity review).
     parent_cells = _parent_cells(cur, f, measures, sets, rows, cols) if f.active() and not coach_total else []
+    # and rule 2 on every cell across the filter's values: a cell under department D is one of the cells of
+    # the same breakdown under every department, which add up to the unfiltered cell (see _filter_lines)
+    line_hidden = _filter_lines(cur, f, measures, sets, rows, cols, k) if f.active() and not coach_total else []
     nested = _nested_counts(cur, f, measures, rows, cols, raws)
     # each measure's grid of counts (rows x columns, margins last), and each cell's place in it
     h0 = np.zeros(len(df), dtype=bool)
@@ -152,6 +155,11 @@ def _crosstabs(cur, f: Filters, k: int, measures: list[str], rows: str, cols: st
                 np.add.at(pgrid, (pat[0][ok], pat[1][ok]), theirs[count_col].fillna(0).to_numpy(dtype=float)[ok])
                 diff = pgrid - grid
                 before |= (grid > 0) & (diff > 0) & (diff < k)
+            for cells in line_hidden:
+                theirs = cells[(cells["measure"] == m) & cells[count_col]]
+                pat = (pd.Index(row_vals).get_indexer(theirs[rc]), pd.Index(col_vals).get_indexer(theirs["_c"]))
+                ok = (pat[0] >= 0) & (pat[1] >= 0)
+                before[pat[0][ok], pat[1][ok]] = True
             if nested is None:
                 hidden[count_col] = suppress_crosstab(pd.DataFrame(grid, index=row_vals, columns=col_vals),
                                                       k, before).to_numpy()
@@ -289,6 +297,65 @@ def _nested_mask(nested: dict, measure: str, count_col: str, grid: np.ndarray, b
         _, mask = suppress_nested(other_df, shown_df, cohort_program, k, hidden_parent=shown_before)
     mask = mask.to_numpy()
     return mask if on_rows else mask.T
+
+
+def _filter_lines(cur, f: Filters, measures: list[str], sets: list[list], rows: str, cols: str | None,
+                  k: int) -> list[pd.DataFrame]:
+    """Rule 2 across a filter's values, cell by cell. Under a filter X = x, a cell of the breakdown is one of
+    the cells of the same breakdown under each value of X, which add up to the cell without the filter,
+    shown by the unfiltered view. Where some value's cell holds 1..k-1 people, the line over X's values is
+    protected as a breakdown with its total (the next-smallest cells hidden until the hidden ones hold k),
+    and x's cell is hidden if it is among them: else this view, the unfiltered one and the other values'
+    views gave the small cell by subtraction (an anonymity review: a program filter's department column
+    against the program x department cross-tab). Every value's view protects the same line the same way,
+    from the parent's counts by X (kept per data version). Returns, per filter, frames of measure, the row
+    and column keys (`_c` the column) and booleans `n` and `n_comparison`: the cells to hide."""
+    rc = GROUP_COLUMNS[rows]
+    cc = GROUP_COLUMNS[cols] if cols else None
+    opts = _maps(cur)
+    out = []
+    for dim, parent in parents(f, opts[0], opts[1]):
+        if dim not in GROUP_COLUMNS or dim in (rows, cols):
+            continue    # a date range has its own rule (cohort blocks); a breakdown by X itself has one value
+        x, xc = str(getattr(f, dim)), GROUP_COLUMNS[dim]
+        sets_x = [[dim] + [s_ for s_ in s if s_] for s in sets]
+        raw = _df(cur, Q.panel_counts_sql(list(measures), [Q.group_cols(s) for s in sets_x], parent.pre, parent.post),
+                  _params(parent), parent=True)
+        frames = []
+        for si, s in enumerate(sets):
+            part = raw[raw["_s"] == si]
+            for mi, m in enumerate(measures):
+                cells = pd.DataFrame({
+                    "measure": m, "_x": part[xc].astype(str).to_numpy(),
+                    rc: part[rc].astype(str).to_numpy() if rows in s else ALL,
+                    "_c": part[cc].astype(str).to_numpy() if cols and cols in s else ALL,
+                    "n": part[f"n_{mi}"].fillna(0).to_numpy(dtype=float),
+                    "n_comparison": part[f"n_comparison_{mi}"].fillna(0).to_numpy(dtype=float)})
+                frames.append(cells)
+        cells = pd.concat(frames, ignore_index=True)
+        keys = ["measure", rc, "_c"]
+        hide = {}
+        for count_col in ("n", "n_comparison"):
+            small = (cells[count_col] > 0) & (cells[count_col] < k)
+            mine = cells["_x"] == x
+            # only lines with a small cell other than x's, and with x's cell not small itself (that one the
+            # view hides anyway), can hide x's cell
+            ask = cells.assign(_small=small & ~mine, _mine_big=mine & (cells[count_col] >= k))
+            lines = ask.groupby(keys, sort=False)[["_small", "_mine_big"]].transform("any")
+            todo = cells[lines["_small"].to_numpy() & lines["_mine_big"].to_numpy()]
+            hidden_keys = set()
+            for key, line in todo.groupby(keys, sort=False):
+                line = line.sort_values("_x")
+                n = line[count_col].to_numpy(dtype=float)
+                mask = (n > 0) & (n < k)
+                _protect_line(n, mask, list(range(len(n))), k)
+                if mask[line["_x"].to_numpy() == x].any():
+                    hidden_keys.add(key)
+            hide[count_col] = hidden_keys
+        mine = cells[cells["_x"] == x][keys].drop_duplicates()
+        at = list(mine.itertuples(index=False, name=None))
+        out.append(mine.assign(n=[t in hide["n"] for t in at], n_comparison=[t in hide["n_comparison"] for t in at]))
+    return out
 
 
 def _sort_key(v):
