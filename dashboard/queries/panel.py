@@ -299,6 +299,9 @@ def _nested_mask(nested: dict, measure: str, count_col: str, grid: np.ndarray, b
     return mask if on_rows else mask.T
 
 
+_WITHIN = {"team": "department", "cohort": "program"}   # a team lies within one department, a cohort one program
+
+
 def _filter_lines(cur, f: Filters, measures: list[str], sets: list[list], rows: str, cols: str | None,
                   k: int) -> list[pd.DataFrame]:
     """Rule 2 across a filter's values, cell by cell. Under a filter X = x, a cell of the breakdown is one of
@@ -318,11 +321,16 @@ def _filter_lines(cur, f: Filters, measures: list[str], sets: list[list], rows: 
         if dim not in GROUP_COLUMNS or dim in (rows, cols):
             continue    # a date range has its own rule (cohort blocks); a breakdown by X itself has one value
         x, xc = str(getattr(f, dim)), GROUP_COLUMNS[dim]
-        sets_x = [[dim] + [s_ for s_ in s if s_] for s in sets]
+        # a set by team has one department a cell (a set by cohort one program): its lines over departments
+        # hold one value each, and grouping every team by department again is the costly part, so leave it out
+        kept = [s for s in sets if not any(_WITHIN.get(s_) == dim for s_ in s if s_)]
+        if not kept:
+            continue
+        sets_x = [[dim] + [s_ for s_ in s if s_] for s in kept]
         raw = _df(cur, Q.panel_counts_sql(list(measures), [Q.group_cols(s) for s in sets_x], parent.pre, parent.post),
                   _params(parent), parent=True)
         frames = []
-        for si, s in enumerate(sets):
+        for si, s in enumerate(kept):
             part = raw[raw["_s"] == si]
             for mi, m in enumerate(measures):
                 cells = pd.DataFrame({
