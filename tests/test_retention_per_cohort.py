@@ -79,5 +79,6 @@ def test_retention_per_cohort_runs_two_statements_not_two_a_cohort(con, settings
     cohorts, programs = len(got), len(set(q.filter_options(con).cohort_program[c] for c in got))
     assert cohorts >= 6 and programs < cohorts
     heavy = [s for s, _ in cur.ran if "scope_cohorts" in s and not s.startswith("SELECT c.cohort_id")]
-    # per program: its guard breakdown by cohort and its retention fit; plus the two for every cohort
-    assert len(heavy) == 2 + 2 * programs, len(heavy)
+    # per program: its guard breakdown by cohort, its retention fit and its cohorts' leavers (rule 2 across
+    # the cohort filter's values); plus the two for every cohort
+    assert len(heavy) == 2 + 3 * programs, len(heavy)

@@ -32,7 +32,30 @@ def retention(cur, f: Filters, settings, split: str | None = None, horizon_month
     table, curves = _fit(cur, f, split, horizon_months, as_of)
     fitted_parents = [_fit(cur, parent, split, horizon_months, as_of, parent=True)
                       for _, parent in (parents(f, *_maps(cur)) if f.active() else [])]
-    return _suppressed(table, curves, fitted_parents, k, horizon_months, as_of)
+    hide_coached = _exit_lines(cur, f, k, as_of) if f.active() else False
+    return _suppressed(table, curves, fitted_parents, k, horizon_months, as_of, hide_coached)
+
+
+def _exit_lines(cur, f: Filters, k: int, as_of) -> bool:
+    """Rule 2 across a filter's values on the coached people's voluntary exits: under X = x, the coached
+    exits of every value of X add up to the parent's (about: a person can count under two values), and each
+    value's retention can be shown, so where some value has 1..k-1 exits the line over X's values is
+    protected as a breakdown with its total, and x's coached row is hidden if it is among the hidden (a
+    second anonymity review: cohort ALN-2025B's 3 exits, hidden, were program P001's minus its three
+    other cohorts'). True: hide the selection's coached rows."""
+    from dashboard.anonymity import _protect_line
+    from dashboard.queries.sql.retention import EXIT_LINE_COLUMNS, exit_lines_sql
+
+    for dim, parent in parents(f, *_maps(cur)):
+        if dim not in EXIT_LINE_COLUMNS:
+            continue
+        line = _df(cur, exit_lines_sql(dim), _params(parent, as_of=as_of), parent=True)
+        exits = line["exits"].to_numpy(dtype=float)
+        mask = (exits > 0) & (exits < k)
+        _protect_line(exits, mask, list(range(len(exits))), k)
+        if mask[(line["x"].astype(str) == str(getattr(f, dim))).to_numpy()].any():
+            return True
+    return False
 
 
 @view
@@ -73,7 +96,8 @@ def retention_per_cohort(cur, f: Filters, settings,
                 program_fits[parent] = _fit(cur, parent, None, horizon_months, as_of, parent=True)
             fitted_parents.append(program_fits[parent])
         table, curves = _fit_rows(fits.get(c), horizon_months)
-        out[str(c)] = _suppressed(table, curves, fitted_parents, k, horizon_months, as_of)
+        out[str(c)] = _suppressed(table, curves, fitted_parents, k, horizon_months, as_of,
+                                  _exit_lines(cur, fc, k, as_of))
     return out
 
 
@@ -84,7 +108,7 @@ def _by_cohort(both: pd.DataFrame) -> dict:
 
 
 def _suppressed(table: pd.DataFrame, curves: pd.DataFrame, fitted_parents: list, k: int, horizon_months: int,
-                as_of) -> ViewResult:
+                as_of, hide_coached: bool = False) -> ViewResult:
     """The retention view from its fits (_fit) and its parents' fits: every anonymity rule applied, the
     short follow-up flags and the notes."""
     # rule 3 on every row and month, not only on the view's totals: under a filter, a group (or a month of
@@ -94,6 +118,8 @@ def _suppressed(table: pd.DataFrame, curves: pd.DataFrame, fitted_parents: list,
     month_before = np.zeros(len(curves), dtype=bool)
     for ptable, pcurves in fitted_parents:
         row_before |= differenced(table, ptable, ["group", "role"], ["n", "exits"], k)
+    if hide_coached:
+        row_before |= (table["role"] == "coached").to_numpy()
         month_before |= differenced(curves, pcurves, ["group", "role", "month"], ["at_risk"], k)
     # a group with fewer than k people still at risk at the horizon was not followed that long: its
     # "12-month" retention is the last estimate before it, carried forward, so say so beside it

@@ -197,3 +197,34 @@ ends AS (
           UNION ALL SELECT * FROM comparison) s CROSS JOIN as_of a
     WHERE s.entry < a.as_of
 ){_SUMMARY}"""
+
+
+# The coached people and their voluntary exits per value of one filter's dimension (the whitelisted column
+# of mart_enrolments `x`), under a filter's parent: the line that rule 2 across the filter's values protects
+# (survival._exit_lines). A person counts under a value from their first in-scope enrolment start with it,
+# as the retention of that value's filter counts them.
+EXIT_LINE_COLUMNS = {"program": "program_id", "cohort": "cohort_id", "coach": "coach_id",
+                     "department": "department", "team": "team_id", "career_phase": "career_phase"}
+
+
+def exit_lines_sql(dim: str) -> str:
+    if dim not in EXIT_LINE_COLUMNS:
+        raise ValueError(f"unknown dimension {dim!r}")
+    x = EXIT_LINE_COLUMNS[dim]
+    return f"""
+WITH scope_cohorts AS (
+    SELECT c.* FROM cohorts c WHERE {COHORT_FILTER}
+),
+firsts AS (
+    SELECT mp.pid, mp.{x}::VARCHAR AS x, min(mp.start_date) AS start
+    FROM mart_enrolments mp JOIN scope_cohorts c USING (cohort_id)
+    WHERE {PEOPLE_FILTER}
+      AND ($f_coach IS NULL OR mp.coach_id = $f_coach)
+    GROUP BY ALL
+)
+SELECT f.x, count(*) AS n,
+       count(*) FILTER (WHERE p.exit_type = 'voluntary' AND p.exit_date >= f.start
+                        AND p.exit_date <= $as_of::DATE) AS exits
+FROM firsts f JOIN mart_person_ids p USING (pid)
+GROUP BY f.x ORDER BY f.x
+"""
