@@ -89,9 +89,10 @@ def _looks_like_timestamp(text: str) -> bool:
 def shown_table(at: AppTest, having: set[str], as_shown: bool = False) -> pd.DataFrame:
     """The first st.dataframe on the page whose columns include `having`, as data: the page's note column
     dropped and career phases in words back to their codes (presentation, not data); as_shown: as it is."""
-    from dashboard.charts import PHASE_LABELS
+    from dashboard.charts import FLAG_LABELS, PHASE_LABELS
 
     codes = {words: code for code, words in PHASE_LABELS.items()}
+    flag_codes = {words: code for code, words in FLAG_LABELS.items()}
     for df in at.dataframe:
         value = df.value
         if having <= set(value.columns):
@@ -101,6 +102,9 @@ def shown_table(at: AppTest, having: set[str], as_shown: bool = False) -> pd.Dat
             for col in ("career_phase", "group"):
                 if col in value:
                     value[col] = value[col].map(lambda v: codes.get(v, v))
+            if "flags" in value:   # the flags in words back to their codes
+                value["flags"] = value["flags"].map(
+                    lambda v: ";".join(flag_codes.get(w, w) for w in v.split("; ")) if isinstance(v, str) and v else v)
             return value
     raise AssertionError(f"no table with columns {having}: {[list(d.value.columns) for d in at.dataframe]}")
 

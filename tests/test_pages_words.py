@@ -222,3 +222,23 @@ def test_a_cell_without_a_figure_says_why():
     assert any("not shown: the DiD rests on the coached people in cohorts with a comparison group" in h
                and "the change beside it: n = 8" in h for h in hovers)
     assert [t for row in grey.text for t in row].count("-") == 2   # drawn on the grey layer
+
+
+def test_a_retention_hidden_for_its_leavers_says_so(on_sample):
+    """A coached row hidden for its 1-4 leavers said "fewer than 5 people" beside 21 people, and the page said
+    nothing in short (a browser review)."""
+    at = page("retention", {"cohort": "EXC-2025A"})
+    said = " ".join(m.value for m in at.markdown)
+    assert "the coached people's retention is hidden here" in said and "left by choice" in said
+    shown = shown_table(at, {"group", "role", "n"}, as_shown=True)
+    note = shown.loc[shown["role"] == "coached", "note"].iloc[0]
+    assert note.startswith(f"hidden: fewer than {K} people, or 1 to {K - 1} voluntary leavers")
+
+
+def test_the_tables_say_flags_in_words_and_the_roi_explains_a_break_even_out_of_reach(on_sample, coachlens_env):
+    from dashboard.components.tables import display_frame
+
+    shown = display_frame(pd.DataFrame({"n": [12], "flags": ["indicative;regression_to_mean"], "suppressed": [False]}), K)
+    assert shown["flags"].iloc[0] == "indicative (n < 30); coached started worse: regression to the mean likely"
+    notes = export(on_sample, coachlens_env, "roi", "--split", "program")["notes"]
+    assert any("break-even out of reach" in n and "above 1" in n for n in notes)

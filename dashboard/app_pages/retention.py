@@ -18,6 +18,9 @@ if res.table.empty:
 
 names = ui.group_names("program_id") if split == "program" else None
 words = {"group": charts.PHASE_LABELS} if split == "career_phase" else None   # the tables' phases in words
+# a retention row is hidden for its people or for its few leavers: say both
+reason = (f"hidden: fewer than {res.k} people, or 1 to {res.k - 1} voluntary leavers (the curve would date each "
+          "exit), or it would reveal such a group")
 ui.retention_sentence(res.table, label=lambda g: charts._label(g, split, names))
 st.caption(
     "Share of people still employed, month by month from the start of their cohort, counting only "
@@ -30,9 +33,9 @@ st.caption(
 ui.chart_and_table(charts.km_curves(res.curves, res.k, title="Still employed since cohort start",
                                     names=names,
                                     kind=split),
-                   res.curves, "retention-curves", res, words=words)
+                   res.curves, "retention-curves", res, words=words, reason=reason)
 st.subheader("12-month retention")
 st.caption("Retention at 12 months with its 95% CI; the log-rank p compares the whole curves "
            "(below 0.05: the coached and comparison curves differ beyond chance).")
-ui.table_and_downloads(res.table, "retention-12m", res, words=words)
+ui.table_and_downloads(res.table, "retention-12m", res, words=words, reason=reason)
 ui.notes(res)

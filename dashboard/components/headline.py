@@ -54,16 +54,17 @@ def headline_sentence(table: pd.DataFrame, measure: str = "engagement") -> None:
         + ("That difference is clear of zero." if clear else
            "The interval includes zero, so this could be chance.")
     )
-    rtm = [charts.measure_label(m) for m in table.loc[(table["metric"] == "change")
-                                                       & table["flags"].fillna("").str.contains("regression_to_mean"),
-                                                       "measure"]]
+    flagged = list(table.loc[(table["metric"] == "change") & table["flags"].fillna("").str.contains("regression_to_mean"),
+                             "measure"])
+    rtm = [charts.measure_label(m) for m in flagged]
+    higher = [charts.measure_label(m).split(": ")[-1] for m in flagged if m in charts.LOWER_IS_BETTER]
     if rtm:
         heads = [charts.measure_label(m) for m in charts.HEADLINE_MEASURES if charts.measure_label(m) in rtm]
         subs = [m for m in rtm if m not in heads]
         rtm = heads + ([f"{len(subs)} subscale{'s' if len(subs) > 1 else ''} ({', '.join(s.split(': ')[-1] for s in subs)})"]
                        if subs else [])
         st.warning("Coached people started worse than the comparison group on " + ", ".join(rtm)
-                   + " (lower; higher where less is better: introjected, external, amotivation)"
+                   + (f" (lower; higher on {', '.join(higher)}, where less is better)" if higher else " (lower)")
                    + ": part of their improvement may be regression to the mean (a return towards the average). "
                    "The difference in differences (orange) allows for it better than the raw change (blue).",
                    icon=":material/trending_up:")
@@ -77,7 +78,13 @@ def retention_sentence(table: pd.DataFrame, label=str) -> None:
     rows = table[table["group"] == "All"]
     get = lambda role: None if rows[rows["role"] == role].empty else rows[rows["role"] == role].iloc[0]  # noqa: E731
     coached, comparison = get("coached"), get("comparison")
-    if coached is None or comparison is None or charts._is_suppressed(coached) or charts._is_suppressed(comparison):
+    if coached is None or comparison is None:
+        return
+    hidden = [w for w, r in (("coached people's", coached), ("comparison group's", comparison)) if charts._is_suppressed(r)]
+    if hidden:
+        st.markdown(f"**In short:** the {' and the '.join(hidden)} retention is hidden here: fewer than {k()} people, "
+                    f"or 1 to {k() - 1} of them left by choice (the curve would date each exit), or it would reveal "
+                    "such a group. Widen the filters to see it.")
         return
     p = coached.get("logrank_p")
     verdict = ("" if charts._missing(p) else

@@ -18,7 +18,8 @@ def plot(fig) -> None:
     st.plotly_chart(fig, width="stretch", theme=None, config=theme.PLOTLY_CONFIG)
 
 
-def display_frame(table: pd.DataFrame, kk: int, words: Mapping[str, Mapping] | None = None) -> pd.DataFrame:
+def display_frame(table: pd.DataFrame, kk: int, words: Mapping[str, Mapping] | None = None,
+                  reason: str | None = None) -> pd.DataFrame:
     """The table as the page shows it: the query layer's table, plus a "note" column (before the numbers)
     saying why on suppressed rows (charts.hidden_reason), whose values are already empty. Career phases
     read in words ("Early career"), and so do the columns in `words` (column -> code -> words); the
@@ -30,7 +31,9 @@ def display_frame(table: pd.DataFrame, kk: int, words: Mapping[str, Mapping] | N
     if "suppressed" in out:
         sup = out["suppressed"].fillna(False).astype(bool)
         where = list(out.columns).index("n") if "n" in out.columns else len(out.columns)
-        out.insert(where, "note", sup.map({True: charts.hidden_reason(kk), False: ""}))
+        out.insert(where, "note", sup.map({True: reason or charts.hidden_reason(kk), False: ""}))
+    if "flags" in out:   # the flags in words, as the charts' hovers say them
+        out["flags"] = out["flags"].map(lambda v: charts.fmt_flags(v) if isinstance(v, str) else v)
     return out
 
 
@@ -52,6 +55,9 @@ COLUMN_WORDS = {
     "break_even_attribution": ("break-even attribution", "the share of the retention gain that must be credited to "
                                "coaching for it to pay back; above 1 it cannot (flag break_even_out_of_reach)"),
     "suppressed": ("hidden", "hidden to protect anonymity (see the note)"),
+    "career_phase": ("career phase", None), "program_id": ("program", None), "cohort_id": ("cohort", None),
+    "coach_id": ("coach", None), "team_id": ("team", None),
+    "flags": ("flags", "indicative: under 30 people; see the notes under the table for each flag"),
 }
 
 
@@ -59,7 +65,9 @@ def _column_config(table: pd.DataFrame) -> dict:
     cfg: dict = {}
     for col in table.columns:
         label, help_ = COLUMN_WORDS.get(col, (col, None))
-        if col in ("n", "n_comparison", "did_n", "responded", "exits", "at_risk", "rows_in", "rows_loaded", "rows_quarantined"):
+        if col in ("cost_per_exit", "benefits", "coaching_fees", "time_cost", "admin_cost", "costs", "net_benefit"):
+            cfg[col] = st.column_config.NumberColumn(label, format="%.0f", help=help_)   # money: whole units
+        elif col in ("n", "n_comparison", "did_n", "responded", "exits", "at_risk", "rows_in", "rows_loaded", "rows_quarantined"):
             cfg[col] = st.column_config.NumberColumn(label, format="%d", help=help_)
         elif col == "estimate" and ("check" in table or "metric" in table):
             # a column of counts, shares and changes (the overview's and the quality checks'): as it is, so a
@@ -100,12 +108,13 @@ def to_xlsx_bytes(table: pd.DataFrame, sheet: str = "table", notes: list[str] | 
     return buf.getvalue()
 
 
-def table_and_downloads(table: pd.DataFrame, name: str, res=None, words: Mapping[str, Mapping] | None = None) -> None:
+def table_and_downloads(table: pd.DataFrame, name: str, res=None, words: Mapping[str, Mapping] | None = None,
+                        reason: str | None = None) -> None:
     """The table behind a chart and its CSV / XLSX downloads: exactly result.table, suppressed cells
     empty, text cells neutralised. The files are built when a button is clicked, not on every run of the
     page (an XLSX of a breakdown by team, tens of thousands of rows, takes seconds)."""
     kk = getattr(res, "k", None) or k()
-    st.dataframe(display_frame(table, kk, words), hide_index=True, column_config=_column_config(table), key=f"df_{name}",
+    st.dataframe(display_frame(table, kk, words, reason), hide_index=True, column_config=_column_config(table), key=f"df_{name}",
                  placeholder="-")
     stamp = dt.date.today().isoformat()
     c1, c2, _ = st.columns([1, 1, 4])
@@ -119,7 +128,7 @@ def table_and_downloads(table: pd.DataFrame, name: str, res=None, words: Mapping
 
 
 def chart_and_table(fig, table: pd.DataFrame, name: str, res=None, caption: str | None = None,
-                    words: Mapping[str, Mapping] | None = None) -> None:
+                    words: Mapping[str, Mapping] | None = None, reason: str | None = None) -> None:
     """A chart with its table one click away (the "Table" tab), and the downloads there."""
     tab_chart, tab_table = st.tabs([":material/bar_chart: Chart", ":material/table: Table and downloads"])
     with tab_chart:
@@ -127,4 +136,4 @@ def chart_and_table(fig, table: pd.DataFrame, name: str, res=None, caption: str 
         if caption:
             st.caption(caption)
     with tab_table:
-        table_and_downloads(table, name, res, words)
+        table_and_downloads(table, name, res, words, reason)

@@ -159,10 +159,10 @@ def _suppressed(table: pd.DataFrame, curves: pd.DataFrame, fitted_parents: list,
              "later are censored then.",
              f"{horizon_months}-month retention with a 95% Greenwood (log-log) interval; p from the log-rank test."]
     if table["suppressed"].any():
-        notes.append(f"Rows marked suppressed rest on fewer than {k} people, or on 1 to {k - 1} voluntary leavers "
+        notes.append(f"Rows marked hidden rest on fewer than {k} people, or on 1 to {k - 1} voluntary leavers "
                      "(whose exits the curve would date), or are hidden to protect such a row.")
     if any("short_follow_up" in str(x) for x in table["flags"]):
-        notes.append(f"short_follow_up: fewer than {k} people of the group were followed for {horizon_months} "
+        notes.append(f"Short follow-up (flag short_follow_up): fewer than {k} people of the group were followed for {horizon_months} "
                      f"months; its {horizon_months}-month retention is the last estimate before that, carried "
                      "forward, and may overstate retention.")
     return ViewResult(table.reset_index(drop=True), notes, {"curves": curves}, k)

@@ -126,7 +126,8 @@ def roi_by_group(table: pd.DataFrame, key: str, k: int, title: str | None = "ROI
     names = names or {}
     # a flagged group says which flag in its label (the page's warnings say "where flagged")
     words = {"not_comparable": "not comparable at baseline", "small_comparison": "small comparison group",
-             "indicative": "indicative", "short_follow_up": "short follow-up"}
+             "indicative": "indicative", "short_follow_up": "short follow-up", "no_break_even": "no retention gain",
+             "break_even_out_of_reach": "break-even out of reach"}
     flags = dict(zip(table[key].astype(str), table["flags"] if "flags" in table else [""] * len(table)))
 
     def marked(v) -> str:

@@ -280,9 +280,13 @@ def _notes(table: pd.DataFrame, a: Assumptions, k: int, ret_notes: list[str], in
     if "mixed_currency" in flags:
         notes.append(f"Programs in this selection are priced in different currencies; no conversion is applied "
                      f"and the figures are summed as {a.currency}.")
+    if "break_even_out_of_reach" in flags:
+        notes.append("Where flagged 'break-even out of reach', the break-even attribution is above 1: even crediting "
+                     "all of the retention difference to coaching would not cover its costs.")
     if table["suppressed"].any():
-        notes.append(f"Rows marked suppressed rest on fewer than {k} coached people or a comparison group the "
-                     "retention view suppresses, or are hidden so that they cannot be worked out from the total.")
+        notes.append(f"Rows marked hidden rest on fewer than {k} coached people, or on a retention figure the "
+                     f"retention view hides (fewer than {k} people, or 1 to {k - 1} voluntary leavers), or are hidden "
+                     "so that they cannot be worked out from the total.")
     if not costs.empty and int(costs["enrolments_hours_logged"].sum()) < int(costs["enrolments"].sum()):
         notes.append(f"Participants' time: where no session durations are loaded, sessions attended (else planned) "
                      f"x {a.session_hours_default:g} hour each.")
