@@ -20,6 +20,9 @@ from dashboard.queries.sql.common import MEASURE_RANGE
 from dashboard.queries.survival import retention
 
 
+_NESTED_NOTE = ("Cohorts nest in programs: a cohort may be hidden beside a smaller one of its program (or the program "
+                "beside its cohorts), so that the program's figure minus its shown cohorts cannot give a small group.")
+
 OUTCOME_BREAKDOWNS = ("career_phase", "department", "team", "program", "cohort")
 
 
@@ -40,7 +43,10 @@ def outcomes(cur, f: Filters, settings, measure: str = "engagement", rows: str =
         cols = None
     _guard(cur, f, k, measure)
     df = _crosstab(cur, f, k, measure, rows, cols)
-    return ViewResult(df, _notes_change(df, k), {}, k)
+    notes = _notes_change(df, k)
+    if {rows, cols} & {"cohort", "program"} and df["suppressed"].any():
+        notes.append(_NESTED_NOTE)
+    return ViewResult(df, notes, {}, k)
 
 
 @view
@@ -114,6 +120,8 @@ def cohorts(cur, f: Filters, settings, measure: str = "engagement", compare: str
     traj = blank_suppressed(traj[[key, "role", "wave", "measure", "n", "estimate", "ci_low", "ci_high", "flags"]],
                             hide, ["n", "estimate", "ci_low", "ci_high", "flags"])
     notes = _notes_change(df, k)
+    if table["suppressed"].any():
+        notes.append(_NESTED_NOTE)
     if compare == "cohort":
         notes.insert(0, "Per cohort, the DiD is Welch's (coached change minus comparison change, the comparison "
                         "group being the not-yet-coached and never-coached people over the cohort's own window).")
