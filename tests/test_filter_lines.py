@@ -63,3 +63,32 @@ def test_the_reviews_case_the_finance_column_under_p004_is_hidden(dashboard_db):
     t = run_view(Reader(dashboard_db).cursor(), "outcomes", Filters(program="P004"), load_settings(),
                  measure="engagement", rows="career_phase", cols="department").table
     assert t[(t["department"] == "Finance") & (t["career_phase"] == "All")]["suppressed"].all()
+
+
+def test_two_date_ranges_a_block_apart_leave_no_small_difference_in_any_cell(dashboard_db):
+    """The guard keeps a date range's ends between blocks of cohorts holding k or more people in total; a
+    block could still hold one person of a cell (a second review: early career, 12 to 2024-07-24 against 11
+    to 2024-02-02). Now no two allowed ranges differ by 1..k-1 people in a cell both show."""
+    import datetime as dt
+    import itertools
+
+    from dashboard.db import Reader
+    from dashboard.export_cli import run_view
+    from pipelines.config import load_settings
+
+    cur, settings = Reader(dashboard_db).cursor(), load_settings()
+    starts = sorted({r[0] for r in cur.execute("SELECT start_date FROM cohorts WHERE NOT is_waitlist").fetchall()})
+    ends = [s + dt.timedelta(days=1) for s in starts]
+    shown = {}
+    for end in ends:
+        try:
+            t = run_view(cur, "outcomes", Filters(date_to=end), settings, measure="engagement",
+                         rows="career_phase", cols="department").table
+        except AnonymityRefused:
+            continue
+        t = t[~t["suppressed"]]
+        shown[end] = dict(zip(zip(t["career_phase"], t["department"]), t["n"]))
+    assert len(shown) >= 2
+    for a, b in itertools.combinations(shown, 2):
+        for cell in set(shown[a]) & set(shown[b]):
+            assert not 0 < abs(shown[a][cell] - shown[b][cell]) < K, (a, b, cell, shown[a][cell], shown[b][cell])

@@ -13,7 +13,7 @@ from typing import Callable, Mapping, TypeVar
 
 import pandas as pd
 
-from dashboard.anonymity import guard, parents
+from dashboard.anonymity import date_blocks, guard, parents
 from dashboard.db import version_of
 from dashboard.filters import WAVE_PAIRS, FilterOptions, Filters
 from dashboard.queries import foreground, sql as Q
@@ -220,6 +220,13 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
     starts = (dict(_rows(cur, "SELECT cohort_id, start_date FROM cohorts WHERE NOT is_waitlist"))
               if f.date_from or f.date_to else None)
     guard(f, k, count, team_department=opts[0], cohort_program=opts[1], count_by=count_by, cohort_start=starts)
+    run = _RUN.get()
+    if starts is not None and run is not None:
+        # the blocks of cohorts inside the range, for the cell rule across date ranges (panel._filter_lines)
+        lo, hi = f.date_from, f.date_to
+        blocks = date_blocks(count_by(f.with_(date_from=None, date_to=None), "cohort"), starts, k)
+        run[("date_blocks", id(cur))] = [b for b in blocks if all(
+            (lo is None or starts[c] >= lo) and (hi is None or starts[c] <= hi) for c in b)]
     return count(f) if counts else None
 
 

@@ -10,7 +10,7 @@ from dashboard import stats_arrays as SA
 from dashboard.anonymity import _protect_line, blank_suppressed, parents, suppress_crosstab, suppress_nested
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
-from dashboard.queries.common import ALL, CHANGE_VALUES, DID_OWN, DID_VALUES, _df, _maps, _params
+from dashboard.queries.common import _RUN, ALL, CHANGE_VALUES, DID_OWN, DID_VALUES, _df, _maps, _params
 from dashboard.queries.sql import GROUP_COLUMNS
 from dashboard.queries.sql.common import LOWER_IS_BETTER, MEASURE_RANGE
 
@@ -318,8 +318,11 @@ def _filter_lines(cur, f: Filters, measures: list[str], sets: list[list], rows: 
     opts = _maps(cur)
     out = []
     for dim, parent in parents(f, opts[0], opts[1]):
+        if dim == "dates":
+            out += _date_lines(cur, f, parent, measures, sets, rows, cols, k)
+            continue
         if dim not in GROUP_COLUMNS or dim in (rows, cols):
-            continue    # a date range has its own rule (cohort blocks); a breakdown by X itself has one value
+            continue    # a breakdown by X itself has one value a cell
         x, xc = str(getattr(f, dim)), GROUP_COLUMNS[dim]
         # a set by team has one department a cell (a set by cohort one program): its lines over departments
         # hold one value each, and grouping every team by department again is the costly part, so leave it out
@@ -364,6 +367,47 @@ def _filter_lines(cur, f: Filters, measures: list[str], sets: list[list], rows: 
         at = list(mine.itertuples(index=False, name=None))
         out.append(mine.assign(n=[t in hide["n"] for t in at], n_comparison=[t in hide["n_comparison"] for t in at]))
     return out
+
+
+def _date_lines(cur, f: Filters, parent: Filters, measures: list[str], sets: list[list], rows: str,
+                cols: str | None, k: int) -> list[pd.DataFrame]:
+    """The cell rule across date ranges. Two ranges that the guard lets through differ by whole blocks of
+    cohorts (anonymity.date_blocks, each holding k or more people in total), but a block may hold 1..k-1
+    people in one cell; so under a date range, a cell is hidden where a block inside the range holds 1..k-1
+    of its people (an anonymity review: the early-career cell of two ranges a block apart gave one
+    person's change). The blocks are the guard's, from this view call's guard (common._guard)."""
+    run = _RUN.get()
+    blocks = run.get(("date_blocks", id(cur))) if run is not None else None
+    if not blocks:
+        return []
+    block_of = {str(c): i for i, b in enumerate(blocks) for c in b}
+    rc = GROUP_COLUMNS[rows]
+    cc = GROUP_COLUMNS[cols] if cols else None
+    kept = [s for s in sets if "cohort" not in s]
+    if not kept:
+        return []
+    sets_x = [["cohort"] + [s_ for s_ in s if s_] for s in kept]
+    raw = _df(cur, Q.panel_counts_sql(list(measures), [Q.group_cols(s) for s in sets_x], parent.pre, parent.post),
+              _params(parent), parent=True)
+    frames = []
+    for si, s in enumerate(kept):
+        part = raw[raw["_s"] == si]
+        blk = part["cohort_id"].astype(str).map(block_of)
+        inside = blk.notna().to_numpy()
+        for mi, m in enumerate(measures):
+            cells = pd.DataFrame({
+                "measure": m, "_b": blk.to_numpy()[inside],
+                rc: part[rc].astype(str).to_numpy()[inside] if rows in s else ALL,
+                "_c": part[cc].astype(str).to_numpy()[inside] if cols and cols in s else ALL,
+                "n": part[f"n_{mi}"].fillna(0).to_numpy(dtype=float)[inside],
+                "n_comparison": part[f"n_comparison_{mi}"].fillna(0).to_numpy(dtype=float)[inside]})
+            frames.append(cells)
+    if not frames:
+        return []
+    cells = pd.concat(frames, ignore_index=True)
+    per_block = cells.groupby(["measure", rc, "_c", "_b"], sort=False)[["n", "n_comparison"]].sum()
+    small = ((per_block > 0) & (per_block < k)).groupby(level=[0, 1, 2], sort=False).any().reset_index()
+    return [small]
 
 
 def _sort_key(v):
