@@ -156,8 +156,8 @@ def register(app: typer.Typer) -> None:
         department: O.Department = None, team: O.Team = None, career_phase: O.CareerPhase = None,
         date_from: O.DateFrom = None, date_to: O.DateTo = None, waves: O.Waves = None,
         measure: Optional[str] = typer.Option(None, "--measure"),
-        rows: Optional[str] = typer.Option(None, "--rows", help="outcomes: career_phase, department, team, program, cohort."),
-        cols: Optional[str] = typer.Option(None, "--cols", help="outcomes: as --rows, or none."),
+        rows: Optional[str] = typer.Option(None, "--rows", help="outcomes: career_phase (what the page shows)."),
+        cols: Optional[str] = typer.Option(None, "--cols", help="outcomes: department or team (what the page shows)."),
         compare: Optional[str] = typer.Option(None, "--compare", help="cohorts: cohort or program."),
         split: Optional[str] = typer.Option(None, "--split", help="retention: program or career_phase; roi: program, cohort, career_phase or none."),
         coach_id: Optional[str] = typer.Option(None, "--coach-id", help="coach: the coach."),
@@ -168,6 +168,12 @@ def register(app: typer.Typer) -> None:
 
         if view not in VIEWS:
             O.fail(f"unknown view {view!r}; use one of {', '.join(VIEWS)}", 2)
+        if view == "outcomes" and (rows not in (None, "career_phase") or cols not in (None, "department", "team")):
+            # rule 5: an export carries what a page shows. Other breakdowns, each suppressed on its own, could be
+            # combined with the pages' to work out small groups (an anonymity review did so)
+            O.fail("the Outcomes page shows career phase (--rows career_phase) by department or team (--cols "
+                   "department|team), and an export carries what a page shows: other breakdowns could be combined "
+                   "with the pages' to work out small groups", 2)
         with O.open_filtered(db, config, program=program, cohort=cohort, coach=coach, department=department,
                              team=team, career_phase=career_phase, date_from=date_from, date_to=date_to,
                              waves=waves) as (cur, filters, settings):

@@ -111,4 +111,24 @@ def test_outcomes_by_coach_is_refused_the_coach_page_shows_one_coach(dashboard_d
 
     done = subprocess.run([str(Path(sys.executable).with_name("coachlens")), "export", "outcomes", "--rows", "coach",
                            "--db", str(dashboard_db)], env=coachlens_env(dashboard_db), capture_output=True, text=True)
-    assert done.returncode != 0 and "unknown breakdown 'coach'" in (done.stdout + done.stderr)
+    assert done.returncode != 0 and "an export carries what a page shows" in (done.stdout + done.stderr)
+
+
+@pytest.mark.parametrize("rows, cols", [("department", "program"), ("cohort", "career_phase"), ("career_phase", "none"),
+                                        ("team", None)])
+def test_export_carries_only_the_outcomes_pages_breakdowns(dashboard_db, coachlens_env, rows, cols):
+    """A third review combined breakdowns that no page shows (department x program under a program filter,
+    cohort x career phase) with the pages' to work out one person's scores: an export carries what a page
+    shows (rule 5)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    args = [str(Path(sys.executable).with_name("coachlens")), "export", "outcomes", "--rows", rows, "--db", str(dashboard_db)]
+    if cols:
+        args += ["--cols", cols]
+    done = subprocess.run(args, env=coachlens_env(dashboard_db), capture_output=True, text=True)
+    assert done.returncode == 2 and "an export carries what a page shows" in (done.stdout + done.stderr)
+    ok = subprocess.run(args[:3] + ["--rows", "career_phase", "--cols", "team", "--db", str(dashboard_db)],
+                        env=coachlens_env(dashboard_db), capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
