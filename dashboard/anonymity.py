@@ -61,6 +61,19 @@ def _protect_hidden_total(n: np.ndarray, hidden: np.ndarray, idx: Sequence[int])
     return True
 
 
+def _protect_lines(n: np.ndarray, hidden: np.ndarray, lines: list, k: int) -> None:
+    """Every line (cells, total cell) protected, until nothing changes: a shown total's line by
+    _protect_line, a hidden total's by _protect_hidden_total."""
+    changed = True
+    while changed:
+        changed = False
+        for cells, total in lines:
+            if hidden[total]:
+                changed |= _protect_hidden_total(n, hidden, cells)
+                continue
+            changed |= _protect_line(n, hidden, cells, k, total)
+
+
 def suppress_1d(n: Sequence, k: int, total_shown: bool = True) -> np.ndarray:
     """Hidden mask for a one-way breakdown (cells 0 < n < k, then complementary against the total)."""
     arr = np.asarray(pd.Series(n, dtype="float").fillna(0), dtype=float)
@@ -100,14 +113,7 @@ def suppress_crosstab(counts: pd.DataFrame, k: int, hidden: np.ndarray | None = 
         lines.append(([r * C + c for c in range(C - 1)], r * C + C - 1))
     for c in range(C):
         lines.append(([r * C + c for r in range(R - 1)], (R - 1) * C + c))
-    changed = True
-    while changed:
-        changed = False
-        for cells, total in lines:
-            if hidden[total]:
-                changed |= _protect_hidden_total(flat, hidden, cells)
-                continue
-            changed |= _protect_line(flat, hidden, cells, k, total)
+    _protect_lines(flat, hidden, lines, k)
     return pd.DataFrame(hidden.reshape(R, C), index=counts.index, columns=counts.columns)
 
 
@@ -145,14 +151,7 @@ def suppress_nested(child: pd.DataFrame, parent: pd.DataFrame, parent_of: Mappin
         lines += [(cells, r * C + c) for r, cells in by_prog.items()]
         lines.append(([i * C + c for i in range(len(kids))], (R - 1) * C + c))
         lines.append(([r * C + c for r in range(len(kids), R - 1)], (R - 1) * C + c))
-    changed = True
-    while changed:
-        changed = False
-        for cells, total in lines:
-            if hidden[total]:
-                changed |= _protect_hidden_total(flat, hidden, cells)
-                continue
-            changed |= _protect_line(flat, hidden, cells, k, total)
+    _protect_lines(flat, hidden, lines, k)
     mask = hidden.reshape(R, C)
     return (pd.DataFrame(np.vstack([mask[:len(kids)], mask[-1:]]), index=child.index, columns=child.columns),
             pd.DataFrame(np.vstack([mask[len(kids):R - 1], mask[-1:]]), index=parent.index, columns=parent.columns))

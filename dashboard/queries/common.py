@@ -222,7 +222,7 @@ def _guard(cur, f: Filters, k: int, measure: str | list[str] = "engagement", cou
     guard(f, k, count, team_department=opts[0], cohort_program=opts[1], count_by=count_by, cohort_start=starts)
     run = _RUN.get()
     if starts is not None and run is not None:
-        # the blocks of cohorts inside the range, for the cell rule across date ranges (panel._filter_lines)
+        # the blocks of cohorts inside the range, for the cell rule across date ranges (cell_rules._date_lines)
         lo, hi = f.date_from, f.date_to
         blocks = date_blocks(count_by(f.with_(date_from=None, date_to=None), "cohort"), starts, k)
         run[("date_blocks", id(cur))] = [b for b in blocks if all(

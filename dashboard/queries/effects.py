@@ -14,7 +14,8 @@ from dashboard.filters import Filters
 from dashboard.queries import sql as Q
 from dashboard.queries.common import (ALL, ViewResult, _as_of, _check_measure, _count, _df, _guard, _maps, view,
                                       _params)
-from dashboard.queries.panel import _crosstab, _crosstabs, _estimates, _notes_change, _panel_multi, nested_sets
+from dashboard.queries.cell_rules import nested_sets
+from dashboard.queries.panel import _crosstab, _crosstabs, _estimates, _notes_change, _panel_multi
 from dashboard.queries.sql import GROUP_COLUMNS, MEASURES
 from dashboard.queries.sql.common import MEASURE_RANGE
 from dashboard.queries.survival import retention
