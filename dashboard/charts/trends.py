@@ -45,13 +45,8 @@ def trajectories(traj: pd.DataFrame, key: str, k: int, measure: str, title: str 
                 # one band per run of consecutive waves with data: a band across a wave with none (where the
                 # line breaks) would suggest data there
                 order = [w for w in WAVE_ORDER if w in set(traj["wave"])]
-                runs: list[list] = []
-                for w in shown["wave"]:
-                    if runs and order.index(w) == order.index(runs[-1][-1]) + 1:
-                        runs[-1].append(w)
-                    else:
-                        runs.append([w])
-                for run in runs:
+                has = set(shown["wave"])
+                for run in ([order[i] for i in r] for r in _runs([w in has for w in order])):
                     part = shown.set_index("wave").loc[run]
                     sx = [WAVE_LABELS.get(w, w) for w in run]
                     fig.add_trace(go.Scatter(

@@ -7,11 +7,12 @@ import numpy as np
 import pandas as pd
 
 from dashboard import stats
-from dashboard.anonymity import (AnonymityRefused, blank_suppressed, differenced, k_of, parents, suppress_crosstab,
-                                 suppress_with_total)
+from dashboard.anonymity import (AnonymityRefused, _protect_line, blank_suppressed, differenced, k_of, parents,
+                                 suppress_crosstab, suppress_with_total)
 from dashboard.filters import Filters
 from dashboard.queries import sql as Q
 from dashboard.queries.common import ALL, ViewResult, _as_of, _df, _guard, _maps, _params, view
+from dashboard.queries.sql.retention import EXIT_LINE_COLUMNS, exit_lines_sql
 
 MONTH_DAYS = 30.4375
 # the panel whose counts the retention guard checks besides the people and the coached (every view's base)
@@ -43,9 +44,6 @@ def _exit_lines(cur, f: Filters, k: int, as_of) -> bool:
     protected as a breakdown with its total, and x's coached row is hidden if it is among the hidden (a
     second anonymity review: cohort ALN-2025B's 3 exits, hidden, were program P001's minus its three
     other cohorts'). True: hide the selection's coached rows."""
-    from dashboard.anonymity import _protect_line
-    from dashboard.queries.sql.retention import EXIT_LINE_COLUMNS, exit_lines_sql
-
     for dim, parent in parents(f, *_maps(cur)):
         if dim not in EXIT_LINE_COLUMNS:
             continue
